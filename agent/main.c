@@ -1,0 +1,58 @@
+/* main.c: the gemmash binary.  Dispatches to a subcommand, or starts the
+ * agent (interactive shell, or headless with -p). */
+#include <stdio.h>
+#include <string.h>
+#include "commands.h"
+
+typedef struct {
+    const char   *name;
+    gm_command_fn fn;
+    const char   *summary;
+} command;
+
+static const command commands[] = {
+    {"generate",   cmd_generate,   "stream a completion from a model"},
+    {"tokenize",   cmd_tokenize,   "print the token ids of a text as a JSON array"},
+    {"detokenize", cmd_detokenize, "print the text of token ids"},
+    {"render",     cmd_render,     "print the exact prompt for a conversation"},
+    {"logits",     cmd_logits,     "write raw logits for a token sequence"},
+    {"info",       cmd_info,       "describe a model: layers, parameters, memory"},
+};
+
+/* The top-level manual: what gemmash is, its commands, where it keeps things. */
+static void usage(FILE *f)
+{
+    fputs("NAME\n"
+          "    gemmash - a terminal agent running Gemma 4 on its own engine\n\n"
+          "SYNOPSIS\n"
+          "    gemmash [OPTIONS]                 interactive shell in this folder\n"
+          "    gemmash -p TASK [OPTIONS]         headless run for scripts\n"
+          "    gemmash COMMAND [ARGS]            one of the commands below\n\n"
+          "COMMANDS\n", f);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "    %-12s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n    Run 'gemmash COMMAND --help' for a command's options.\n\n"
+          "FILES\n"
+          "    ~/.config/gemmash/config      settings\n"
+          "    ~/.cache/gemmash/models/      downloaded models\n\n"
+          "EXIT STATUS\n"
+          "    0 done, 1 internal error, 2 usage error, 3 model or engine error,\n"
+          "    4 approval needed, 5 turn or time limit, 6 context exhausted,\n"
+          "    7 sandbox unavailable, 130 interrupted.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2) {
+        for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+            if (strcmp(argv[1], commands[i].name) == 0)
+                return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+            strcmp(argv[1], "help") == 0) {
+            usage(stdout);
+            return GM_EXIT_OK;
+        }
+    }
+    usage(stderr);
+    return GM_EXIT_USAGE;
+}
