@@ -1,0 +1,72 @@
+/* kernels.h: the engine's internal compute interface (not public).
+ *
+ * The forward pass (forward.c) is written once against these calls; a
+ * backend supplies them.  The CPU backend lives in engine/cpu/: a persistent
+ * thread pool, matrix products for every weight type (chosen at run time
+ * among AVX-512, AVX2 and portable C), and the small vector ops.
+ *
+ * Tensors use GGML's type numbers so GGUF files map one to one. */
+#ifndef GEMMASH_KERNELS_H
+#define GEMMASH_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "engine.h"
+
+typedef enum gm_type {
+    GM_TYPE_F32 = 0, GM_TYPE_F16 = 1, GM_TYPE_Q4_0 = 2, GM_TYPE_Q8_0 = 8,
+    GM_TYPE_Q4_K = 12, GM_TYPE_Q5_K = 13, GM_TYPE_Q6_K = 14, GM_TYPE_BF16 = 30,
+} gm_type;
+
+/* A weight tensor as the kernels see it: ne[0] is the inner (contiguous)
+ * dimension, ne[1] rows, ne[2] a stack (experts).  data points into an mmap
+ * or an owned buffer. */
+typedef struct gm_tensor {
+    gm_type     type;
+    int64_t     ne[3];
+    size_t      row_bytes;     /* bytes of one row of ne[0] elements */
+    size_t      nbytes;        /* whole tensor */
+    const void *data;
+    const char *name;
+    void       *packed;        /* backend-private repacked copy, or NULL */
+} gm_tensor;
+
+/* Name, block size (elements) and bytes per block of a type; 0 if unknown. */
+const char *gm_type_name(gm_type t);
+int         gm_type_block(gm_type t);
+size_t      gm_type_block_bytes(gm_type t);
+size_t      gm_type_row_bytes(gm_type t, int64_t n); /* 0 if n is not a multiple of the block */
+
+/* ---- thread pool ---------------------------------------------------------- */
+
+typedef struct gm_pool gm_pool;
+typedef void (*gm_pool_fn)(void *arg, int ith, int nth);
+
+gm_pool *gm_pool_new(int n_threads, gm_err *err);  /* n_threads <= 0: physical cores */
+void     gm_pool_free(gm_pool *p);
+int      gm_pool_size(const gm_pool *p);
+/* Run fn(arg, i, n) on every thread (the caller is thread 0); returns when all are done. */
+void     gm_pool_run(gm_pool *p, gm_pool_fn fn, void *arg);
+int      gm_physical_cores(void);
+
+/* ---- matrix products -------------------------------------------------------- */
+
+/* Y[t][r] = sum_c W[slice][r][c] * X[t][c] for t < n, r < ne[1].
+ * X is n x ne[0] floats (row stride ldx), Y is n x ne[1] (row stride ldy).
+ * Returns 0, or -1 if W's type has no kernel. */
+int gm_matmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
+              int n, float *Y, int64_t ldy);
+/* Row r of slice s as floats (embedding lookups). */
+void gm_tensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
+/* Name of the matrix kernel family in use ("avx512", "avx2", "scalar"). */
+const char *gm_kernel_isa(void);
+
+/* ---- small vector ops (scalar C; cheap next to the matrix work) ---------- */
+
+float gm_bf16_to_f32(uint16_t h);
+uint16_t gm_f32_to_bf16(float f);
+float gm_f16_to_f32(uint16_t h);
+uint16_t gm_f32_to_f16(float f);
+
+#endif
