@@ -43,7 +43,8 @@ static void *worker(void *a)
     worker_arg wa = *(worker_arg *)a;
     free(a);
     gm_pool *p = wa.p;
-    unsigned seen = atomic_load(&p->gen);
+    unsigned seen = 0;             /* the generation at creation: a region started
+                                      before this thread ran must not be missed */
     for (;;) {
         unsigned g;
         int spins = 0;
@@ -104,8 +105,8 @@ gm_pool *gm_pool_new(int n_threads, gm_err *err)
     }
     for (int i = 1; i < n_threads; i++) {
         worker_arg *wa = malloc(sizeof *wa);
+        if (wa) { wa->p = p; wa->ith = i; }   /* filled before the thread can read it */
         int rc = wa ? pthread_create(&p->threads[i], NULL, worker, wa) : ENOMEM;
-        if (wa) { wa->p = p; wa->ith = i; }
         if (rc != 0) {
             free(wa);
             p->n = i;              /* join what started */
