@@ -12,6 +12,8 @@
 #include "mm_impl.h"
 
 #define AI static inline __attribute__((always_inline))
+#define PF_AHEAD 256   /* decode prefetch distance, columns */
+#define ES(type) ((type) == GM_TYPE_F32 ? 4 : 2)   /* bytes per weight */
 
 /* Lanes [0, m) set: the mask for a tail of m < 8 columns. */
 AI __m256i tail_mask(int m)
@@ -63,7 +65,11 @@ AI void tile(const int type, const int R, const int NT, const char *const *wr, i
         for (int t = 0; t < NT; t++) acc[i][t] = _mm256_setzero_ps();
     int64_t c = 0;
     for (; c + 8 <= cols; c += 8) {
-        if (NT == 1) {         /* decode: one weight vector live at a time */
+        if (NT == 1) {         /* decode: one weight vector live at a time, rows fetched ahead */
+            if (((c * ES(type)) & 63) == 0) {
+#pragma GCC unroll 8
+                for (int i = 0; i < R; i++) _mm_prefetch(wr[i] + (c + PF_AHEAD) * ES(type), _MM_HINT_T0);
+            }
             __m256 xv = _mm256_loadu_ps(xr[0] + c);
 #pragma GCC unroll 8
             for (int i = 0; i < R; i++) acc[i][0] = _mm256_fmadd_ps(load_w(type, wr[i], c), xv, acc[i][0]);

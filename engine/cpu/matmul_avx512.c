@@ -13,6 +13,8 @@
 #include "mm_impl.h"
 
 #define AI static inline __attribute__((always_inline))
+#define PF_AHEAD 256   /* decode prefetch distance, columns */
+#define ES(type) ((type) == GM_TYPE_F32 ? 4 : 2)   /* bytes per weight */
 
 /* 16 weights from column c of a row, widened to float (masked lanes = 0). */
 AI __m512 load_w(const int type, const char *row, int64_t c, __mmask16 m, const int masked)
@@ -40,6 +42,10 @@ AI void tile(const int type, const int R, const int NT, const char *const *wr, i
     int64_t c = 0;
     for (; c + 16 <= cols; c += 16) {
         __m512 wv[8];
+        if (NT == 1 && ((c * ES(type)) & 63) == 0) {   /* decode streams rows: fetch ahead */
+#pragma GCC unroll 8
+            for (int i = 0; i < R; i++) _mm_prefetch(wr[i] + (c + PF_AHEAD) * ES(type), _MM_HINT_T0);
+        }
 #pragma GCC unroll 8
         for (int i = 0; i < R; i++) wv[i] = load_w(type, wr[i], c, 0, 0);
 #pragma GCC unroll 6
