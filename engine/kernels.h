@@ -49,6 +49,10 @@ int      gm_pool_size(const gm_pool *p);
 /* Run fn(arg, i, n) on every thread (the caller is thread 0); returns when all are done. */
 void     gm_pool_run(gm_pool *p, gm_pool_fn fn, void *arg);
 int      gm_physical_cores(void);
+/* Thread ith's private scratch (GM_POOL_SCRATCH bytes, 64-byte aligned), made
+ * once with the pool so kernels never allocate; NULL without a pool. */
+#define GM_POOL_SCRATCH (1024 * 1024)
+void    *gm_pool_scratch(gm_pool *p, int ith);
 
 /* ---- matrix products -------------------------------------------------------- */
 

@@ -55,8 +55,9 @@ static void row_tile_scalar(const gm_mm_args *a, const char *row, int64_t r, int
 }
 
 /* Portable band: every row against every token, SC_NT tokens at a time. */
-void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1)
+void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {
+    (void)scratch;
     for (int t0 = 0; t0 < a->n; t0 += SC_NT) {
         int nt = a->n - t0 < SC_NT ? a->n - t0 : SC_NT;
         for (int64_t r = r0; r < r1; r++)
@@ -149,6 +150,7 @@ void gm_tensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
 }
 
 typedef struct {
+    gm_pool      *pool;
     gm_mm_args    a;
     gm_mm_band_fn band;
     int64_t       rows;
@@ -162,7 +164,7 @@ static void mm_worker(void *arg, int ith, int nth)
     int64_t units = (j->rows + j->align - 1) / j->align;
     int64_t r0 = units * ith / nth * j->align, r1 = units * (ith + 1) / nth * j->align;
     if (r1 > j->rows) r1 = j->rows;
-    if (r0 < r1) j->band(&j->a, r0, r1);
+    if (r0 < r1) j->band(&j->a, r0, r1, gm_pool_scratch(j->pool, ith));
 }
 
 int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, const float *X,
@@ -174,6 +176,7 @@ int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, con
     if ((unsigned)isa >= GM_ISA_COUNT || !ISA_TABLE[isa].band || !gm_isa_supported(isa))
         isa = GM_ISA_SCALAR;
     mm_job j = {
+        .pool = p,
         .a = { W->type, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
                W->row_bytes, W->ne[0], X, ldx, n, Y, ldy },
         .band = ISA_TABLE[isa].band, .rows = W->ne[1], .align = n == 1 ? 8 : 4,

@@ -146,8 +146,9 @@ AI void band(const int type, const gm_mm_args *a, int64_t r0, int64_t r1)
 }
 
 /* Entry point: Y rows [r0, r1) for all tokens. */
-void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1)
+void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {
+    (void)scratch;
     switch (a->type) {
     case GM_TYPE_F32: band(GM_TYPE_F32, a, r0, r1); break;
     case GM_TYPE_F16: band(GM_TYPE_F16, a, r0, r1); break;

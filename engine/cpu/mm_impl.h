@@ -21,12 +21,13 @@ typedef struct gm_mm_args {
     int64_t      ldy;
 } gm_mm_args;
 
-typedef void (*gm_mm_band_fn)(const gm_mm_args *a, int64_t r0, int64_t r1);
+/* scratch: the calling thread's GM_POOL_SCRATCH bytes, or NULL. */
+typedef void (*gm_mm_band_fn)(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
 
-void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1);
+void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
 #if defined(__x86_64__)
-void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1);
-void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1);
+void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
+void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
 #endif
 
 /* Tokens per cache block: enough that the block of X (tokens x cols floats)
