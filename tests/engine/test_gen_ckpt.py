@@ -105,7 +105,8 @@ mb = g4ref.load(os.path.join(T, "eq-bf16"))
 long = toks(3 * geo["window"] + 5, 512, seed=5)
 ll, _ = g4ref.forward(mb, long)
 lp, _ = g4ref.forward(mb, long[:11])
-check(np.isfinite(ll).all() and ll.shape == (len(long), 512), "long sequence (%d > window %d) runs" % (len(long), geo["window"]))
+check(np.isfinite(ll).all() and ll.shape == (len(long), 512),
+      "long sequence (%d > window %d) runs" % (len(long), geo["window"]))
 check(np.abs(ll[:11] - lp).max() < 1e-9, "logits of a prefix do not depend on later tokens (causal)")
 
 # determinism and seeds

@@ -68,6 +68,10 @@ cfg = g4ref.read_config(os.path.join(REF, "moe_26b_like"))
 check(cfg["plan"][5]["nkv"] == 1 and not cfg["plan"][5]["has_v"] and cfg["plan"][0]["has_v"],
       "moe_26b_like: full layer has 1 KV head and no v_proj (k_eq_v)")
 
+# bf16 embedding scale values quoted by the spec (39.25, 50.5, 53.0, 73.5 for E2B/E4B/26B/31B; 6.9375 at H=48)
+check([g4ref.bf16_value(h ** 0.5) for h in (1536, 2560, 2816, 5376, 48)] == [39.25, 50.5, 53.0, 73.5, 6.9375],
+      "bf16(sqrt(H)) equals the spec's values")
+
 # CLI writes float32 LE [T x V]
 d = os.path.join(REF, "dense_31b_like")
 with tempfile.TemporaryDirectory() as tmp:

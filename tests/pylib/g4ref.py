@@ -31,6 +31,7 @@ import numpy as np
 
 SLIDING = "sliding_attention"
 FULL = "full_attention"
+CACHE_MAX = 1 << 22  # tensors up to this many elements stay converted between uses
 _DTYPES = {"F32": ("<f4", 4), "F16": ("<f2", 2), "BF16": ("<u2", 2)}
 
 
@@ -220,6 +221,7 @@ class Model:
     def __init__(self, cfg, tensors):
         self.cfg, self.tensors, self.kv = cfg, tensors, {}
         self.transform = None  # optional f(name, float64 array) -> array, applied on every read
+        self.embed_scale = None  # None: exact sqrt(H); set a number to mimic e.g. bf16(sqrt(H))
         self._cache = {}
 
     def ref(self, name):
@@ -234,17 +236,32 @@ class Model:
         return self.cfg["prefix"] + name in self.tensors
 
     def w(self, name, shape=None):
-        """Whole tensor as float64 (cached), checking its shape when given."""
-        if name not in self._cache:
-            t = self.ref(name)
-            if shape is not None and tuple(t.shape) != tuple(shape):
-                raise ValueError("%s: tensor %s has shape %s, expected %s"
-                                 % (self.cfg["path"], t.name, list(t.shape), list(shape)))
-            a = t.f64()
-            if self.transform:
-                a = self.transform(name, a)
+        """Whole tensor as float64, checking its shape when given.  Small tensors are cached;
+        big ones are converted on each use, so memory stays near one layer's weights."""
+        if name in self._cache:
+            return self._cache[name]
+        t = self.ref(name)
+        if shape is not None and tuple(t.shape) != tuple(shape):
+            raise ValueError("%s: tensor %s has shape %s, expected %s"
+                             % (self.cfg["path"], t.name, list(t.shape), list(shape)))
+        a = t.f64()
+        if self.transform:
+            a = self.transform(name, a)
+        if a.size <= CACHE_MAX:
             self._cache[name] = a
-        return self._cache[name]
+        return a
+
+    def experts(self, name, shape, used):
+        """{e: float64 slice e} of a stacked expert tensor, converting only the experts in used."""
+        t = self.ref(name)
+        if tuple(t.shape) != tuple(shape):
+            raise ValueError("%s: tensor %s has shape %s, expected %s"
+                             % (self.cfg["path"], t.name, list(t.shape), list(shape)))
+        out = {}
+        for e in used:
+            a = t.f64(e)
+            out[e] = self.transform(name, a) if self.transform else a
+        return out
 
     def rows(self, name, idx, shape):
         """Selected rows of a (vocab-sized) table as float64, without converting the table."""
@@ -345,16 +362,19 @@ def _moe(m, l, x1):
     r = rmsnorm(x1, None, cfg["eps"]) * m.w(pre + "router.scale", (H,)) * H ** -0.5
     prob = softmax(r @ m.w(pre + "router.proj.weight", (E, H)).T)
     pes = m.w(pre + "router.per_expert_scale", (E,))
-    gu = m.w(pre + "experts.gate_up_proj", (E, 2 * I, H))
-    dn = m.w(pre + "experts.down_proj", (E, H, I))
     z = rmsnorm(x1, m.w(pre + "pre_feedforward_layernorm_2.weight", (H,)), cfg["eps"])
-    out = np.zeros_like(x1)
+    picks = []
     for t in range(x1.shape[0]):
-        top = np.argsort(-prob[t], kind="stable")[:K]
-        wk = prob[t, top] / np.sum(prob[t, top])
-        for e, we in zip(top, wk * pes[top]):
-            h = gu[e] @ z[t]
-            out[t] += we * (dn[e] @ (gelu_tanh(h[:I]) * h[I:]))
+        top = np.argsort(-prob[t], kind="stable")[:K]  # softmax over all, top-k, renormalize, scale
+        picks.append((top, prob[t, top] / np.sum(prob[t, top]) * pes[top]))
+    used = sorted({int(e) for top, _ in picks for e in top})
+    gu = m.experts(pre + "experts.gate_up_proj", (E, 2 * I, H), used)  # only experts some token picked
+    dn = m.experts(pre + "experts.down_proj", (E, H, I), used)
+    out = np.zeros_like(x1)
+    for t, (top, wk) in enumerate(picks):
+        for e, we in zip(top, wk):
+            h = gu[int(e)] @ z[t]
+            out[t] += we * (dn[int(e)] @ (gelu_tanh(h[:I]) * h[I:]))
     return rmsnorm(out, m.w(pre + "post_feedforward_layernorm_2.weight", (H,)), cfg["eps"])
 
 
@@ -367,9 +387,16 @@ def last_kv_layer(cfg, layer_type):
     return cands[-1]
 
 
-def embed_scale(cfg):
-    """Exact float64 sqrt(H)."""
-    return math.sqrt(cfg["hidden"])
+def embed_scale(m):
+    """The embedding multiplier: exact float64 sqrt(H) unless the model overrides it."""
+    return math.sqrt(m.cfg["hidden"]) if m.embed_scale is None else float(m.embed_scale)
+
+
+def bf16_value(x):
+    """x rounded to the nearest bfloat16 (ties to even), as a Python float."""
+    u = int(np.array([x], np.float32).view(np.uint32)[0])
+    u = (u + 0x7FFF + ((u >> 16) & 1)) >> 16 << 16
+    return float(np.array([u], np.uint32).view(np.float32)[0])
 
 
 def _ple_inputs(m, tokens, h0):
@@ -435,7 +462,7 @@ def forward(m, tokens):
         raise ValueError("forward: token ids must lie in [0, %d)" % cfg["vocab"])
     m.kv = {}
     pos = np.arange(tokens.size)
-    x = m.rows("embed_tokens.weight", tokens, (cfg["vocab"], cfg["hidden"])) * embed_scale(cfg)
+    x = m.rows("embed_tokens.weight", tokens, (cfg["vocab"], cfg["hidden"])) * embed_scale(m)
     hidden = [x]
     ple = _ple_inputs(m, tokens, x) if cfg["ple"] else None
     for l in range(cfg["layers"]):
@@ -452,6 +479,8 @@ def main(argv=None):
     ap.add_argument("--model", required=True, help="checkpoint folder")
     ap.add_argument("--tokens", required=True, help="comma-separated token ids, or @FILE")
     ap.add_argument("--out", required=True, help="output file: float32 LE logits [T x V]")
+    ap.add_argument("--embed-scale", choices=["exact", "bf16"], default="exact",
+                    help="embedding multiplier: exact sqrt(H) (default) or bf16(sqrt(H)) as HF bf16 runs use")
     ap.add_argument("--hidden-out", help="optional .npy file for hidden states [L+2, T, H] float32")
     a = ap.parse_args(argv)
     spec = a.tokens
@@ -463,6 +492,8 @@ def main(argv=None):
     except ValueError:
         sys.exit("g4ref: --tokens %r is not a comma-separated list of integers" % a.tokens)
     m = load(a.model)
+    if a.embed_scale == "bf16":
+        m.embed_scale = bf16_value(math.sqrt(m.cfg["hidden"]))
     logits, hidden = forward(m, toks)
     logits.astype("<f4").tofile(a.out)
     if a.hidden_out:

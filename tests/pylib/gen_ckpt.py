@@ -22,7 +22,6 @@ Library: geometry(name, **over), geometry_from_config(path, **over), text_config
 """
 import argparse
 import json
-import math
 import os
 import shutil
 import sys
@@ -267,7 +266,8 @@ def tensor_specs(geo):
         s += [(pre + "input_layernorm.weight", (H,), None), (pre + "post_attention_layernorm.weight", (H,), None),
               (pre + "pre_feedforward_layernorm.weight", (H,), None),
               (pre + "post_feedforward_layernorm.weight", (H,), None), (pre + "layer_scalar", (1,), None),
-              (pre + "self_attn.q_proj.weight", (Hq * hd, H), H ** -0.5), (pre + "self_attn.q_norm.weight", (hd,), None),
+              (pre + "self_attn.q_proj.weight", (Hq * hd, H), H ** -0.5),
+              (pre + "self_attn.q_norm.weight", (hd,), None),
               (pre + "self_attn.o_proj.weight", (H, Hq * hd), (Hq * hd) ** -0.5),
               (pre + "mlp.gate_proj.weight", (W, H), H ** -0.5), (pre + "mlp.up_proj.weight", (W, H), H ** -0.5),
               (pre + "mlp.down_proj.weight", (H, W), W ** -0.5)]
