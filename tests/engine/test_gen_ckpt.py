@@ -139,6 +139,15 @@ with open(os.path.join(T, "tokenizer.json"), encoding="utf-8") as f:
 v = tk["model"]["vocab"]
 check(sorted(v.values()) == list(range(300)) and all(a in v and b in v and a + b in v for a, b in tk["model"]["merges"])
       and all(x["id"] < 300 for x in tk["added_tokens"]), "tokenizer truncated to 300 consistently")
+# config keys are those of the reference checkpoints (minus provenance notes)
+for case, gname, layout in (("e4b_like_released_bf16", "tiny-e4b", "released"), ("moe_26b_like", "tiny-moe", "text")):
+    with open(os.path.join(FIXTURES, "gemma4-ref", case, "config.json")) as f:
+        want = json.load(f)
+    got = gen_ckpt.full_config(gen_ckpt.geometry(gname), layout, "bf16" if layout == "released" else "f32")
+    drop = {"_refgen_note", "transformers_version"}
+    same = set(want) - drop == set(got) and (layout == "text" or set(want["text_config"]) == set(got["text_config"]))
+    check(same, "%s config.json has the same keys as fixture %s" % (layout, case))
+
 r = subprocess.run([sys.executable, gen_ckpt.__file__, "--out", os.path.join(T, "bad"), "--geometry", "tiny-e2b",
                     "--set", "kv_shared=9"], capture_output=True, text=True)
 check(r.returncode != 0 and "kv_shared" in r.stderr, "impossible kv_shared is refused with a message")

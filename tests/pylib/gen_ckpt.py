@@ -194,9 +194,17 @@ def full_config(geo, layout, dtype):
     """config.json content: nested Gemma4ForConditionalGeneration, or flat gemma4_text."""
     tc = text_config(geo, dtype)
     if layout == "text":
+        # save_pretrained form: also the per-layer overrides newer transformers read
         out = {"architectures": ["Gemma4ForCausalLM"]}
         out.update(tc)
-        return out
+        plc = {}
+        for l, t in enumerate(geo["layer_types"]):
+            if t == FULL:
+                plc[str(l)] = {"head_dim": geo["global_head_dim"]}
+                if geo["k_eq_v"]:
+                    plc[str(l)]["num_key_value_heads"] = geo["global_kv_heads"]
+        out["per_layer_config"] = plc
+        return dict(sorted(out.items()))
     return {
         "architectures": ["Gemma4ForConditionalGeneration"], "audio_config": None, "audio_token_id": 258881,
         "boa_token_id": 256000, "boi_token_id": 255999, "dtype": tc["dtype"], "eoa_token_id": 258883,
