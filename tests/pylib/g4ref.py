@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Independent float64 reference of the Gemma 4 text decoder (test infrastructure only).
 
-Written from docs/gemma4-arch.md sections 1-4 and the pitfalls list, to check the C
-engine against.  It reads a checkpoint folder in either layout:
+Written from the Gemma 4 text-decoder specification (config, forward pass, checkpoint
+layout and its pitfalls list), to check the C engine against.  It reads a checkpoint folder in either layout:
 
   * text layout:     flat config.json (model_type gemma4_text) + model.safetensors,
                      tensor names "model.*";
