@@ -4,7 +4,9 @@
 # 1. Builds the bench programs against $BUILD/libengine.a with the project's flags.
 # 2. Machine limits: streaming read/copy bandwidth and FMA peak (bench/membw.c).
 # 3. Kernel level (bench/bench_kernels.c): GEMV at the LM head and MLP sizes,
-#    512-token GEMM, per kernel family.  Works without a model.
+#    512-token GEMM, per kernel family; then (bench/bench_layers.c) every
+#    matrix product of an E2B-shaped pass: decode roofline ratio and prefill
+#    fraction of FMA peak for the kernels alone.  Works without a model.
 # 4. Whole model (bench/bench_model.c): a checkpoint with real E2B dimensions
 #    and random BF16 weights, generated once into bench/out/, BENCH_LAYERS
 #    layers deep; prefill of 512 tokens and decode, medians of BENCH_RUNS.
@@ -28,7 +30,7 @@ if [ ! -f "$BUILD/libengine.a" ]; then
     exit 1
 fi
 mkdir -p "$BUILD/bench" bench/out
-for prog in membw bench_kernels; do
+for prog in membw bench_kernels bench_layers; do
     $CC $CF -o "$BUILD/bench/$prog" "bench/$prog.c" bench/measure.c "$BUILD/libengine.a" $LIBS || {
         echo "bench: cannot build bench/$prog.c (see the compiler message above)" >&2; exit 1; }
 done
@@ -42,6 +44,9 @@ if [ "${BENCH_KERNELS:-1}" != 0 ]; then
     echo
     echo "== kernels (medians of $RUNS)"
     "$BUILD/bench/bench_kernels" --threads "$THREADS" --runs "$RUNS" || exit 1
+    echo
+    echo "== kernels in an E2B-shaped pass ($LAYERS layers, matrix products only)"
+    "$BUILD/bench/bench_layers" --threads "$THREADS" --runs "$RUNS" --layers "$LAYERS" || exit 1
 fi
 
 echo
