@@ -35,6 +35,33 @@ AI __m512 load_w(const int type, const char *row, int64_t c, __mmask16 m, const 
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
+/* Horizontal sums of 4 accumulators, stored to y[0..rv).  Each sum uses
+ * one fixed tree (256-bit halves, 128-bit halves, then pairs) whichever
+ * tile calls it; doing four at once shares the shuffles. */
+AI void hsum4_store(__m512 a, __m512 b, __m512 c, __m512 d, float *y, int rv)
+{
+    if (rv <= 0) return;
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, 0x44), _mm512_shuffle_f32x4(c, d, 0xee));
+    __m512 u = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, 0x88), _mm512_shuffle_f32x4(ab, cd, 0xdd));
+    u = _mm512_add_ps(u, _mm512_permute_ps(u, 0x4e));
+    u = _mm512_add_ps(u, _mm512_permute_ps(u, 0xb1));
+    __m512 r = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), u);
+    _mm_mask_storeu_ps(y, (__mmask8)((1u << (rv < 4 ? rv : 4)) - 1u), _mm512_castps512_ps128(r));
+}
+
+/* Sums of a tile's accumulators (R = 4 or 8 rows) for its valid pairs. */
+AI void tile_store(const int R, const int NT, __m512 acc[8][6], float *y, int64_t ldy, int rv, int tv)
+{
+#pragma GCC unroll 6
+    for (int t = 0; t < NT; t++) {
+        if (t >= tv) break;
+#pragma GCC unroll 2
+        for (int g = 0; g < R; g += 4)
+            hsum4_store(acc[g][t], acc[g + 1][t], acc[g + 2][t], acc[g + 3][t], y + t * ldy + g, rv - g);
+    }
+}
+
 /* The tile: R rows (row i at w + i*rb) x NT tokens (token t at x + xo[t]).
  * Rows/tokens past the valid counts alias valid ones and are not stored. */
 AI void tile(const int type, const int R, const int NT, const char *const *wr, int64_t cols,
@@ -73,11 +100,7 @@ AI void tile(const int type, const int R, const int NT, const char *const *wr, i
             for (int i = 0; i < R; i++) acc[i][t] = _mm512_fmadd_ps(wv[i], xv, acc[i][t]);
         }
     }
-#pragma GCC unroll 6
-    for (int t = 0; t < NT; t++)
-#pragma GCC unroll 8
-        for (int i = 0; i < R; i++)
-            if (t < tv && i < rv) y[t * ldy + i] = _mm512_reduce_add_ps(acc[i][t]);
+    tile_store(R, NT, acc, y, ldy, rv, tv);
 }
 
 /* ---- BF16: 32 columns per step ---------------------------------------------- */
@@ -152,11 +175,7 @@ AI void tile_bf16(const int R, const int NT, const int XP, const char *const *wr
         bf16_step(R, NT, XP, 1, 1, wr, xr, c, (int)(cols - c), acc);
         bf16_step(R, NT, XP, 1, 0, wr, xr, c, (int)(cols - c), acc);
     }
-#pragma GCC unroll 6
-    for (int t = 0; t < NT; t++)
-#pragma GCC unroll 8
-        for (int i = 0; i < R; i++)
-            if (t < tv && i < rv) y[t * ldy + i] = _mm512_reduce_add_ps(acc[i][t]);
+    tile_store(R, NT, acc, y, ldy, rv, tv);
 }
 
 /* Split tokens [t0, t1) of X into out (stride cp floats per token): per
