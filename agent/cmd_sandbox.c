@@ -203,6 +203,12 @@ int cmd_exec(int argc, char **argv)
         return r.fence_error ? GM_EXIT_SANDBOX : 127;
     }
     if (r.hint[0]) fprintf(stderr, "gemmash exec: %s\n", r.hint);
+    else if (r.exit_code != 0 && !r.timed_out && !r.interrupted && p.mode != SB_MODE_FULL)
+        fprintf(stderr, "gemmash exec: exit %d inside the sandbox (%s, network %s, writable: %s%s); if "
+                "something was refused, 'gemmash sandbox doctor' shows what is allowed\n", r.exit_code,
+                sb_mode_name(p.mode), p.allow_network ? "on" : "off",
+                p.mode == SB_MODE_READ_ONLY ? "only $TMPDIR" : p.workspace,
+                p.n_writable ? " and --writable roots" : "");
     if (r.timed_out) fprintf(stderr, "gemmash exec: timed out after %.1f s; process group killed\n", x.timeout);
     rc = r.interrupted ? GM_EXIT_INTERRUPTED : r.exit_code;
     sb_result_free(&r);

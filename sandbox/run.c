@@ -319,9 +319,12 @@ static int supervise(pid_t pid, int out_fd, const sb_run_opts *o, capture *cp, s
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
-    /* wait until nothing of the group is left, so the guard compares a quiet tree */
-    for (int i = 0; i < 200 && kill(-pid, SIGKILL) == 0; i++) {
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
+    /* wait until nothing of the group is left, so the guard compares a quiet
+     * tree; orphans come to us (we are a child subreaper), so reap them too */
+    for (int i = 0; i < 500 && kill(-pid, SIGKILL) == 0; i++) {
+        while (waitpid(-pid, NULL, WNOHANG) > 0) {}
+        if (kill(-pid, 0) != 0) break;
+        struct timespec ts = { 0, 2 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
     r->duration_s = now_s() - start;
@@ -343,6 +346,8 @@ int sb_run(const sb_policy *p, char *const argv[], const sb_run_opts *o, sb_resu
         return -1;
     }
     if (make_tmpdir(tmpdir, sizeof tmpdir, err, errlen) != 0) { r->fence_error = true; return -1; }
+    /* orphaned descendants reparent to us rather than to an init that may reap them late */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     child_ctx c = { .p = p, .exe = exe, .cwd = cwd, .argv = argv, .stdin_fd = -1, .out_fd = -1, .err_fd = -1 };
     capture cp = { .file_fd = -1 };
     sb_guard *guard = NULL;
@@ -412,7 +417,7 @@ int sb_run(const sb_policy *p, char *const argv[], const sb_run_opts *o, sb_resu
             snprintf(r->hint, sizeof r->hint, "%s", line);
         }
     }
-    sb_hint(p, tmpdir, r);
+    sb_hint(p, r);
     rc = 0;
 out:
     if (devnull >= 0) close(devnull);

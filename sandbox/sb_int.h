@@ -79,6 +79,6 @@ void sb_guard_free(sb_guard *g);
 int  sb_remove_at(int dirfd, const char *name);                /* rm -r without following symlinks */
 
 /* hint.c */
-void sb_hint(const sb_policy *p, const char *tmpdir, sb_result *r);
+void sb_hint(const sb_policy *p, sb_result *r);
 
 #endif
