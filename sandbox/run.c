@@ -106,10 +106,14 @@ static _Noreturn void child_main(const child_ctx *c)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(c, "PR_SET_PDEATHSIG", 1);
     if (dup2(c->stdin_fd, 0) < 0) child_fail(c, "dup2 stdin", 0);
     if (c->out_fd >= 0 && (dup2(c->out_fd, 1) < 0 || dup2(c->out_fd, 2) < 0)) child_fail(c, "dup2 stdout", 0);
     if (close_others(c->err_fd, c->fence.ruleset_fd) != 0) child_fail(c, "closing inherited descriptors", 1);
+    const char *stage = NULL;
+    if (c->fence.userns && sb_userns_enter(c->fence.uid, c->fence.gid, !p->allow_network, c->fence.protect, &stage) != 0)
+        child_fail(c, stage, 1);
+    /* after the namespace change, which clears it */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(c, "PR_SET_PDEATHSIG", 1);
     if (chdir(c->cwd) != 0) child_fail(c, "chdir to the working folder", 0);
     if ((p->cpu_s > 0 && limit(RLIMIT_CPU, (rlim_t)p->cpu_s, (rlim_t)p->cpu_s + 1) != 0) ||
         (p->as_bytes > 0 && limit(RLIMIT_AS, (rlim_t)p->as_bytes, (rlim_t)p->as_bytes) != 0) ||
@@ -252,10 +256,19 @@ static int prepare_fence(const sb_policy *p, const char *tmpdir, sb_fence *f, ch
         return -1;
     }
     if (sb_landlock_build(p, tmpdir, f->abi, &f->ruleset_fd, err, errlen) != 0) return -1;
-    if (sb_seccomp_build(p, &f->bpf, &f->bpf_len, err, errlen) != 0) {
+    if (sb_seccomp_build(p, f->abi, &f->bpf, &f->bpf_len, err, errlen) != 0) {
         close(f->ruleset_fd);
         f->ruleset_fd = -1;
         return -1;
+    }
+    f->uid = (unsigned)getuid();
+    f->gid = (unsigned)getgid();
+    if (sb_userns_usable(!p->allow_network)) {
+        if (!(f->protect = sb_userns_protected(p))) {
+            sb_errf(err, errlen, "sandbox: out of memory listing protected paths");
+            return -1;
+        }
+        f->userns = true;
     }
     return 0;
 }
@@ -429,6 +442,7 @@ out:
     free(cp.head); free(cp.tail);
     if (c.fence.ruleset_fd >= 0) close(c.fence.ruleset_fd);
     free(c.fence.bpf);
+    sb_env_free(c.fence.protect);
     sb_env_free(c.envp);
     sb_guard_free(guard);
     remove_tmpdir(tmpdir);

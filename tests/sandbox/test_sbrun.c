@@ -86,10 +86,17 @@ int main(void)
     snprintf(path, sizeof path, "%s/.git/hooks", ws);
     snprintf(script, sizeof script, "mkdir -p %s/.git/hooks", ws);
     if (system(script) != 0) CHECK(0, "mkdir .git/hooks");
-    rc = sh(&p, "echo evil > .git/hooks/post-checkout; echo 'alias ls=evil' > .bashrc", NULL, &r, err, sizeof err);
     snprintf(path, sizeof path, "%s/.git/hooks/post-checkout", ws);
-    CHECK(rc == 0 && r.restored == 2 && access(path, F_OK) != 0 && strstr(r.hint, "restored"),
-          "the guard restores .git/hooks and .bashrc and says so (%d: %s)", r.restored, r.hint);
+    setenv("GEMMASH_SANDBOX_USERNS", "0", 1);       /* the guard alone, as on a kernel without userns */
+    rc = sh(&p, "echo evil > .git/hooks/post-checkout; echo 'alias ls=evil' > .bashrc", NULL, &r, err, sizeof err);
+    CHECK(rc == 0 && r.exit_code == 0 && r.restored == 2 && access(path, F_OK) != 0 && strstr(r.hint, "restored"),
+          "guard alone: the writes happen, then .git/hooks and .bashrc are restored (%d: %s)", r.restored, r.hint);
+    sb_result_free(&r);
+    unsetenv("GEMMASH_SANDBOX_USERNS");
+    rc = sh(&p, "echo evil > .git/hooks/post-checkout", NULL, &r, err, sizeof err);
+    CHECK(rc == 0 && access(path, F_OK) != 0 && (r.exit_code != 0 || r.restored == 1),
+          "with the namespace layer (where available) the hook write is refused or undone (exit %d, %s)",
+          r.exit_code, r.output);
     sb_result_free(&r);
 
     /* interrupt: SIGINT to the group stops a sleeping command */
