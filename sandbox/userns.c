@@ -48,12 +48,10 @@ static void id_map(char *out, unsigned id)
     out[k] = '\0';
 }
 
-/* Enter the namespaces and map ids; -1 with errno and *stage on failure. */
-static int enter(unsigned uid, unsigned gid, bool net, const char **stage)
+/* In a fresh user namespace: map our own ids and make mounts private. */
+static int setns_maps(unsigned uid, unsigned gid, const char **stage)
 {
     char map[48];
-    *stage = "unshare(CLONE_NEWUSER|CLONE_NEWNS)";
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | (net ? CLONE_NEWNET : 0)) != 0) return -1;
     *stage = "writing /proc/self/setgroups";
     if (put("/proc/self/setgroups", "deny") != 0) return -1;
     *stage = "writing /proc/self/uid_map";
@@ -64,6 +62,14 @@ static int enter(unsigned uid, unsigned gid, bool net, const char **stage)
     if (put("/proc/self/gid_map", map) != 0) return -1;
     *stage = "making mounts private";
     return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
+/* Enter the namespaces and map ids; -1 with errno and *stage on failure. */
+static int enter(unsigned uid, unsigned gid, bool net, const char **stage)
+{
+    *stage = "unshare(CLONE_NEWUSER|CLONE_NEWNS)";
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | (net ? CLONE_NEWNET : 0)) != 0) return -1;
+    return setns_maps(uid, gid, stage);
 }
 
 /* Parent: does the layer work on this machine?  Tried in a throw-away child. */
@@ -106,15 +112,19 @@ char **sb_userns_protected(const sb_policy *p)
     return list;
 }
 
-/* Child: enter the layer and make the protected paths read-only. */
+/* Child: enter the layer and make the protected paths read-only.  The layer
+ * is optional: if the namespaces cannot be made, or a path cannot be bound,
+ * the run goes on without it (the guard still covers protected paths); only a
+ * half-made user namespace (ids not mapped) is an error. */
 int sb_userns_enter(unsigned uid, unsigned gid, bool net, char *const *protect, const char **stage)
 {
-    if (enter(uid, gid, net, stage) != 0) return -1;
+    *stage = "unshare";
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS | (net ? CLONE_NEWNET : 0)) != 0) return 0;
+    if (setns_maps(uid, gid, stage) != 0) return -1;
     for (int i = 0; protect && protect[i]; i++) {
-        *stage = "bind-mounting a protected path read-only";
-        if (mount(protect[i], protect[i], NULL, MS_BIND | MS_REC, NULL) != 0) return -1;
+        if (mount(protect[i], protect[i], NULL, MS_BIND | MS_REC, NULL) != 0) continue;
         struct statvfs sv;
-        if (statvfs(protect[i], &sv) != 0) return -1;
+        if (statvfs(protect[i], &sv) != 0) continue;
         unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
         if (sv.f_flag & ST_NOSUID) flags |= MS_NOSUID;
         if (sv.f_flag & ST_NODEV) flags |= MS_NODEV;
@@ -122,7 +132,7 @@ int sb_userns_enter(unsigned uid, unsigned gid, bool net, char *const *protect, 
         if (sv.f_flag & ST_NOATIME) flags |= MS_NOATIME;
         if (sv.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
         if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
-        if (mount(NULL, protect[i], NULL, flags, NULL) != 0) return -1;
+        if (mount(NULL, protect[i], NULL, flags, NULL) != 0) umount2(protect[i], MNT_DETACH);
     }
     return 0;
 }
