@@ -263,7 +263,8 @@ static int prepare_fence(const sb_policy *p, const char *tmpdir, sb_fence *f, ch
     }
     f->uid = (unsigned)getuid();
     f->gid = (unsigned)getgid();
-    if (sb_userns_usable(!p->allow_network)) {
+    const char *knob = getenv("GEMMASH_SANDBOX_USERNS");
+    if (!knob || strcmp(knob, "0") != 0) {       /* the child goes on without it if unshare fails */
         if (!(f->protect = sb_userns_protected(p))) {
             sb_errf(err, errlen, "sandbox: out of memory listing protected paths");
             return -1;
@@ -287,6 +288,7 @@ static int supervise(pid_t pid, int out_fd, const sb_run_opts *o, capture *cp, s
     int stage = 0;
     bool exited = false;
     char buf[65536];
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     for (;;) {
         double t = now_s();
         if (!exited) {
@@ -314,10 +316,13 @@ static int supervise(pid_t pid, int out_fd, const sb_run_opts *o, capture *cp, s
                 stage = 3;
             }
         }
-        if (out_fd >= 0) {
-            struct pollfd pf = { .fd = out_fd, .events = POLLIN };
-            int n = poll(&pf, 1, 20);
-            if (n > 0) {
+        struct pollfd pf[2];
+        int n = 0;
+        if (out_fd >= 0) pf[n++] = (struct pollfd){ .fd = out_fd, .events = POLLIN };
+        if (pidfd >= 0 && !exited) pf[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+        if (n > 0) {
+            /* the pidfd turns readable when the command exits: no polling delay */
+            if (poll(pf, (nfds_t)n, pidfd >= 0 ? 50 : 20) > 0 && out_fd >= 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
                 ssize_t k = read(out_fd, buf, sizeof buf);
                 if (k > 0) capture_add(cp, buf, (size_t)k);
                 else if (k == 0 || (errno != EINTR && errno != EAGAIN)) { close(out_fd); out_fd = -1; }
@@ -329,6 +334,7 @@ static int supervise(pid_t pid, int out_fd, const sb_run_opts *o, capture *cp, s
         if (exited && (out_fd < 0 || now_s() > drain_until)) break;
     }
     if (out_fd >= 0) close(out_fd);
+    if (pidfd >= 0) close(pidfd);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
