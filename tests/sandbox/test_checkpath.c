@@ -95,6 +95,8 @@ int main(void)
           "a relative workspace file is readable and writable, resolved to %s", res);
     CHECK(allowed(&p, "new/deeper/file.c", SB_ACCESS_WRITE, res) && !strcmp(res, join(buf, fx.ws, "new/deeper/file.c")),
           "a new file in new folders is writable");
+    CHECK(allowed(&p, "new//deeper///file.c/", SB_ACCESS_WRITE, res) && !strcmp(res, join(buf, fx.ws, "new/deeper/file.c")),
+          "repeated and trailing slashes are collapsed (%s)", res);
     CHECK(!allowed(&p, "new/../../outside/x", SB_ACCESS_WRITE, NULL), "'..' below a missing folder is refused");
     CHECK(!allowed(&p, "../outside/x", SB_ACCESS_WRITE, NULL), "'..' out of the workspace is refused for writes");
     CHECK(!allowed(&p, "../outside/victim", SB_ACCESS_READ, NULL), "'..' out of the workspace is refused for reads");

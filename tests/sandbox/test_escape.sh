@@ -125,6 +125,9 @@ attempt "udp send 127.0.0.1" 'true' 'true' ':' -- "$P" udp "$PORT"
 attempt "connect unix socket outside" 'true' 'true' ':' -- "$P" unix "$O/sock"
 attempt "ptrace a sibling" 'true' 'true' ':' -- "$P" ptrace "$SIB"
 attempt "signal a process outside" 'true' 'true' ':' -- "$P" signal "$SIB"
+attempt "read a sibling's /proc/PID/environ" 'true' 'true' ':' -- "$P" read "/proc/$SIB/environ"
+attempt "mknod a block device" '[ ! -e $W/disk ]' '[ -b $W/disk ]' 'rm -f $W/disk' \
+    -- "$PY" -c 'import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFBLK | 0o600, os.makedev(7, 0)); print("OK made")' "$W/disk"
 attempt "io_uring_setup" 'true' 'true' ':' -- "$P" io_uring
 attempt "mount a tmpfs" 'true' 'true' 'umount $T/mnt 2>/dev/null; true' -- "$P" mount "$T/mnt"
 attempt "unshare a user namespace" 'true' 'true' ':' -- "$P" unshare
