@@ -186,6 +186,24 @@ int sb_landlock_build(const sb_policy *p, const char *tmpdir, int abi, int *fd_o
     return 0;
 }
 
+/* Rights for a writable folder under this ABI (the child adds /dev/shm with them). */
+uint64_t sb_landlock_write_rights(int abi)
+{
+    return (R_READ | R_WRITE) & fs_rights(abi);
+}
+
+/* Child side: one more rule, for a folder that only exists in the child's
+ * mount namespace (its private /dev/shm).  Raw system calls only. */
+int sb_landlock_add_dir(int ruleset_fd, const char *path, uint64_t rights)
+{
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct ll_path_beneath pb = { .allowed_access = rights, .parent_fd = fd };
+    int rc = (int)syscall(SYS_landlock_add_rule, ruleset_fd, SB_LL_RULE_PATH_BENEATH, &pb, 0);
+    close(fd);
+    return rc;
+}
+
 /* Child side: enforce the ruleset on this process and its future children. */
 int sb_landlock_restrict(int ruleset_fd)
 {

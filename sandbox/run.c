@@ -110,8 +110,10 @@ static _Noreturn void child_main(const child_ctx *c)
     if (c->out_fd >= 0 && (dup2(c->out_fd, 1) < 0 || dup2(c->out_fd, 2) < 0)) child_fail(c, "dup2 stdout", 0);
     if (close_others(c->err_fd, c->fence.ruleset_fd) != 0) child_fail(c, "closing inherited descriptors", 1);
     const char *stage = NULL;
-    if (c->fence.userns && sb_userns_enter(c->fence.uid, c->fence.gid, !p->allow_network, c->fence.protect, &stage) != 0)
-        child_fail(c, stage, 1);
+    int layer = c->fence.userns ? sb_userns_enter(c->fence.uid, c->fence.gid, !p->allow_network, c->fence.protect, &stage) : 0;
+    if (layer < 0) child_fail(c, stage, 1);
+    if (layer == 2 && sb_landlock_add_dir(c->fence.ruleset_fd, "/dev/shm", c->fence.shm_rights) != 0)
+        child_fail(c, "granting the private /dev/shm", 1);
     /* after the namespace change, which clears it */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(c, "PR_SET_PDEATHSIG", 1);
     if (chdir(c->cwd) != 0) child_fail(c, "chdir to the working folder", 0);
@@ -270,6 +272,7 @@ static int prepare_fence(const sb_policy *p, const char *tmpdir, sb_fence *f, ch
             return -1;
         }
         f->userns = true;
+        f->shm_rights = sb_landlock_write_rights(f->abi);
     }
     return 0;
 }

@@ -44,6 +44,7 @@ typedef struct sb_fence {
     int    abi;              /* Landlock ABI in use (0 when not fenced) */
     bool   userns;           /* extra layer: user+mount(+net) namespaces (userns.c) */
     char **protect;          /* existing protected paths to bind read-only in that layer */
+    uint64_t shm_rights;     /* Landlock rights for the layer's private /dev/shm */
     unsigned uid, gid;
 } sb_fence;
 
@@ -67,6 +68,8 @@ int  sb_landlock_abi(void);                                  /* 0 when unavailab
 int  sb_landlock_build(const sb_policy *p, const char *tmpdir, int abi, int *fd_out,
                        char *err, size_t errlen);
 int  sb_landlock_restrict(int ruleset_fd);                   /* child side; -1 + errno */
+uint64_t sb_landlock_write_rights(int abi);
+int  sb_landlock_add_dir(int ruleset_fd, const char *path, uint64_t rights);   /* child side */
 void sb_landlock_describe(FILE *out, const sb_policy *p, int abi);
 
 /* seccomp.c */
@@ -84,7 +87,7 @@ int  sb_remove_at(int dirfd, const char *name);                /* rm -r without 
 /* userns.c: the optional namespace layer. */
 bool  sb_userns_usable(bool net);
 char **sb_userns_protected(const sb_policy *p);
-int   sb_userns_enter(unsigned uid, unsigned gid, bool net, char *const *protect, const char **stage);
+int   sb_userns_enter(unsigned uid, unsigned gid, bool net, char *const *protect, const char **stage); /* 1 in, 0 skipped, -1 */
 
 /* hint.c */
 void sb_hint(const sb_policy *p, sb_result *r);

@@ -6,6 +6,7 @@
  * .git/hooks, .git/config, rc files... read-only at the kernel level during
  * the run, where Landlock alone cannot (guard.c still restores afterwards,
  * and still handles protected paths that did not exist before the run).
+ * It also gives the run a private tmpfs on /dev/shm.
  *
  * Set GEMMASH_SANDBOX_USERNS=0 to leave this layer out. */
 #include <errno.h>
@@ -115,12 +116,17 @@ char **sb_userns_protected(const sb_policy *p)
 /* Child: enter the layer and make the protected paths read-only.  The layer
  * is optional: if the namespaces cannot be made, or a path cannot be bound,
  * the run goes on without it (the guard still covers protected paths); only a
- * half-made user namespace (ids not mapped) is an error. */
+ * half-made user namespace (ids not mapped) is an error.  Returns 0 when the
+ * layer was skipped, 1 when in it, 2 when in it with a private /dev/shm,
+ * -1 (errno, *stage) on error. */
 int sb_userns_enter(unsigned uid, unsigned gid, bool net, char *const *protect, const char **stage)
 {
     *stage = "unshare";
     if (unshare(CLONE_NEWUSER | CLONE_NEWNS | (net ? CLONE_NEWNET : 0)) != 0) return 0;
     if (setns_maps(uid, gid, stage) != 0) return -1;
+    /* a private, small /dev/shm (POSIX semaphores, Python multiprocessing); the
+     * caller grants it in Landlock only when this mount succeeded */
+    int shm = mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64m,mode=1777") == 0;
     for (int i = 0; protect && protect[i]; i++) {
         if (mount(protect[i], protect[i], NULL, MS_BIND | MS_REC, NULL) != 0) continue;
         struct statvfs sv;
@@ -134,5 +140,5 @@ int sb_userns_enter(unsigned uid, unsigned gid, bool net, char *const *protect, 
         if (sv.f_flag & ST_RELATIME) flags |= MS_RELATIME;
         if (mount(NULL, protect[i], NULL, flags, NULL) != 0) umount2(protect[i], MNT_DETACH);
     }
-    return 0;
+    return shm ? 2 : 1;
 }

@@ -71,6 +71,18 @@ ex -- sh -c 'setsid sleep 30 >/dev/null 2>&1 & echo $! > d.pid; sleep 30 >/dev/n
 d=$(cat "$W/bg.pid" 2>/dev/null)
 check '[ $rc -eq 0 ] && [ -n "$d" ] && ! kill -0 $d 2>/dev/null' "background processes are killed when the command ends"
 
+# /dev/shm: private tmpfs in the namespace layer (Python multiprocessing works), else not writable
+ex -- "$PY" -c '
+import multiprocessing as m
+q = m.Queue(); p = m.Process(target=q.put, args=(7,)); p.start(); print("mp", q.get()); p.join()
+open("/dev/shm/gemmash-test-shm", "w").write("x"); print("shm-ok")'
+if "$G" sandbox doctor --workspace "$W" | grep -q "extra layer: new user"; then
+    check '[ $rc -eq 0 ] && printf "%s" "$out" | grep -q "mp 7"' "python multiprocessing works (private /dev/shm)"
+    check '[ ! -e /dev/shm/gemmash-test-shm ]' "the run's /dev/shm is private to it"
+else
+    check '[ $rc -ne 0 ] && [ ! -e /dev/shm/gemmash-test-shm ]' "without the namespace layer /dev/shm is not writable"
+fi
+
 # read-only mode
 ex --mode read-only -- sh -c 'cat a.txt >/dev/null && echo read-ok; touch new-file'
 check '[ $rc -ne 0 ] && printf "%s" "$out" | grep -q read-ok && [ ! -e $W/new-file ]' "read-only mode reads but does not write"
