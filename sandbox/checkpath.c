@@ -147,6 +147,7 @@ int sb_check_path(const sb_policy *p, const char *path, int access, char *resolv
                     path, canon, list);
             return -1;
         }
+        if (sb_unsafe_write_root(p, root, why, whylen)) return -1;
         const char *rel = canon + strlen(root);
         while (*rel == '/') rel++;
         const char *prot = *rel ? sb_protected_match(rel) : NULL;

@@ -124,18 +124,7 @@ static int add_read_tree(builder *b, const char *root, uint64_t rights, int dept
 /* Grant full write rights on a writable root, refusing roots that would expose secrets. */
 static int add_write_root(builder *b, const char *root)
 {
-    const char *what = NULL;
-    if (sb_is_denied(b->p, root, &what)) {
-        sb_errf(b->err, b->errlen, "sandbox: writable root '%s' is inside the denied path '%s'; "
-                "choose a project folder elsewhere", root, what);
-        return -1;
-    }
-    if (holds_denied(b->p, root) || (b->p->home[0] && sb_path_within(b->p->home, root))) {
-        sb_errf(b->err, b->errlen, "sandbox: writable root '%s' contains your home folder or a secret "
-                "folder (~/.ssh, ~/.aws, ...); Landlock cannot hide those below a writable folder, so "
-                "run gemmash from a project folder instead", root);
-        return -1;
-    }
+    if (sb_unsafe_write_root(b->p, root, b->err, b->errlen)) return -1;
     return add_rule(b, root, R_READ | R_WRITE);
 }
 

@@ -52,6 +52,7 @@ typedef struct sb_fence {
 int  sb_path_within(const char *path, const char *root);     /* path == root or below it */
 int  sb_is_write_root(const sb_policy *p, const char *path, const char **root);
 int  sb_is_denied(const sb_policy *p, const char *path, const char **what);
+bool sb_unsafe_write_root(const sb_policy *p, const char *root, char *err, size_t errlen);
 const char *sb_protected_match(const char *rel);             /* protected entry or NULL */
 extern const char *const sb_system_read_roots[];
 extern const char *const sb_home_read_roots[];

@@ -146,6 +146,11 @@ int main(void)
     CHECK(sb_policy_add_writable(&p, fx.out, err, sizeof err) == 0, "add an extra writable root");
     CHECK(allowed(&p, join(buf, fx.out, "new"), SB_ACCESS_WRITE, NULL), "the extra root is writable");
     CHECK(!allowed(&p, join(buf, fx.out, ".git/config"), SB_ACCESS_WRITE, NULL), "protected paths apply in extra roots");
+    sb_policy bad;
+    CHECK(sb_policy_init(&bad, "/", err, sizeof err) == 0 &&
+          sb_check_path(&bad, "/usr/bin/new-tool", SB_ACCESS_WRITE, res, sizeof res, why, sizeof why) != 0 &&
+          strstr(why, "system folder"), "a workspace holding system folders refuses writes (%s)", why);
+    sb_policy_free(&bad);
     p.mode = SB_MODE_READ_ONLY;
     CHECK(!allowed(&p, "a.txt", SB_ACCESS_WRITE, NULL) && allowed(&p, "a.txt", SB_ACCESS_READ, NULL),
           "read-only mode: reads yes, writes no");

@@ -109,6 +109,9 @@ check '[ $rc -eq 0 ] && [ -e $W/ran ]' "--dangerously-full-access runs without L
 out=$(HOME=$W "$G" exec --workspace "$W" -- true 2>&1); rc=$?
 check '[ $rc -eq 7 ] && printf "%s" "$out" | grep -q "home folder"' "a workspace that contains HOME is refused (exit 7)"
 
+out=$("$G" exec --workspace / -- true 2>&1); rc=$?
+check '[ $rc -eq 7 ] && printf "%s" "$out" | grep -q "system folder"' "a workspace that contains /usr, /etc... is refused (exit 7)"
+
 # usage
 "$G" exec --mode full --workspace "$W" -- true >/dev/null 2>&1; rc=$?
 check '[ $rc -eq 2 ]' "--mode full without --dangerously-full-access is a usage error"
