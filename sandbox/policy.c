@@ -12,7 +12,7 @@
 
 /* Paths inside a writable root whose change would run code later. */
 const char *const sb_protected_paths[] = {
-    ".git/hooks", ".git/config", ".gitmodules", ".gemmash",
+    ".git/hooks", ".git/config", ".git/config.worktree", ".git/commondir", ".gitmodules", ".gemmash",
     ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile",
     ".zshrc", ".zshenv", ".zprofile", ".zlogin", ".envrc", NULL,
 };

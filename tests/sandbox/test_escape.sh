@@ -107,6 +107,8 @@ attempt_state "append to .git/config" 'cmp -s $W/.git/config $T/config.orig' '! 
     'cp $T/config.orig $W/.git/config' -- "$P" append "$W/.git/config" "[core]
 	fsmonitor = $O/evil
 "
+attempt_state "create .git/commondir" '[ ! -e $W/.git/commondir ]' '[ -e $W/.git/commondir ]' 'rm -f $W/.git/commondir' \
+    -- "$P" write "$W/.git/commondir"
 attempt_state "create workspace .envrc" '[ ! -e $W/.envrc ]' '[ -e $W/.envrc ]' 'rm -f $W/.envrc' -- "$P" write "$W/.envrc"
 # the same two without the namespace layer: the guard alone must undo them
 export GEMMASH_SANDBOX_USERNS=0
