@@ -29,4 +29,8 @@ int cmd_render(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 
+/* sandbox commands (agent/cmd_sandbox.c) */
+int cmd_sandbox(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+
 #endif
