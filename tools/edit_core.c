@@ -6,6 +6,9 @@
  * replace_all.  gt_edit_closest finds, on a miss, the window of lines that
  * looks most like old_string (mean per-line bigram similarity), so the model
  * sees what the file really says there. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* memmem, also when built alone for fuzzing */
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include "tools_int.h"

@@ -4,6 +4,9 @@
  * dropped, block elements become line breaks, inline tags vanish, common
  * entities are decoded and whitespace is collapsed (kept inside <pre>).
  * Good enough to let the model read documentation pages. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* memmem, also when built alone for fuzzing */
+#endif
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
