@@ -221,8 +221,10 @@ static const char *type_name(const cJSON *v)
 }
 
 /* Check args against a tool's schema; NULL when fine, else a failure result. */
-static cJSON *check_args(gt_ctx *c, const char *tool, const cJSON *schema, const cJSON *args)
+cJSON *gt_check_args(gt_ctx *c, const char *tool, const cJSON *args)
 {
+    const cJSON *schema = gt_schema(c, tool);
+    if (!schema) return gt_fail(c, "unknown tool '%s'", tool ? tool : "(none)");
     if (args && !cJSON_IsObject(args))
         return gt_fail(c, "%s: arguments must be a JSON object, got %s", tool, type_name(args));
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
@@ -387,7 +389,7 @@ cJSON *gt_call(gt_ctx *c, const char *name, const cJSON *args, volatile sig_atom
         }
         return gt_fail(c, "unknown tool '%s'; the tools are: %s", name ? name : "(none)", names);
     }
-    cJSON *bad = check_args(c, t->name, gt_schema(c, t->name), args);
+    cJSON *bad = gt_check_args(c, t->name, args);
     if (bad) return bad;
     cJSON *empty = NULL;
     if (!args) {

@@ -81,6 +81,11 @@ cJSON *gt_call(gt_ctx *ctx, const char *name, const cJSON *args, volatile sig_at
 /* Short human text for a call and its result (terminal display).  Caller frees. */
 char *gt_render(const char *name, const cJSON *args, const cJSON *result);
 
+/* What a call would do, without doing it, for the approval prompt: the
+ * unified diff of write_file/edit_file, the command of shell, or
+ * "would fail: why".  Caller frees; NULL only when out of memory. */
+char *gt_preview(gt_ctx *ctx, const char *name, const cJSON *args);
+
 /* True for the tools that change something (approval): shell, write_file, edit_file. */
 bool gt_is_mutating(const char *name);
 

@@ -164,6 +164,20 @@ typedef struct gt_near {
 void gt_edit_closest(const char *content, size_t len, const char *old_s, size_t old_len,
                      gt_near *out);
 
+/* A checked, matched edit that is not written yet (t_edit.c). */
+typedef struct gt_edit_prep {
+    char        res[GT_PATH_MAX];
+    char       *data;       /* current content */
+    size_t      len;
+    uint64_t    hash;
+    gt_edit_out eo;         /* the edited content */
+} gt_edit_prep;
+cJSON *gt_edit_prepare(gt_ctx *c, const cJSON *a, gt_edit_prep *p);
+char  *gt_edit_diff(gt_ctx *c, const gt_edit_prep *p);
+void   gt_edit_prep_free(gt_edit_prep *p);
+/* Check args against a tool's schema: NULL when fine, else a failure result (core.c). */
+cJSON *gt_check_args(gt_ctx *c, const char *tool, const cJSON *args);
+
 /* ---- glob and .gitignore (ignore.c) ---- */
 /* Shell-style match on paths: * and ? stop at '/', ** crosses folders,
  * [...] classes.  True on a match. */
