@@ -23,7 +23,8 @@
  *
  * Results are cJSON objects, always {"ok": true|false, ...}; when ok is false
  * "error" says what happened and what to do.  All state lives in gt_ctx; the
- * library has no global mutable state. */
+ * library has no global mutable state.  A context is used by one thread at a
+ * time (the agent loop); interrupt may be set from a signal handler. */
 #ifndef GEMMASH_TOOLS_H
 #define GEMMASH_TOOLS_H
 
