@@ -46,6 +46,7 @@ typedef struct gt_caps {
     size_t shell_max_capture;  /* 32768: shell output kept (head + tail) */
     double shell_timeout_s;    /* 120: default shell timeout */
     double shell_max_timeout_s;/* 1800: largest timeout_s the model may ask for */
+    double shell_kill_grace_s; /* 0 (the sandbox's 2 s): wait between SIGINT, SIGTERM and SIGKILL */
     size_t search_max_bytes;   /* 65536: output of list_dir/glob/grep */
     int    search_max_results; /* 1000: entries (list_dir, glob) or matching lines (grep) */
     size_t fetch_max_bytes;    /* 2 MiB: default download cap (max_bytes may lower or raise it) */
