@@ -5,6 +5,7 @@
  * against that schema (types, required, unknown names) before the handler
  * runs, so a malformed call gets a clear ok:false result instead of a crash. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,9 +203,10 @@ static bool type_ok(const cJSON *v, const char *t)
     if (!strcmp(t, "boolean")) return cJSON_IsBool(v);
     if (!strcmp(t, "array")) return cJSON_IsArray(v);
     if (!strcmp(t, "object")) return cJSON_IsObject(v);
-    if (!strcmp(t, "number")) return cJSON_IsNumber(v);
-    if (!strcmp(t, "integer"))
-        return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+    if (!strcmp(t, "number")) return cJSON_IsNumber(v) && isfinite(v->valuedouble);
+    if (!strcmp(t, "integer"))   /* range first: casting inf or 1e300 to an integer is undefined */
+        return cJSON_IsNumber(v) && v->valuedouble > -1e15 && v->valuedouble < 1e15 &&
+               v->valuedouble == (double)(long long)v->valuedouble;
     return true;
 }
 

@@ -341,6 +341,12 @@ static void test_args(tt_env *e)
     r = tt_call(e, "read_file", "{\"path\":\"a.txt\",\"start_line\":1.5}");
     CHECK(!tt_ok(r) && tt_has(r, "error", "integer"), "non-integer line number refused");
     cJSON_Delete(r);
+    r = tt_call(e, "read_file", "{\"path\":\"a.txt\",\"start_line\":1e999}");
+    CHECK(!tt_ok(r) && tt_has(r, "error", "integer"), "an infinite line number is refused");
+    cJSON_Delete(r);
+    r = tt_call(e, "read_file", "{\"path\":\"a.txt\",\"start_line\":-5,\"end_line\":1}");
+    CHECK(tt_ok(r) && tt_num(r, "start_line") == 1, "a negative start_line reads from line 1");
+    cJSON_Delete(r);
     r = tt_call(e, "read_file", "{\"path\":\"a.txt\",\"offset\":3}");
     CHECK(!tt_ok(r) && tt_has(r, "error", "unknown argument 'offset'") && tt_has(r, "error", "start_line"),
           "unknown argument lists the real ones: %s", tt_str(r, "error"));
