@@ -66,7 +66,7 @@ cJSON *gt_tool_shell(gt_ctx *c, const cJSON *a, volatile sig_atomic_t *intr)
     if (!res) { sb_result_free(&r); unlink(full); return NULL; }
     gj_bool(c, res, "ok", ok);
     gt_buf out = {0};
-    gt_put_utf8(&out, r.output ? r.output : "", r.output ? r.output_len : 0);
+    gt_put_terminal(&out, r.output ? r.output : "", r.output ? r.output_len : 0);
     gj_buf(c, res, "output", &out);
     gj_num(c, res, "exit_code", r.exit_code);
     gj_num(c, res, "duration_s", (double)(long)(r.duration_s * 1000) / 1000);

@@ -34,6 +34,9 @@ bool gt_looks_binary(const char *data, size_t n);
 /* Append data to b as valid UTF-8 (bad sequences become U+FFFD); returns
  * the number of bad sequences replaced. */
 size_t gt_put_utf8(gt_buf *b, const char *data, size_t n);
+/* Append terminal output without escape sequences and overwritten
+ * progress lines, as valid UTF-8. */
+void   gt_put_terminal(gt_buf *b, const char *s, size_t n);
 /* Copy of data as valid UTF-8 (caller frees); *bad gets the replacement count. */
 char *gt_utf8_dup(const char *data, size_t n, size_t *bad);
 int   gt_count_lines(const char *data, size_t n);
