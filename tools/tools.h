@@ -98,7 +98,10 @@ int gt_undo(gt_ctx *ctx, char *msg, size_t msglen);
 /* Number of journaled changes that can be undone. */
 int gt_journal_count(const gt_ctx *ctx);
 /* Unified diff of every file the tools changed this session, from its first
- * pre-image to what is on disk now ("" when nothing changed).  Caller frees. */
+ * journaled pre-image to what is on disk now ("" when nothing changed).
+ * Entries dropped by journal_max_bytes no longer count.  Changes made by
+ * shell commands are not journaled (only their effect on files the tools
+ * also changed shows up).  Caller frees. */
 char *gt_diff(gt_ctx *ctx);
 
 /* The current plan (owned by ctx; an array, maybe empty) and its rendering
