@@ -24,7 +24,7 @@
 typedef struct cand {
     float   x;      /* logit */
     int32_t id;
-    double  w;      /* unnormalized weight, once computed */
+    float   w;      /* unnormalized weight, once computed (sums are double) */
 } cand;
 
 struct gm_sampler {
@@ -201,7 +201,7 @@ static int collect_top_k(gm_sampler *s, const float *logits, const uint32_t *all
         if (n == k && !(x >= h[0].x)) continue;          /* fast reject, NaN too */
         if (!allowed(allow, i) || isnan(x) || x == -INFINITY) continue;
         if (x == INFINITY) return -1;
-        cand c = { x, i, 0.0 };
+        cand c = { x, i, 0.0f };
         if (n < k) {
             /* sift up */
             int j = n++;
@@ -263,13 +263,13 @@ static int top_p_cut(cand *c, int n, double need)
             if (i <= j) { swap_c(&c[i], &c[j]); i++; j--; }
         }
         double left = 0.0;         /* c[lo..j] are all better than c[j+1..hi) */
-        for (int t = lo; t <= j; t++) left += c[t].w;
+        for (int t = lo; t <= j; t++) left += (double)c[t].w;
         if (acc + left >= need) hi = j + 1;
         else { acc += left; lo = j + 1; }
     }
     qsort(c + lo, (size_t)(hi - lo), sizeof *c, cmp_cand);
     int keep = lo;
-    for (int t = lo; t < hi && acc < need; t++) { acc += c[t].w; keep++; }
+    for (int t = lo; t < hi && acc < need; t++) { acc += (double)c[t].w; keep++; }
     return keep < 1 ? 1 : keep;
 }
 
@@ -292,25 +292,28 @@ static int prepare(gm_sampler *s, const float *logits, const uint32_t *allow, do
     if (n == 0) return 0;
     float xmax = c[0].x;
     for (int i = 1; i < n; i++) if (c[i].x > xmax) xmax = c[i].x;
-    double inv_t = 1.0 / (double)p->temperature, sum = 0.0;
+    /* float exp: 2.5x faster than double over a whole vocabulary, and the
+     * sampler and gm_sampler_probs share these very weights */
+    float inv_t = 1.0f / p->temperature;
+    double sum = 0.0;
     for (int i = 0; i < n; i++) {
-        c[i].w = exp(((double)c[i].x - (double)xmax) * inv_t);
+        c[i].w = expf((c[i].x - xmax) * inv_t);
         sum += c[i].w;
     }
     if (p->top_p < 1.0f) {
         n = top_p_cut(c, n, (double)p->top_p * sum);
         sum = 0.0;
-        for (int i = 0; i < n; i++) sum += c[i].w;
+        for (int i = 0; i < n; i++) sum += (double)c[i].w;
     }
     if (p->min_p > 0.0f) {
         /* p_i >= min_p * p_max  <=>  w_i >= min_p * w_max */
-        double wmax = 0.0;
+        float wmax = 0.0f;
         for (int i = 0; i < n; i++) if (c[i].w > wmax) wmax = c[i].w;
-        double thr = (double)p->min_p * wmax;
+        float thr = p->min_p * wmax;
         int m = 0;
         sum = 0.0;
         for (int i = 0; i < n; i++)
-            if (c[i].w >= thr) { c[m++] = c[i]; sum += c[i].w; }
+            if (c[i].w >= thr) { c[m++] = c[i]; sum += (double)c[i].w; }
         n = m;
     }
     *total = sum;
@@ -328,7 +331,7 @@ int32_t gm_sampler_sample(gm_sampler *s, float *logits, const uint32_t *allow)
     if (n == 1) return s->c[0].id;
     double u = next_unit(s) * total, acc = 0.0;
     for (int i = 0; i < n; i++) {
-        acc += s->c[i].w;
+        acc += (double)s->c[i].w;
         if (u < acc) return s->c[i].id;
     }
     return s->c[n - 1].id;            /* rounding left u at the very top */
@@ -347,5 +350,5 @@ void gm_sampler_probs(gm_sampler *s, const float *logits, const uint32_t *allow,
     }
     double total = 0.0;
     int n = prepare(s, logits, allow, &total);
-    for (int i = 0; i < n; i++) probs[s->c[i].id] = (float)(s->c[i].w / total);
+    for (int i = 0; i < n; i++) probs[s->c[i].id] = (float)((double)s->c[i].w / total);
 }
