@@ -43,6 +43,7 @@ static uint64_t splitmix64(uint64_t *x)
     return z ^ (z >> 31);
 }
 
+/* 64-bit rotate left, the xoshiro building block. */
 static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 /* xoshiro256**: the next 64 random bits. */
@@ -120,6 +121,7 @@ static inline bool better(const cand *a, const cand *b)
     return a->x > b->x || (a->x == b->x && a->id < b->id);
 }
 
+/* Exchange two candidates (selection and partitioning). */
 static inline void swap_c(cand *a, cand *b) { cand t = *a; *a = *b; *b = t; }
 
 /* Partial selection: afterwards c[0..k) holds the k best of c[0..n) (in no

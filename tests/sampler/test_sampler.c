@@ -41,6 +41,7 @@ static void softmax_keep(const float *x, const bool *keep, int n, double t, doub
     for (int i = 0; i < n; i++) out[i] /= sum;
 }
 
+/* Each filter on a four-token distribution with known probabilities. */
 static void test_filters_small(void)
 {
     /* probabilities 0.5, 0.3, 0.15, 0.05 given as logits log(p), shuffled ids */
@@ -124,6 +125,7 @@ static void fill_logits(float *x, int n, uint32_t seed)
 }
 
 typedef struct { float x; int id; } pair;
+/* qsort comparator for the reference full sort: larger logit, then lower id. */
 static int cmp_pair(const void *a, const void *b)
 {
     const pair *p = a, *q = b;
@@ -210,6 +212,7 @@ static void test_chi_square(void)
     }
 }
 
+/* Greedy picks the masked argmax; masks restrict and renormalize sampling. */
 static void test_greedy_and_mask(void)
 {
     const int V = 70;   /* more than two mask words */
@@ -249,6 +252,7 @@ static void test_greedy_and_mask(void)
     gm_sampler_free(s);
 }
 
+/* NaN, -inf, +inf and overflow-prone logits. */
 static void test_odd_logits(void)
 {
     const int V = 6;
@@ -283,6 +287,7 @@ static void test_odd_logits(void)
     gm_sampler_free(s);
 }
 
+/* Determinism by seed and rejection of bad parameters. */
 static void test_seed_and_params(void)
 {
     const int V = 1000;
@@ -366,6 +371,7 @@ static void test_speed(void)
     free(x); free(t);
 }
 
+/* Run every group; the exit status says whether any check failed. */
 int main(void)
 {
     test_filters_small();
