@@ -14,6 +14,7 @@ text back; --plain keeps control-token text as text; speed on 1 MB.
 import hashlib
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -108,6 +109,42 @@ def write_gemma4_variant():
     return renames
 
 
+ATOMS = ["<bos>", "<eos>", "<|turn>", "<turn|>", "<|tool_call>", "<|\"|>", "<start_of_turn>", "<unused3>",
+         "<table>", "</td>", "<|tur", "<|", "|>", "<", ">", " ", "  ", "   ", "\t", "\t\t", "\n", "\n\n", "\r\n",
+         "\u2581", "\u2581\u2581", "a", "the", "The", " the", "ing", "tion", "\u00e9", "\u00fc", "\u00df", "\u4e2d",
+         "\u65e5\u672c", "\ud55c", "\u0643", "\u092e", "\u093e", "\u0e35", "\U0001f600",
+         "\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f1ef\U0001f1f5", "\u200d", "\ufe0f", "\u0301",
+         "0", "123", "4567", ".", ",", "!", "?", "(", ")", "{", "}", "\"", "'", "`", "#", "_", "-", "=",
+         "\U00010300", "\U0002a6d6", "\ue000", "\x00", "\x7f", "\x0b", "http://", "x" * 40, "ab" * 20,
+         "\n" * 35, " " * 35, "\t" * 33]
+RANGES = [(32, 126), (0xA0, 0x2FF), (0x370, 0x4FF), (0x4E00, 0x9FFF), (0x1F300, 0x1FAFF), (0xAC00, 0xD7A3),
+          (0x10000, 0x3FFFF)]
+
+
+def random_texts(count):
+    """Deterministic random strings built from tricky atoms (control-token
+    text and near misses, space/newline/tab runs, a literal U+2581, scripts,
+    emoji sequences) and random code points; written under the cache."""
+    rnd = random.Random(20240)
+    folder = os.path.join(CACHE, "random")
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    paths = []
+    for i in range(count):
+        parts = []
+        for _ in range(rnd.randint(1, 60)):
+            if rnd.random() < 0.7:
+                parts.append(rnd.choice(ATOMS))
+            else:
+                lo, hi = rnd.choice(RANGES)
+                parts.append(chr(rnd.randint(lo, hi)))
+        path = os.path.join(folder, "r%04d.txt" % i)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write("".join(parts))
+        paths.append(path)
+    return paths
+
+
 def tokenize_files(tokenizer, files, extra=()):
     r = subprocess.run([BIN, "tokenize", "--tokenizer", tokenizer, *extra] +
                        [a for f in files for a in ("-f", f)], capture_output=True, timeout=300)
@@ -133,13 +170,17 @@ def main():
           "Gemma 4 variant written: %d control tokens renamed (e.g. 105 -> <|turn>)" % len(renames))
     files = sorted(os.path.join(CORPUS, f) for f in os.listdir(CORPUS) if f.endswith(".txt"))
     texts = [open(f, "rb").read() for f in files]
+    rand = random_texts(5000 if os.environ.get("GEMMASH_LONG") == "1" else 300)
     out = os.path.join(CACHE, "reference_ids.json")
-    r = subprocess.run(["node", os.path.join(HERE, "ref_encode.js"), NODE_MODULES, G4_JSON, out, *files],
-                       capture_output=True, timeout=300)
-    if not check(r.returncode == 0, "reference JS encoder ran on %d corpus files" % len(files)):
+    r = subprocess.run(["node", os.path.join(HERE, "ref_encode.js"), NODE_MODULES, G4_JSON, out, *files, *rand],
+                       capture_output=True, timeout=600)
+    if not check(r.returncode == 0, "reference JS encoder ran on %d corpus files and %d random texts" %
+                 (len(files), len(rand))):
         print("# " + r.stderr.decode(errors="replace")[-2000:])
         return
     ref = json.load(open(out))
+    ref_rand = {v: ids[len(files):] for v, ids in ref.items()}
+    ref = {v: ids[:len(files)] for v, ids in ref.items()}
     control_names = [old for _, old, _ in renames] + [new for _, _, new in renames]
     for variant, tj in (("gemma3", G3_JSON), ("gemma4", G4_JSON)):
         ours, msg = tokenize_files(tj, files)
@@ -158,6 +199,12 @@ def main():
         n_ids = sum(len(x) for x in ref[variant])
         check(same == len(files), "%s: %d/%d corpus files give the reference ids (%d ids)" %
               (variant, same, len(files), n_ids))
+        ours_rand, msg = tokenize_files(tj, rand)
+        bad = [p for p, a, b in zip(rand, ours_rand or [], ref_rand[variant]) if a != b]
+        for p in bad[:5]:
+            print("# %s differs on %s: %r" % (variant, p, open(p, encoding="utf-8").read()[:120]))
+        check(ours_rand is not None and not bad, "%s: %d/%d random texts give the reference ids" %
+              (variant, len(rand) - len(bad) if ours_rand else 0, len(rand)))
         if variant == "gemma4":
             plain = [i for i, t in enumerate(texts)
                      if not any(c.encode() in t for c in control_names)]
