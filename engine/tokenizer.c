@@ -286,13 +286,13 @@ gm_tokenizer *tok_build(const tok_source *src, const char *what, gm_err *err)
         goto fail;
     }
     mark_join_space(tok);
-    for (uint32_t cp = 0; cp < 0x10000; cp++) {
-        char u[3];
-        size_t l = cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
-        if (l == 1) u[0] = (char)cp;
-        else if (l == 2) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); }
-        else { u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | (cp >> 6 & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); }
-        tok->bmp_id[cp] = tok_lookup(tok, u, l);
+    /* one-character pieces below U+10000, each under the id the text maps to */
+    memset(tok->bmp_id, 0xff, 0x10000 * sizeof *tok->bmp_id);
+    for (int32_t i = 0; i < n; i++) {
+        if (tok->off[i] == NO_OFF || tok->len[i] == 0 || tok->len[i] > 3) continue;
+        const unsigned char *p = (const unsigned char *)tok->arena + tok->off[i];
+        int32_t cp = tok_utf8_len(p, tok->len[i]) == tok->len[i] ? bmp_cp(p, tok->len[i]) : -1;
+        if (cp >= 0) tok->bmp_id[cp] = tok_lookup(tok, (const char *)p, tok->len[i]);
     }
     for (int b = 0; b < 256; b++) {
         char name[8];
