@@ -46,6 +46,9 @@ int gm_err_set(gm_err *err, int code, const char *fmt, ...)
 /* Tokenizer                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A tokenizer is read-only once built: encode and decode may run on several
+ * threads at once.  Encoding follows the Hugging Face pipeline of Gemma's
+ * tokenizer.json exactly (checked id for id against a reference encoder). */
 typedef struct gm_tokenizer gm_tokenizer;
 
 /* Token kinds, as in GGUF's tokenizer.ggml.token_type. */
