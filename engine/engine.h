@@ -46,6 +46,9 @@ int gm_err_set(gm_err *err, int code, const char *fmt, ...)
 /* Tokenizer                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A tokenizer is read-only once built: encode and decode may run on several
+ * threads at once.  Encoding follows the Hugging Face pipeline of Gemma's
+ * tokenizer.json exactly (checked id for id against a reference encoder). */
 typedef struct gm_tokenizer gm_tokenizer;
 
 /* Token kinds, as in GGUF's tokenizer.ggml.token_type. */
@@ -53,7 +56,11 @@ enum { GM_TOK_NORMAL = 1, GM_TOK_UNKNOWN = 2, GM_TOK_CONTROL = 3,
        GM_TOK_USER_DEFINED = 4, GM_TOK_UNUSED = 5, GM_TOK_BYTE = 6 };
 
 /* A vocabulary given as arrays (what a GGUF file carries).  merges are
- * "left right" strings in rank order; scores/types may be NULL. */
+ * "left right" strings in rank order (split at the first space after the
+ * first byte).  scores may be NULL and are not used: BPE ranks come from the
+ * merges.  types may be NULL: then "<0xXX>" pieces are byte tokens and all
+ * others normal.  CONTROL, USER_DEFINED and UNKNOWN tokens are matched in the
+ * text before BPE (CONTROL and UNKNOWN only with parse_special). */
 typedef struct gm_vocab_spec {
     int32_t        n_tokens;
     const char   **tokens;      /* UTF-8 pieces, '▁' for spaces */
@@ -64,13 +71,17 @@ typedef struct gm_vocab_spec {
 } gm_vocab_spec;
 
 gm_tokenizer *gm_tok_load_json(const char *path, gm_err *err);
+/* The same from a tokenizer.json held in memory; name is used in messages. */
+gm_tokenizer *gm_tok_load_json_buf(const char *buf, size_t len, const char *name, gm_err *err);
 gm_tokenizer *gm_tok_from_vocab(const gm_vocab_spec *spec, gm_err *err);
 void          gm_tok_free(gm_tokenizer *tok);
 int32_t       gm_tok_vocab_size(const gm_tokenizer *tok);
 
-/* Encode UTF-8 text.  With parse_special, control/added tokens written in the
- * text (e.g. "<|turn>") become their ids; without, they are plain text.  No BOS
- * is added.  *ids is malloc'd; returns 0 or -1. */
+/* Encode UTF-8 text.  With parse_special, control tokens written in the text
+ * (e.g. "<|turn>") become their ids; without, they are plain text.  Added
+ * tokens that are not special (USER_DEFINED: newline and tab runs, <unusedN>,
+ * HTML tags) are matched either way, as the reference tokenizer does.  No BOS
+ * is added.  *ids is malloc'd (also when empty); returns 0 or -1. */
 int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
                   bool parse_special, int32_t **ids, size_t *n_ids, gm_err *err);
 
@@ -86,6 +97,9 @@ size_t      gm_tok_bytes(const gm_tokenizer *tok, int32_t id, char *buf, size_t 
 /* Decode ids to a malloc'd NUL-terminated string.  skip_special drops control
  * tokens.  Returns NULL on allocation failure. */
 char *gm_tok_decode(const gm_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special);
+/* gm_tok_decode that also gives the length (the text may contain NUL bytes). */
+char *gm_tok_decode_n(const gm_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special,
+                      size_t *out_len);
 
 /* Streaming decoder: feed one id at a time, get back only complete UTF-8. */
 typedef struct gm_detok {
@@ -94,10 +108,13 @@ typedef struct gm_detok {
 } gm_detok;
 void   gm_detok_init(gm_detok *d);
 /* Append the complete characters now available to out (cap bytes); returns
- * the number of bytes written.  Invalid sequences come out as U+FFFD. */
+ * the number of bytes written (more than cap: truncated).  Invalid sequences
+ * come out as U+FFFD. */
 size_t gm_detok_push(const gm_tokenizer *tok, gm_detok *d, int32_t id, char *out, size_t cap);
 /* Flush what is pending at the end of a stream (as U+FFFD if incomplete). */
 size_t gm_detok_flush(gm_detok *d, char *out, size_t cap);
+/* A cap that one gm_detok_push or gm_detok_flush never exceeds. */
+size_t gm_detok_bound(const gm_tokenizer *tok);
 
 /* ------------------------------------------------------------------------ */
 /* Chat format (gemma4-arch.md §7)                                           */
@@ -114,13 +131,29 @@ typedef struct gm_chat_opts {
 /* Render messages (OpenAI chat shape: role system|developer|user|assistant|
  * tool, content, reasoning_content, tool_calls[{function:{name,arguments}}],
  * tool_call_id/name) and tools (OpenAI function-tool shape, may be NULL) to
- * the exact prompt text, starting with "<bos>".  Returns malloc'd text. */
+ * the exact prompt text, starting with "<bos>".  Returns malloc'd text.
+ * content: a string or [{type:"text",text}] parts.  reasoning/
+ * reasoning_content is kept only before tool calls after the last user
+ * message.  Tool results: role:"tool" messages right after the call
+ * (content: string, JSON object text, an object, or text parts; matched by
+ * tool_call_id, else name, else position) or Gemma-native tool_responses
+ * [{name,response}] on the assistant message.  arguments: an object, or a
+ * JSON string (parsed when it holds an object, else pasted verbatim).
+ * opts NULL = no thinking, generation prompt, small family.  Malformed
+ * input (non-array messages, unknown role, call without name, non-object
+ * arguments, a tool message with no call before it) returns NULL with err. */
 char *gm_chat_render(const cJSON *messages, const cJSON *tools,
                      const gm_chat_opts *opts, gm_err *err);
 
 /* Render one value the way tool-call arguments and responses are written
  * (keys sorted, strings in <|"|>).  Appends to a malloc'd string. */
 char *gm_chat_format_value(const cJSON *value, gm_err *err);
+
+/* Which family a chat template (chat_template.jinja or GGUF
+ * tokenizer.chat_template) belongs to: GM_CHAT_LARGE when it has the
+ * empty-thought-channel generation prompt of the 26B/31B template, else
+ * GM_CHAT_SMALL (also for NULL). */
+gm_chat_family gm_chat_family_from_template(const char *template_text);
 
 /* ------------------------------------------------------------------------ */
 /* Model                                                                     */
