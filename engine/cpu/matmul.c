@@ -65,18 +65,39 @@ void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratc
     }
 }
 
+/* Dot product in 8 lanes (column i to lane i % 8), summed in a fixed order. */
+float gm_vec_dot_scalar(const float *a, const float *b, int64_t n)
+{
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) s[l] += a[i + l] * b[i + l];
+    for (; i < n; i++) s[i % 8] += a[i] * b[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+void gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 /* ---- kernel family choice --------------------------------------------------- */
 
-typedef struct { const char *name; gm_mm_band_fn band; } isa_entry;
+typedef struct {
+    const char   *name;
+    gm_mm_band_fn band;
+    float       (*dot)(const float *, const float *, int64_t);
+    void        (*axpy)(float *, float, const float *, int64_t);
+} isa_entry;
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
-    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar },
+    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar },
 #if defined(__x86_64__)
-    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2 },
-    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512 },
+    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2 },
+    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512 },
 #else
-    [GM_ISA_AVX2]   = { "avx2",   NULL },
-    [GM_ISA_AVX512] = { "avx512", NULL },
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL },
 #endif
 };
 
@@ -135,6 +156,16 @@ gm_isa gm_isa_default(void)
 }
 
 const char *gm_kernel_isa(void) { return gm_isa_name(gm_isa_default()); }
+
+float gm_vec_dot(const float *a, const float *b, int64_t n)
+{
+    return ISA_TABLE[gm_isa_default()].dot(a, b, n);
+}
+
+void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
+{
+    ISA_TABLE[gm_isa_default()].axpy(y, a, x, n);
+}
 
 /* ---- driver ------------------------------------------------------------------ */
 

@@ -30,6 +30,16 @@ void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
 #endif
 
+/* Vector ops per kernel family (gm_vec_dot, gm_vec_axpy). */
+float gm_vec_dot_scalar(const float *a, const float *b, int64_t n);
+void  gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n);
+#if defined(__x86_64__)
+float gm_vec_dot_avx2(const float *a, const float *b, int64_t n);
+void  gm_vec_axpy_avx2(float *y, float a, const float *x, int64_t n);
+float gm_vec_dot_avx512(const float *a, const float *b, int64_t n);
+void  gm_vec_axpy_avx512(float *y, float a, const float *x, int64_t n);
+#endif
+
 /* Tokens per cache block: enough that the block of X (tokens x cols floats)
  * stays in a core's L2 while a band of rows sweeps over it; a multiple of
  * the kernel's token tile nr. */
