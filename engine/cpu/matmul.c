@@ -2,12 +2,13 @@
  *
  * Decode (n = 1) is a matrix-vector product bounded by memory bandwidth; the
  * rows are split across the pool.  Prefill (n > 1) splits rows the same way
- * and each thread applies its band of rows to every token in register tiles,
- * so every weight is read from memory by one thread per batch.  The kernel
+ * and each thread applies its pieces of rows to every token in register
+ * tiles, so every weight is read from memory by one thread per batch.  The kernel
  * family (AVX-512, AVX2, portable C) is chosen once per process; the SIMD
  * kernels live in files with an ISA suffix (compiled with those flags).
  * Quantized types are handed to qmatmul.c. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,17 +186,26 @@ typedef struct {
     gm_mm_args    a;
     gm_mm_band_fn band;
     int64_t       rows;
-    int           align;   /* band boundaries are multiples of this */
+    int64_t       chunk;   /* rows per piece of work (a multiple of the tiles) */
+    atomic_llong  next;    /* next piece to take */
 } mm_job;
 
-/* Each thread takes a contiguous band of rows and applies it to all tokens. */
+/* Threads take pieces of consecutive rows from a shared counter and apply
+ * them to all tokens: every weight row is still read by one thread per
+ * batch, and a thread the OS pauses (the machine may be shared) leaves its
+ * rows to the others instead of holding up the whole product.  Which
+ * thread computes a row never changes its bits. */
 static void mm_worker(void *arg, int ith, int nth)
 {
-    const mm_job *j = arg;
-    int64_t units = (j->rows + j->align - 1) / j->align;
-    int64_t r0 = units * ith / nth * j->align, r1 = units * (ith + 1) / nth * j->align;
-    if (r1 > j->rows) r1 = j->rows;
-    if (r0 < r1) j->band(&j->a, r0, r1, gm_pool_scratch(j->pool, ith));
+    (void)nth;
+    mm_job *j = arg;
+    void *scratch = gm_pool_scratch(j->pool, ith);
+    for (;;) {
+        int64_t r0 = (int64_t)atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed) * j->chunk;
+        if (r0 >= j->rows) break;
+        int64_t r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
+        j->band(&j->a, r0, r1, scratch);
+    }
 }
 
 int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, const float *X,
@@ -210,8 +220,15 @@ int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, con
         .pool = p,
         .a = { W->type, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
                W->row_bytes, W->ne[0], X, ldx, n, Y, ldy },
-        .band = ISA_TABLE[isa].band, .rows = W->ne[1], .align = n == 1 ? 8 : 4,
+        .band = ISA_TABLE[isa].band, .rows = W->ne[1],
     };
+    /* About 8 pieces per thread; multiples of the decode tile (8 rows) or of
+     * every prefill tile (3, 4 rows), not so small that a piece is all edges. */
+    int64_t align = n == 1 ? 8 : 12, pieces = (int64_t)gm_pool_size(p) * 8;
+    int64_t chunk = (W->ne[1] + pieces - 1) / pieces;
+    chunk = (chunk + align - 1) / align * align;
+    j.chunk = chunk < 2 * align ? 2 * align : chunk;
+    atomic_init(&j.next, 0);
     /* Tiny products are not worth waking the pool. */
     if ((double)W->ne[0] * (double)W->ne[1] * n < 32768.0) mm_worker(&j, 0, 1);
     else gm_pool_run(p, mm_worker, &j);
