@@ -86,8 +86,13 @@ static void attn_worker(void *arg, int ith, int nth)
         float inv = (float)(1.0 / sum);
         float *o = j->out + (size_t)t * stride + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof *o);
-        for (int u = lo; u <= p; u++) {
-            gm_vec_axpy(o, sc[u - lo] * inv, gm_kv_v(j->kv, u) + (size_t)kvh * hd, hd);
+        for (int u = lo; u <= p; u++) sc[u - lo] *= inv;
+        for (int u = lo; u <= p;) {        /* runs of positions stored one after another */
+            const float *v0 = gm_kv_v(j->kv, u);
+            int e = u + 1;
+            while (e <= p && gm_kv_v(j->kv, e) == v0 + (size_t)(e - u) * j->kv->row) e++;
+            gm_vec_wsum(o, sc + (u - lo), v0 + (size_t)kvh * hd, j->kv->row, e - u, hd);
+            u = e;
         }
     }
 }

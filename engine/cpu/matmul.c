@@ -82,6 +82,11 @@ void gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n)
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+void gm_vec_wsum_scalar(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
+{
+    for (int u = 0; u < m; u++) gm_vec_axpy_scalar(y, w[u], v + (int64_t)u * ldv, n);
+}
+
 /* ---- kernel family choice --------------------------------------------------- */
 
 typedef struct {
@@ -89,16 +94,17 @@ typedef struct {
     gm_mm_band_fn band;
     float       (*dot)(const float *, const float *, int64_t);
     void        (*axpy)(float *, float, const float *, int64_t);
+    void        (*wsum)(float *, const float *, const float *, int64_t, int, int64_t);
 } isa_entry;
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
-    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar },
+    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar },
 #if defined(__x86_64__)
-    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2 },
-    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512 },
+    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2 },
+    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512 },
 #else
-    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL },
-    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL },
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL },
 #endif
 };
 
@@ -166,6 +172,11 @@ float gm_vec_dot(const float *a, const float *b, int64_t n)
 void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].axpy(y, a, x, n);
+}
+
+void gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
+{
+    ISA_TABLE[gm_isa_default()].wsum(y, w, v, ldv, m, n);
 }
 
 /* ---- driver ------------------------------------------------------------------ */
