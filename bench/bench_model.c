@@ -71,6 +71,7 @@ static double measure_fma(int threads, gm_isa isa)
     return g;
 }
 
+/* Parse the options, measure, print. */
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *label = NULL;
@@ -159,7 +160,7 @@ int main(int argc, char **argv)
     printf("# %s: %d layers, %d threads, kernels %s; prefill %d tokens %.3f s (%.1f GFLOP/s; FMA peak %.1f); "
            "decode %.2f ms/token -> %.1f GB/s (read bandwidth %.1f GB/s); weight bytes/token from the %s; "
            "medians of %d runs, each ratio against the machine measured just before it\n",
-           label ? label : dir, cfg->n_layers, threads, gm_kernel_isa(), n_prompt, pre_s,
+           label ? label : dir, cfg->n_layers, threads ? threads : gm_physical_cores(), gm_kernel_isa(), n_prompt, pre_s,
            pflop / pre_s * 1e-9, fma, dec_s * 1e3, wbytes / dec_s * 1e-9, bw, wsrc, runs);
     free(toks); free(logits);
     gm_ctx_free(c);

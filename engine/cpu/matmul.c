@@ -77,11 +77,13 @@ float gm_vec_dot_scalar(const float *a, const float *b, int64_t n)
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+/* y += a x, one element at a time. */
 void gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+/* Weighted sum of m rows as m axpys (the definition the SIMD ones follow). */
 void gm_vec_wsum_scalar(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
 {
     for (int u = 0; u < m; u++) gm_vec_axpy_scalar(y, w[u], v + (int64_t)u * ldv, n);
@@ -108,6 +110,7 @@ static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
 #endif
 };
 
+/* Printable name of a kernel family. */
 const char *gm_isa_name(gm_isa isa)
 {
     return (unsigned)isa < GM_ISA_COUNT ? ISA_TABLE[isa].name : "unknown";
@@ -156,24 +159,29 @@ static void isa_init(void)
     isa_chosen = best;
 }
 
+/* The family gm_matmul uses, decided on first use. */
 gm_isa gm_isa_default(void)
 {
     pthread_once(&isa_once, isa_init);
     return isa_chosen;
 }
 
+/* Name of the family in use, for logs and `gemmash info`. */
 const char *gm_kernel_isa(void) { return gm_isa_name(gm_isa_default()); }
 
+/* Dispatch to the chosen family. */
 float gm_vec_dot(const float *a, const float *b, int64_t n)
 {
     return ISA_TABLE[gm_isa_default()].dot(a, b, n);
 }
 
+/* Dispatch to the chosen family. */
 void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].axpy(y, a, x, n);
 }
 
+/* Dispatch to the chosen family. */
 void gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].wsum(y, w, v, ldv, m, n);
@@ -219,6 +227,7 @@ static void mm_worker(void *arg, int ith, int nth)
     }
 }
 
+/* The product with an explicit family: rows split in pieces across the pool. */
 int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, const float *X,
                   int64_t ldx, int n, float *Y, int64_t ldy)
 {
@@ -246,6 +255,7 @@ int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, con
     return 0;
 }
 
+/* The product with the process-wide family. */
 int gm_matmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
               int n, float *Y, int64_t ldy)
 {
