@@ -340,6 +340,19 @@ static int list_files(st_source *s, gm_err *err)
     return rc;
 }
 
+/* Validate one safetensors image held in memory (the fuzz target's entry):
+ * the same header checks the loader runs on a mapped file. */
+int gm_safetensors_check_buf(const void *buf, size_t len, const char *name, gm_err *err)
+{
+    st_source s = {0};
+    st_file f = {(char *)name, (void *)buf, len};
+    int rc = add_file(&s, &f, err);
+    for (int i = 0; i < s.n_tensors; i++) free(s.names[i]);
+    free(s.tensors);
+    free(s.names);
+    return rc;
+}
+
 gm_source *gm_source_open_hf(const char *dir, gm_err *err)
 {
     st_source *s = calloc(1, sizeof *s);
