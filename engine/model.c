@@ -201,7 +201,8 @@ gm_model *gm_model_load(const char *path, const gm_load_opts *opts, gm_err *err)
                    path, gm_tok_vocab_size(m->tok), m->cfg.vocab);
         goto fail;
     }
-    m->family = family_guess(&m->cfg);
+    m->family = m->src->chat_template ? gm_chat_family_from_template(m->src->chat_template)
+                                      : family_guess(&m->cfg);
     const gm_config *c = &m->cfg;
     int64_t H = c->hidden;
     if (!(m->embed = bind(m, "embed_tokens.weight", 2, H, c->vocab, 1, true, err))) goto fail;

@@ -377,6 +377,16 @@ gm_source *gm_source_open_hf(const char *dir, gm_err *err)
     if (access(p, F_OK) == 0 && !(s->base.chat_template = gm_read_file(p, 4u << 20, NULL, err))) goto fail;
     free(p);
     p = NULL;
+    if (!s->base.chat_template) {          /* older exports keep it in tokenizer_config.json */
+        if (!(p = join(dir, "tokenizer_config.json"))) goto fail;
+        cJSON *tc = gm_read_json(p, false, err);
+        if (!tc && access(p, F_OK) == 0) goto fail;
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(tc, "chat_template");
+        if (cJSON_IsString(ct) && !(s->base.chat_template = strdup(ct->valuestring))) { cJSON_Delete(tc); goto fail; }
+        cJSON_Delete(tc);
+        free(p);
+        p = NULL;
+    }
     if (list_files(s, err)) goto fail;
     for (int i = 0; i < s->n_files; i++) {
         if (map_file(&s->files[i], err) || add_file(s, &s->files[i], err)) goto fail;
