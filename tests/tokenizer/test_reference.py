@@ -228,6 +228,15 @@ def main():
         elif line.startswith("#"):
             print(line)
     check(r.returncode == 0, "full gemma4: gm_tok_from_vocab matches tokenizer.json on the corpus")
+    # the same file with every non-ASCII character written as a \u escape
+    # (surrogate pairs for emoji pieces) must load to the same tokenizer
+    esc = os.path.join(CACHE, "gemma4", "tokenizer_ascii.json")
+    with open(esc, "w", encoding="ascii") as f:
+        json.dump(json.load(open(G4_JSON, encoding="utf-8")), f, ensure_ascii=True)
+    a, _ = tokenize_files(esc, files)
+    b, _ = tokenize_files(G4_JSON, files)
+    check(a is not None and a == b, "gemma4 written with \\u escapes gives the same ids on the corpus")
+    os.unlink(esc)
     # --plain: control-token text stays text and still round-trips
     ct = os.path.join(CORPUS, "control_tokens.txt")
     plain, _ = tokenize_files(G4_JSON, [ct], ["--plain"])
