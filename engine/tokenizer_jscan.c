@@ -30,6 +30,7 @@ static int bad(scan *s, const char *what)
                       s->name, what, (long)(s->p - s->buf));
 }
 
+/* Skip JSON whitespace. */
 static void ws(scan *s)
 {
     while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r')) s->p++;
@@ -343,6 +344,7 @@ static int members(scan *s, cJSON *into, bool model)
     }
 }
 
+/* Read a whole tokenizer.json: the top-level object and nothing after it. */
 int tok_json_scan(const char *buf, size_t len, const char *name, tok_json_big *out, gm_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -356,6 +358,7 @@ int tok_json_scan(const char *buf, size_t len, const char *name, tok_json_big *o
     return 0;
 }
 
+/* Release what tok_json_scan allocated (also after a failure). */
 void tok_json_big_free(tok_json_big *b)
 {
     cJSON_Delete(b->doc);

@@ -175,6 +175,7 @@ out:
     return tok;
 }
 
+/* Load from memory: the fuzzing entry and the file loader's back end. */
 gm_tokenizer *gm_tok_load_json_buf(const char *buf, size_t len, const char *name, gm_err *err)
 {
     if (!name) name = "tokenizer.json";
@@ -189,6 +190,7 @@ gm_tokenizer *gm_tok_load_json_buf(const char *buf, size_t len, const char *name
     return tok;
 }
 
+/* Load a tokenizer.json file. */
 gm_tokenizer *gm_tok_load_json(const char *path, gm_err *err)
 {
     if (!path) {
