@@ -238,7 +238,8 @@ def main():
     # the GGUF path: arrays extracted from the full Gemma 4 file, same ids
     build = os.environ.get("BUILD", "build")
     tv = os.path.join(build if os.path.isabs(build) else os.path.join(ROOT, build), "tests", "tokenizer", "test_vocab")
-    r = subprocess.run([tv, G4_JSON, *files], capture_output=True, timeout=300)
+    r = subprocess.run([tv, os.path.relpath(G4_JSON, ROOT), *[os.path.relpath(f, ROOT) for f in files]],
+                       capture_output=True, timeout=300, cwd=ROOT)
     for line in r.stdout.decode(errors="replace").splitlines():
         if line.startswith("ok - ") or line.startswith("not ok - "):
             print(line.replace(" - ", " - full gemma4: ", 1))
