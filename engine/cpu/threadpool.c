@@ -104,8 +104,8 @@ gm_pool *gm_pool_new(int n_threads, gm_err *err)
     }
     for (int i = 1; i < n_threads; i++) {
         worker_arg *wa = malloc(sizeof *wa);
+        if (wa) { wa->p = p; wa->ith = i; }   /* filled before the thread can read it */
         int rc = wa ? pthread_create(&p->threads[i], NULL, worker, wa) : ENOMEM;
-        if (wa) { wa->p = p; wa->ith = i; }
         if (rc != 0) {
             free(wa);
             p->n = i;              /* join what started */

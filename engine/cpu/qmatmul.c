@@ -1,0 +1,172 @@
+/* qmatmul.c: matrix products with block-quantized weights, row reads of
+ * quantized tables, and quantizing float tensors at load time.
+ *
+ * The activations of up to a chunk of tokens are quantized once into a
+ * buffer on the caller's stack (no allocation per call), then each thread
+ * takes a band of weight rows and applies every row to every token of the
+ * chunk while the row is hot in cache.  Every (row, token) pair goes through
+ * the same dot kernel whatever n is, so decode and prefill agree exactly. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "quant.h"
+
+/* Bytes of quantized activations kept on the stack per chunk. */
+#define QM_STACK_BYTES (192 * 1024)
+/* Rows handed out together (a multiple keeps threads off each other's lines). */
+#define QM_ROW_GRAIN 16
+
+typedef struct {
+    gm_qdot_fn fn;
+    const char *wbase;         /* first row of the slice */
+    size_t row_bytes;
+    int64_t rows, nb;
+    const float *X; int64_t ldx;
+    unsigned char *xq; size_t xq_bytes;   /* quantized activations, one row per token */
+    float *Y; int64_t ldy;
+    int t0, nt;                /* tokens of this chunk */
+    gm_type wtype;
+    int64_t K;
+} qm_job;
+
+/* Quantize the activation rows of the chunk; tokens are split across threads. */
+static void qm_quant_worker(void *arg, int ith, int nth)
+{
+    const qm_job *j = arg;
+    for (int t = ith; t < j->nt; t += nth) {
+        const float *x = j->X + (int64_t)(j->t0 + t) * j->ldx;
+        void *dst = j->xq + (size_t)t * j->xq_bytes;
+        if (gm_qact_block_bytes(j->wtype) == sizeof(gm_bq8)) gm_quantize_act_q8(x, dst, j->K);
+        else gm_quantize_act_q8k(x, dst, j->K);
+    }
+}
+
+/* A band of rows times every token of the chunk. */
+static void qm_dot_worker(void *arg, int ith, int nth)
+{
+    const qm_job *j = arg;
+    int64_t groups = (j->rows + QM_ROW_GRAIN - 1) / QM_ROW_GRAIN;
+    int64_t g0 = groups * ith / nth, g1 = groups * (ith + 1) / nth;
+    int64_t r0 = g0 * QM_ROW_GRAIN, r1 = g1 * QM_ROW_GRAIN;
+    if (r1 > j->rows) r1 = j->rows;
+    for (int64_t r = r0; r < r1; r++) {
+        const void *w = j->wbase + (size_t)r * j->row_bytes;
+        for (int t = 0; t < j->nt; t++)
+            j->Y[(int64_t)(j->t0 + t) * j->ldy + r] = j->fn(j->nb, w, j->xq + (size_t)t * j->xq_bytes);
+    }
+}
+
+int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
+                   int64_t ldx, int n, float *Y, int64_t ldy)
+{
+    gm_qdot_fn fn = gm_qdot_get(W->type, isa);
+    int blk = gm_type_block(W->type);
+    if (!fn || blk <= 0 || W->ne[0] % blk) return -1;
+    if (n <= 0) return 0;
+    int64_t nb = W->ne[0] / blk;
+    size_t xq_bytes = (size_t)nb * gm_qact_block_bytes(W->type);
+    _Alignas(64) unsigned char stack_buf[QM_STACK_BYTES];
+    unsigned char *buf = stack_buf;
+    int tc = (int)(QM_STACK_BYTES / xq_bytes);
+    if (tc < 1) {                     /* a row wider than ~180k elements: rare, use the heap */
+        buf = malloc(xq_bytes);
+        if (!buf) return -1;
+        tc = 1;
+    }
+    qm_job j = { fn, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
+                 W->row_bytes, W->ne[1], nb, X, ldx, buf, xq_bytes, Y, ldy, 0, 0, W->type, W->ne[0] };
+    for (int t0 = 0; t0 < n; t0 += tc) {
+        j.t0 = t0;
+        j.nt = n - t0 < tc ? n - t0 : tc;
+        if (j.nt == 1) qm_quant_worker(&j, 0, 1);
+        else gm_pool_run(p, qm_quant_worker, &j);
+        gm_pool_run(p, qm_dot_worker, &j);
+    }
+    if (buf != stack_buf) free(buf);
+    return 0;
+}
+
+int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
+               int n, float *Y, int64_t ldy)
+{
+    return gm_qmatmul_isa(p, gm_qisa_best(), W, slice, X, ldx, n, Y, ldy);
+}
+
+void gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
+{
+    const char *row = (const char *)W->data + ((size_t)slice * (size_t)W->ne[1] + (size_t)r) * W->row_bytes;
+    if (gm_dequantize_row(W->type, row, out, W->ne[0]) != 0) memset(out, 0, (size_t)W->ne[0] * sizeof *out);
+}
+
+/* ---- quantizing a float tensor at load time -------------------------------- */
+
+typedef struct {
+    const gm_tensor *src;
+    gm_tensor *out;
+    float **scratch;           /* one row of floats per thread */
+    int64_t rows;
+} qt_job;
+
+/* Each thread converts a band of rows: source row to floats, floats to dst. */
+static void qt_worker(void *arg, int ith, int nth)
+{
+    const qt_job *j = arg;
+    int64_t r0 = j->rows * ith / nth, r1 = j->rows * (ith + 1) / nth;
+    float *tmp = j->scratch[ith];
+    for (int64_t r = r0; r < r1; r++) {
+        const char *s = (const char *)j->src->data + (size_t)r * j->src->row_bytes;
+        gm_dequantize_row(j->src->type, s, tmp, j->src->ne[0]);
+        gm_quantize_row(j->out->type, tmp, (char *)j->out->data + (size_t)r * j->out->row_bytes, j->src->ne[0]);
+    }
+}
+
+int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err)
+{
+    const char *name = src->name ? src->name : "(unnamed)";
+    if (gm_type_block(src->type) == 0)
+        return gm_err_set(err, GM_E_UNSUPPORTED, "quantize %s: source type %d is unknown", name, (int)src->type);
+    int64_t K = src->ne[0];
+    size_t row_bytes = gm_type_row_bytes(dst, K);
+    if (gm_type_block(dst) == 0 || row_bytes == 0)
+        return gm_err_set(err, GM_E_UNSUPPORTED,
+                          "quantize %s: rows of %lld elements cannot be stored as %s (blocks of %d); "
+                          "keep this tensor in a float type", name, (long long)K, gm_type_name(dst),
+                          gm_type_block(dst));
+    int64_t rows = src->ne[1] * (src->ne[2] > 0 ? src->ne[2] : 1);
+    memset(out, 0, sizeof *out);
+    out->type = dst;
+    memcpy(out->ne, src->ne, sizeof out->ne);
+    out->row_bytes = row_bytes;
+    out->nbytes = row_bytes * (size_t)rows;
+    out->name = src->name;
+    void *data = malloc(out->nbytes ? out->nbytes : 1);
+    int nth = gm_pool_size(p);
+    float **scratch = calloc((size_t)nth, sizeof *scratch);
+    int ok = data && scratch;
+    for (int i = 0; ok && i < nth; i++) ok = (scratch[i] = malloc((size_t)K * sizeof(float) + 1)) != NULL;
+    if (ok) {
+        out->data = data;
+        qt_job j = { src, out, scratch, rows };
+        gm_pool_run(p, qt_worker, &j);
+    }
+    for (int i = 0; scratch && i < nth; i++) free(scratch[i]);
+    free(scratch);
+    if (!ok) {
+        free(data);
+        out->data = NULL;
+        return gm_err_set(err, GM_E_NOMEM, "quantize %s to %s: out of memory (%zu bytes)", name,
+                          gm_type_name(dst), out->nbytes);
+    }
+    return 0;
+}
+
+int gm_type_from_name(const char *s)
+{
+    static const struct { const char *name; gm_type t; } names[] = {
+        {"f32", GM_TYPE_F32}, {"f16", GM_TYPE_F16}, {"bf16", GM_TYPE_BF16}, {"q8_0", GM_TYPE_Q8_0},
+        {"q4_0", GM_TYPE_Q4_0}, {"q4_k", GM_TYPE_Q4_K}, {"q5_k", GM_TYPE_Q5_K}, {"q6_k", GM_TYPE_Q6_K},
+    };
+    for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
+        if (strcasecmp(s, names[i].name) == 0) return (int)names[i].t;
+    return -1;
+}
