@@ -110,4 +110,49 @@ int gm_gguf_add_tensor_fn(gm_gguf_writer *w, const char *name, gm_type t, int n_
 /* Write everything to path (via a temporary file renamed into place). */
 int gm_gguf_write(gm_gguf_writer *w, const char *path, gm_err *err);
 
+/* ---- the gemma4 architecture (gguf_model.c) ------------------------------ */
+
+/* GGUF name of a Hugging Face tensor name without prefix ("layers.3.mlp.up_proj.weight"
+ * -> "blk.3.ffn_up.weight"); -1 if the name is not part of the text model. */
+int    gm_gguf_name_from_hf(const char *hf, char *out, size_t cap);
+/* Walk the name table: entry i as an HF name for a layer (layer >= 0 for
+ * per-layer entries, -1 for global ones); -1 if entry i is of the other kind. */
+int    gm_gguf_hf_name_count(void);
+int    gm_gguf_hf_name_at(int i, int layer, char *out, size_t cap);
+/* The flat HF text config (JSON) described by a gemma4 file's metadata and
+ * tensor list; NULL with err set when keys are missing or inconsistent. */
+cJSON *gm_gguf_config_json(const gm_gguf *g, gm_err *err);
+/* The gemma4.* metadata llama.cpp's converter writes for this text config. */
+int    gm_gguf_meta_from_config(gm_gguf_writer *w, const cJSON *text_config, const char *what, gm_err *err);
+/* The rope_freqs factors for the config (see gguf_model.c); entry count or 0. */
+int    gm_gguf_rope_freqs(const cJSON *text_config, float *out, int cap);
+
+/* ---- tokenizer.json -> tokenizer.ggml.* (gguf_vocab.c) ------------------- */
+
+typedef struct gm_hf_vocab {
+    int32_t n, n_merges, unk;
+    char  **tokens, **merges;
+    float  *scores;
+    int32_t *types;
+} gm_hf_vocab;
+
+int  gm_hf_vocab_load(const char *tokenizer_json, gm_hf_vocab *v, gm_err *err);
+void gm_hf_vocab_free(gm_hf_vocab *v);
+/* The tokenizer keys as llama.cpp's gemma4 converter writes them; special
+ * ids come from the text config (bos/eos/pad_token_id). */
+int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *text_config, const char *chat_template);
+
+/* ---- conversion (gguf_convert.c) ------------------------------------------- */
+
+/* Write src (any weight source) as a gemma4 GGUF at out_path.  type: "f32",
+ * "bf16", "f16", "q8_0", "q4_0" or "q4_k_m" (Q4_K with Q6_K for the
+ * embedding and half of attn_v/ffn_down, as llama.cpp's Q4_K_M).  Tensors
+ * whose rows do not fit the block size fall back (K -> Q8_0 -> F16). */
+struct gm_source;
+int gm_gguf_convert(struct gm_source *src, const char *tokenizer_json, const char *out_path, const char *type,
+                    gm_pool *pool, bool verbose, gm_err *err);
+/* The type a tensor gets under a conversion/quantization scheme, or -1 to
+ * keep it in F32 (1-D tensors, router).  layer: -1 for global tensors. */
+int gm_quant_type_for(const char *scheme, const char *hf_name, int layer, int n_layers, const gm_tensor *t);
+
 #endif

@@ -110,6 +110,8 @@ void gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
  * Q6_K, or a float type).  out gets a malloc'd buffer it owns (free
  * out->data) and src's name and shape.  Rows are split across the pool. */
 int  gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err);
+/* The same into a caller's buffer of exactly the converted size. */
+int  gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err);
 /* Parse "q8_0" | "q4_0" | "q4_k" | "q5_k" | "q6_k" | "bf16" | "f16" | "f32"
  * (case-insensitive); returns -1 when unknown. */
 int  gm_type_from_name(const char *s);

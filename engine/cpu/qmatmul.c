@@ -120,7 +120,7 @@ static void qt_worker(void *arg, int ith, int nth)
     }
 }
 
-int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err)
+int gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err)
 {
     const char *name = src->name ? src->name : "(unnamed)";
     if (gm_type_block(src->type) == 0)
@@ -133,30 +133,42 @@ int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_poo
                           "keep this tensor in a float type", name, (long long)K, gm_type_name(dst),
                           gm_type_block(dst));
     int64_t rows = src->ne[1] * (src->ne[2] > 0 ? src->ne[2] : 1);
-    memset(out, 0, sizeof *out);
-    out->type = dst;
-    memcpy(out->ne, src->ne, sizeof out->ne);
-    out->row_bytes = row_bytes;
-    out->nbytes = row_bytes * (size_t)rows;
-    out->name = src->name;
-    void *data = malloc(out->nbytes ? out->nbytes : 1);
+    if (out_bytes != row_bytes * (size_t)rows)
+        return gm_err_set(err, GM_E_ARG, "quantize %s: output buffer is %zu bytes, %s needs %zu", name, out_bytes,
+                          gm_type_name(dst), row_bytes * (size_t)rows);
+    gm_tensor o = { dst, {src->ne[0], src->ne[1], src->ne[2]}, row_bytes, out_bytes, out, src->name, NULL };
     int nth = gm_pool_size(p);
     float **scratch = calloc((size_t)nth, sizeof *scratch);
-    int ok = data && scratch;
+    int ok = scratch != NULL;
     for (int i = 0; ok && i < nth; i++) ok = (scratch[i] = malloc((size_t)K * sizeof(float) + 1)) != NULL;
     if (ok) {
-        out->data = data;
-        qt_job j = { src, out, scratch, rows };
+        qt_job j = { src, &o, scratch, rows };
         gm_pool_run(p, qt_worker, &j);
     }
     for (int i = 0; scratch && i < nth; i++) free(scratch[i]);
     free(scratch);
-    if (!ok) {
-        free(data);
-        out->data = NULL;
-        return gm_err_set(err, GM_E_NOMEM, "quantize %s to %s: out of memory (%zu bytes)", name,
-                          gm_type_name(dst), out->nbytes);
-    }
+    return ok ? 0 : gm_err_set(err, GM_E_NOMEM, "quantize %s: out of memory", name);
+}
+
+int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err)
+{
+    const char *name = src->name ? src->name : "(unnamed)";
+    size_t row_bytes = gm_type_row_bytes(dst, src->ne[0]);
+    int64_t rows = src->ne[1] * (src->ne[2] > 0 ? src->ne[2] : 1);
+    memset(out, 0, sizeof *out);
+    if (gm_type_block(dst) == 0 || row_bytes == 0)
+        return gm_quantize_tensor_into(src, dst, NULL, 0, p, err);     /* reports the reason */
+    size_t nbytes = row_bytes * (size_t)rows;
+    void *data = malloc(nbytes ? nbytes : 1);
+    if (!data)
+        return gm_err_set(err, GM_E_NOMEM, "quantize %s to %s: out of memory (%zu bytes)", name, gm_type_name(dst), nbytes);
+    if (gm_quantize_tensor_into(src, dst, data, nbytes, p, err)) { free(data); return -1; }
+    out->type = dst;
+    memcpy(out->ne, src->ne, sizeof out->ne);
+    out->row_bytes = row_bytes;
+    out->nbytes = nbytes;
+    out->data = data;
+    out->name = src->name;
     return 0;
 }
 
