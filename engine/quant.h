@@ -7,8 +7,9 @@
  * kernels then do integer dot products block by block.
  *
  * Every kernel path (portable C, AVX2, AVX-VNNI, AVX-512 VNNI) computes the
- * same integer sums per block; only the float accumulation across blocks may
- * be ordered differently between paths.  Within one path a (row, token) pair
+ * same integer sums per block.  The SIMD paths agree with each other bit for
+ * bit; the portable path agrees with them bit for bit on the K types and to
+ * float rounding on Q8_0/Q4_0 (it accumulates blocks in another order).  Within one path a (row, token) pair
  * is always computed by the same function, so a decode step (n = 1) and a
  * prefill (n > 1) give bit-identical results. */
 #ifndef GEMMASH_QUANT_H
@@ -80,21 +81,26 @@ static inline float gm_k6sum(float xd, float wd, int isum) { return xd * wd * (f
 /* Dot of one weight row (nb blocks of the weight type) with one quantized
  * activation row (the matching activation format). */
 typedef float (*gm_qdot_fn)(int64_t nb, const void *w, const void *x);
+/* The same for four activation rows xs bytes apart (out[0..3]); each result
+ * is bit-identical to the one-row kernel's on that row. */
+typedef void (*gm_qdot4_fn)(int64_t nb, const void *w, const void *x, size_t xs, float *out);
+typedef struct { gm_qdot_fn x1; gm_qdot4_fn x4; } gm_qkern;
 
 typedef enum { GM_QISA_SCALAR = 0, GM_QISA_AVX2, GM_QISA_AVXVNNI, GM_QISA_AVX512, GM_QISA_COUNT } gm_qisa;
 
 /* The kernel for weight type t on path isa, or NULL if that path has none
  * (or the CPU lacks it).  gm_qisa_best() is the fastest path this CPU runs. */
 gm_qdot_fn  gm_qdot_get(gm_type t, gm_qisa isa);
+gm_qkern    gm_qkern_get(gm_type t, gm_qisa isa);   /* x4 may be NULL */
 gm_qisa     gm_qisa_best(void);
 bool        gm_qisa_supported(gm_qisa isa);
 const char *gm_qisa_name(gm_qisa isa);
 
 /* Per-ISA tables (defined in qdot*.c; entries NULL where absent). */
-gm_qdot_fn gm_qdot_scalar(gm_type t);
-gm_qdot_fn gm_qdot_avx2(gm_type t);
-gm_qdot_fn gm_qdot_avxvnni(gm_type t);
-gm_qdot_fn gm_qdot_avx512(gm_type t);
+gm_qkern gm_qdot_scalar(gm_type t);
+gm_qkern gm_qdot_avx2(gm_type t);
+gm_qkern gm_qdot_avxvnni(gm_type t);
+gm_qkern gm_qdot_avx512(gm_type t);
 
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,

@@ -4,8 +4,8 @@
  * Each kernel sums integer products per block exactly, then accumulates in
  * float: for the K types one float update per 256-element super-block, in
  * the same expression on every path, so all paths agree bit for bit; for
- * Q8_0/Q4_0 the SIMD paths accumulate blocks in vector lanes, so they agree
- * with this file only to float rounding. */
+ * Q8_0/Q4_0 the SIMD paths (qdot_simd.h) accumulate blocks in vector lanes,
+ * so they agree with this file only to float rounding. */
 #include "quant.h"
 
 static inline float h2f(uint16_t h) { return gm_f16_to_f32(h); }
@@ -116,16 +116,18 @@ static float dot_q6_K(int64_t nb, const void *wv, const void *xv)
     return sum;
 }
 
-gm_qdot_fn gm_qdot_scalar(gm_type t)
+gm_qkern gm_qdot_scalar(gm_type t)
 {
+    gm_qkern k = {NULL, NULL};
     switch (t) {
-    case GM_TYPE_Q8_0: return dot_q8_0;
-    case GM_TYPE_Q4_0: return dot_q4_0;
-    case GM_TYPE_Q4_K: return dot_q4_K;
-    case GM_TYPE_Q5_K: return dot_q5_K;
-    case GM_TYPE_Q6_K: return dot_q6_K;
-    default: return NULL;
+    case GM_TYPE_Q8_0: k.x1 = dot_q8_0; break;
+    case GM_TYPE_Q4_0: k.x1 = dot_q4_0; break;
+    case GM_TYPE_Q4_K: k.x1 = dot_q4_K; break;
+    case GM_TYPE_Q5_K: k.x1 = dot_q5_K; break;
+    case GM_TYPE_Q6_K: k.x1 = dot_q6_K; break;
+    default: break;
     }
+    return k;
 }
 
 bool gm_qisa_supported(gm_qisa isa)
@@ -148,9 +150,10 @@ bool gm_qisa_supported(gm_qisa isa)
 #endif
 }
 
-gm_qdot_fn gm_qdot_get(gm_type t, gm_qisa isa)
+gm_qkern gm_qkern_get(gm_type t, gm_qisa isa)
 {
-    if (!gm_qisa_supported(isa)) return NULL;
+    gm_qkern none = {NULL, NULL};
+    if (!gm_qisa_supported(isa)) return none;
     switch (isa) {
     case GM_QISA_SCALAR: return gm_qdot_scalar(t);
 #if defined(__x86_64__)
@@ -158,9 +161,11 @@ gm_qdot_fn gm_qdot_get(gm_type t, gm_qisa isa)
     case GM_QISA_AVXVNNI: return gm_qdot_avxvnni(t);
     case GM_QISA_AVX512: return gm_qdot_avx512(t);
 #endif
-    default: return NULL;
+    default: return none;
     }
 }
+
+gm_qdot_fn gm_qdot_get(gm_type t, gm_qisa isa) { return gm_qkern_get(t, isa).x1; }
 
 gm_qisa gm_qisa_best(void)
 {

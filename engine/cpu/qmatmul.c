@@ -4,7 +4,7 @@
  * The activations of up to a chunk of tokens are quantized once into a
  * buffer on the caller's stack (no allocation per call), then each thread
  * takes a band of weight rows and applies every row to every token of the
- * chunk while the row is hot in cache.  Every (row, token) pair goes through
+ * chunk while the row is hot in cache, four tokens per weight decode.  Every (row, token) pair goes through
  * the same dot kernel whatever n is, so decode and prefill agree exactly. */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@
 #define QM_ROW_GRAIN 16
 
 typedef struct {
-    gm_qdot_fn fn;
+    gm_qkern k;
     const char *wbase;         /* first row of the slice */
     size_t row_bytes;
     int64_t rows, nb;
@@ -51,17 +51,24 @@ static void qm_dot_worker(void *arg, int ith, int nth)
     if (r1 > j->rows) r1 = j->rows;
     for (int64_t r = r0; r < r1; r++) {
         const void *w = j->wbase + (size_t)r * j->row_bytes;
-        for (int t = 0; t < j->nt; t++)
-            j->Y[(int64_t)(j->t0 + t) * j->ldy + r] = j->fn(j->nb, w, j->xq + (size_t)t * j->xq_bytes);
+        int t = 0;
+        if (j->k.x4)
+            for (; t + 4 <= j->nt; t += 4) {
+                float o[4];
+                j->k.x4(j->nb, w, j->xq + (size_t)t * j->xq_bytes, j->xq_bytes, o);
+                for (int u = 0; u < 4; u++) j->Y[(int64_t)(j->t0 + t + u) * j->ldy + r] = o[u];
+            }
+        for (; t < j->nt; t++)
+            j->Y[(int64_t)(j->t0 + t) * j->ldy + r] = j->k.x1(j->nb, w, j->xq + (size_t)t * j->xq_bytes);
     }
 }
 
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
                    int64_t ldx, int n, float *Y, int64_t ldy)
 {
-    gm_qdot_fn fn = gm_qdot_get(W->type, isa);
+    gm_qkern k = gm_qkern_get(W->type, isa);
     int blk = gm_type_block(W->type);
-    if (!fn || blk <= 0 || W->ne[0] % blk) return -1;
+    if (!k.x1 || blk <= 0 || W->ne[0] % blk) return -1;
     if (n <= 0) return 0;
     int64_t nb = W->ne[0] / blk;
     size_t xq_bytes = (size_t)nb * gm_qact_block_bytes(W->type);
@@ -73,7 +80,7 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
         if (!buf) return -1;
         tc = 1;
     }
-    qm_job j = { fn, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
+    qm_job j = { k, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
                  W->row_bytes, W->ne[1], nb, X, ldx, buf, xq_bytes, Y, ldy, 0, 0, W->type, W->ne[0] };
     for (int t0 = 0; t0 < n; t0 += tc) {
         j.t0 = t0;

@@ -31,9 +31,17 @@ static void test_paths(gm_type t)
     float *wf = malloc(sizeof(float) * K), *x = malloc(sizeof(float) * K);
     for (int i = 0; i < K; i++) x[i] = frand() * 2.0f;
     quant_act(t, x, xq, K);
-    gm_qdot_fn ref = gm_qdot_scalar(t);
+    gm_qdot_fn ref = gm_qdot_scalar(t).x1;
     double max_float_err = 0;
-    int n_exact[GM_QISA_COUNT] = {0}, n_close[GM_QISA_COUNT] = {0};
+    int n_exact[GM_QISA_COUNT] = {0}, n_close[GM_QISA_COUNT] = {0}, n_simd_same[GM_QISA_COUNT] = {0};
+    int n_x4_same[GM_QISA_COUNT] = {0};
+    size_t ab = (size_t)nb * gm_qact_block_bytes(t);
+    unsigned char *xq4 = malloc(ab * 4);
+    float *x4f = malloc(sizeof(float) * K);
+    for (int u = 0; u < 4; u++) {
+        for (int i = 0; i < K; i++) x4f[i] = frand() * (float)(u + 1);
+        quant_act(t, x4f, xq4 + ab * (size_t)u, K);
+    }
     for (int r = 0; r < ROWS; r++) {
         for (int i = 0; i < K; i++) wf[i] = frand() * (r % 3 + 1) + (r == 5 ? 0.7f : 0.0f);
         if (r == 7) memset(wf, 0, sizeof(float) * K);          /* an all-zero row */
@@ -45,12 +53,20 @@ static void test_paths(gm_type t)
         for (int i = 0; i < K; i++) { exact += (double)wf[i] * x[i]; mag += fabs((double)wf[i] * x[i]); }
         double e = fabs(s_ref - exact) / (mag + 1e-9);
         if (e > max_float_err) max_float_err = e;
+        float s_first = 0;
         for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
-            gm_qdot_fn f = gm_qdot_get(t, (gm_qisa)isa);
-            if (!f) continue;
-            float s = f(nb, w + rb * r, xq);
+            gm_qkern k = gm_qkern_get(t, (gm_qisa)isa);
+            if (!k.x1) continue;
+            float s = k.x1(nb, w + rb * r, xq);
+            if (isa == 1) s_first = s;
+            n_simd_same[isa] += s == s_first;
             n_exact[isa] += s == s_ref;
             n_close[isa] += fabs((double)s - s_ref) <= 1e-5 * (mag + 1e-9);
+            float o[4];
+            k.x4(nb, w + rb * r, xq4, ab, o);
+            int same = 1;
+            for (int u = 0; u < 4; u++) same &= o[u] == k.x1(nb, w + rb * r, xq4 + ab * (size_t)u);
+            n_x4_same[isa] += same;
         }
     }
     /* activations are 8-bit: relative error ~ 1/127/sqrt(32) per block */
@@ -63,6 +79,9 @@ static void test_paths(gm_type t)
                   gm_type_name(t), gm_qisa_name((gm_qisa)isa));
             continue;
         }
+        CHECK(n_simd_same[isa] == ROWS && n_x4_same[isa] == ROWS,
+              "%s %s path: same bits as the avx2 path (%d/%d rows); four-token kernel == one-token kernel (%d/%d)",
+              gm_type_name(t), gm_qisa_name((gm_qisa)isa), n_simd_same[isa], ROWS, n_x4_same[isa], ROWS);
         if (k_type)
             CHECK(n_exact[isa] == ROWS, "%s %s path equals the reference bit for bit on %d/%d rows",
                   gm_type_name(t), gm_qisa_name((gm_qisa)isa), n_exact[isa], ROWS);
@@ -70,7 +89,7 @@ static void test_paths(gm_type t)
             CHECK(n_close[isa] == ROWS, "%s %s path within 1e-5 relative of the reference on %d/%d rows",
                   gm_type_name(t), gm_qisa_name((gm_qisa)isa), n_close[isa], ROWS);
     }
-    free(w); free(xq); free(wf); free(x);
+    free(w); free(xq); free(wf); free(x); free(xq4); free(x4f);
 }
 
 /* gm_qmatmul: n = 1 and n > 1 agree exactly, for 1 and 3 threads, over chunks and slices. */
