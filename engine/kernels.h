@@ -62,6 +62,26 @@ void gm_tensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
 /* Name of the matrix kernel family in use ("avx512", "avx2", "scalar"). */
 const char *gm_kernel_isa(void);
 
+/* Kernel families.  gm_matmul uses the best one this CPU runs, chosen once;
+ * GEMMASH_ISA=scalar|avx2|avx512 in the environment forces one (tests,
+ * benchmarks).  Whatever the family and thread count, Y[t][r] depends only
+ * on row r and token t: decoding one token gives the same bits as the same
+ * token inside a prefill batch. */
+typedef enum gm_isa { GM_ISA_SCALAR = 0, GM_ISA_AVX2 = 1, GM_ISA_AVX512 = 2, GM_ISA_COUNT } gm_isa;
+gm_isa      gm_isa_default(void);
+bool        gm_isa_supported(gm_isa isa);
+const char *gm_isa_name(gm_isa isa);
+/* gm_matmul with an explicit family (falls back to scalar if unsupported). */
+int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, const float *X,
+                  int64_t ldx, int n, float *Y, int64_t ldy);
+
+/* Quantized types (Q8_0, Q4_0, Q4_K, ...) are provided by cpu/qmatmul.c;
+ * gm_matmul and gm_tensor_row hand them over.  Both return 0, or -1 when
+ * the type has no kernel. */
+int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
+               int n, float *Y, int64_t ldy);
+int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
+
 /* ---- small vector ops (scalar C; cheap next to the matrix work) ---------- */
 
 float gm_bf16_to_f32(uint16_t h);

@@ -106,11 +106,8 @@ gm_qkern gm_qdot_avx512(gm_type t);
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
                    int64_t ldx, int n, float *Y, int64_t ldy);
 
-/* The matmul hook for non-float weight types (called by gm_matmul). */
-int  gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
-                int n, float *Y, int64_t ldy);
-/* Row r of slice s of a quantized tensor as floats (embedding lookups). */
-void gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
+/* gm_qmatmul and gm_qtensor_row (declared in kernels.h) are the hooks
+ * gm_matmul and gm_tensor_row call for these types. */
 
 /* Quantize a float tensor (F32/F16/BF16) to dst (Q8_0, Q4_0, Q4_K, Q5_K,
  * Q6_K, or a float type).  out gets a malloc'd buffer it owns (free

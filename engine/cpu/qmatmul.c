@@ -99,10 +99,10 @@ int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, in
     return gm_qmatmul_isa(p, gm_qisa_best(), W, slice, X, ldx, n, Y, ldy);
 }
 
-void gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
+int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
 {
     const char *row = (const char *)W->data + ((size_t)slice * (size_t)W->ne[1] + (size_t)r) * W->row_bytes;
-    if (gm_dequantize_row(W->type, row, out, W->ne[0]) != 0) memset(out, 0, (size_t)W->ne[0] * sizeof *out);
+    return gm_dequantize_row(W->type, row, out, W->ne[0]);
 }
 
 /* ---- quantizing a float tensor at load time -------------------------------- */

@@ -43,7 +43,8 @@ static void *worker(void *a)
     worker_arg wa = *(worker_arg *)a;
     free(a);
     gm_pool *p = wa.p;
-    unsigned seen = atomic_load(&p->gen);
+    unsigned seen = 0;             /* the generation at creation: a region started
+                                      before this thread ran must not be missed */
     for (;;) {
         unsigned g;
         int spins = 0;

@@ -114,6 +114,12 @@ static void test_matmul(gm_type t, gm_pool *p1, gm_pool *p3)
     CHECK(memcmp(Y1, Yn, sizeof(float) * ROWS * N) == 0, "%s gm_qmatmul: %d tokens one at a time == one batch (bit-identical)",
           gm_type_name(t), N);
     CHECK(memcmp(Yn, Y3, sizeof(float) * ROWS * N) == 0, "%s gm_qmatmul: 1 thread == 3 threads (bit-identical)", gm_type_name(t));
+    float *Yh = malloc(sizeof(float) * ROWS * N), rowa[K], rowb[K];
+    int hook = gm_matmul(p3, &W, 1, X, K, N, Yh, ROWS) == 0 && memcmp(Yh, Yn, sizeof(float) * ROWS * N) == 0;
+    gm_tensor_row(&W, 1, 9, rowa);
+    hook &= gm_qtensor_row(&W, 1, 9, rowb) == 0 && memcmp(rowa, rowb, sizeof rowa) == 0;
+    CHECK(hook, "%s gm_matmul and gm_tensor_row hand the type to the quantized kernels", gm_type_name(t));
+    free(Yh);
     /* slice 1 row 4 against a float product */
     gm_qtensor_row(&W, 1, 4, row);
     double exact = 0, mag = 0;
