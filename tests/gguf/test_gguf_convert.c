@@ -146,10 +146,20 @@ static void check_config(const char *name, const cJSON *want, const cJSON *got)
           name, sizeof keys / sizeof keys[0], bad);
 }
 
-static void one_case(const char *fixtures, const char *name, gm_pool *pool)
+/* Count tensors of type t in a GGUF file. */
+static int count_type(const char *path, gm_type t)
 {
-    char dir[512], tokjson[600], out[512], out2[600];
-    snprintf(dir, sizeof dir, "%s/gemma4-ref/%s", fixtures, name);
+    gm_err err = {0};
+    gm_gguf *g = gm_gguf_open(path, &err);
+    int n = 0;
+    for (int64_t i = 0; g && i < g->n_tensors; i++) n += g->tensors[i].t.type == t;
+    gm_gguf_close(g);
+    return n;
+}
+
+static void one_case(const char *dir, const char *name, gm_pool *pool, bool wide)
+{
+    char tokjson[600], out[512], out2[600];
     snprintf(tokjson, sizeof tokjson, "%s/tokenizer.json", dir);
     gm_source *hf = st_open(dir);
     CHECK(hf && hf->config, "%s: the checkpoint opens", name);
@@ -165,6 +175,13 @@ static void one_case(const char *fixtures, const char *name, gm_pool *pool)
         CHECK(gs != NULL, "%s/%s: the converted file opens as a GGUF source (%s)", name, types[ti], gs ? "" : err.msg);
         if (!gs) continue;
         if (ti == 0) check_config(name, hf->config, gs->config);
+        if (wide && ti == 1)
+            CHECK(count_type(out, GM_TYPE_Q8_0) >= 10, "%s/q8_0: the 256-wide matrices are stored as Q8_0 (%d)",
+                  name, count_type(out, GM_TYPE_Q8_0));
+        if (wide && ti == 2)
+            CHECK(count_type(out, GM_TYPE_Q4_K) >= 5 && count_type(out, GM_TYPE_Q6_K) >= 2,
+                  "%s/q4_k_m: a Q4_K/Q6_K mix like llama.cpp's Q4_K_M (%d Q4_K, %d Q6_K)", name,
+                  count_type(out, GM_TYPE_Q4_K), count_type(out, GM_TYPE_Q6_K));
         /* every tensor the checkpoint has comes back with its shape */
         int n = 0, shape_bad = 0, data_bad = 0;
         double worst = 0;
@@ -235,9 +252,25 @@ int main(void)
     if (!fx) fx = "tests/fixtures";
     gm_err err = {0};
     gm_pool *pool = gm_pool_new(2, &err);
-    one_case(fx, "e2b_like", pool);
-    one_case(fx, "moe_26b_like", pool);
-    one_case(fx, "dense_31b_like", pool);
+    const char *cases[] = {"e2b_like", "moe_26b_like", "dense_31b_like"};
+    char dir[512];
+    for (int i = 0; i < 3; i++) {
+        snprintf(dir, sizeof dir, "%s/gemma4-ref/%s", fx, cases[i]);
+        one_case(dir, cases[i], pool, false);
+    }
+    /* 256-wide random models, so the K types really quantize (needs numpy) */
+    const char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+    const char *kinds[] = {"dense", "moe"};
+    for (int i = 0; i < 2; i++) {
+        char cmd[1024];
+        snprintf(dir, sizeof dir, "%s/gemmash_tiny_%d_%s", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid(), kinds[i]);
+        snprintf(cmd, sizeof cmd, "%s tests/quant/make_tiny_model.py %s %s", py, dir, kinds[i]);
+        int rc = system(cmd);
+        CHECK(rc == 0, "generate a 256-wide %s model", kinds[i]);
+        if (rc == 0) one_case(dir, kinds[i], pool, true);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0) printf("# could not remove %s\n", dir);
+    }
     gm_pool_free(pool);
     return check_exit();
 }
