@@ -115,6 +115,11 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
 int  gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err);
 /* The same into a caller's buffer of exactly the converted size. */
 int  gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err);
+/* Tell the kernel the pages of a mapped tensor are no longer needed (after
+ * it was quantized into an owned copy), so a model's resident memory stays
+ * near the size of what it uses.  Only whole pages inside the tensor are
+ * released; a file-backed private mapping reads them again if touched. */
+void gm_tensor_release_pages(const gm_tensor *t);
 /* Parse "q8_0" | "q4_0" | "q4_k" | "q5_k" | "q6_k" | "bf16" | "f16" | "f32"
  * (case-insensitive); returns -1 when unknown. */
 int  gm_type_from_name(const char *s);

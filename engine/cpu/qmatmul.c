@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "quant.h"
 
 /* Bytes of quantized activations kept on the stack per chunk. */
@@ -177,6 +179,16 @@ int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_poo
     out->data = data;
     out->name = src->name;
     return 0;
+}
+
+void gm_tensor_release_pages(const gm_tensor *t)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || !t->data) return;
+    uintptr_t a = (uintptr_t)t->data, b = a + t->nbytes;
+    a = (a + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    b &= ~((uintptr_t)page - 1);
+    if (b > a) (void)madvise((void *)a, b - a, MADV_DONTNEED);   /* advice only: failure changes nothing */
 }
 
 int gm_type_from_name(const char *s)

@@ -3,7 +3,10 @@
  * the reference against a float dot of the dequantized weights; and
  * gm_qmatmul giving bit-identical rows for n = 1 and n > 1, any thread
  * count, chunked batches and expert slices. */
+#include <fcntl.h>
 #include <math.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
@@ -158,6 +161,44 @@ static void test_quantize_tensor(gm_pool *p)
           strstr(err.msg, "48"), "a 48-wide tensor cannot become Q4_K; message names it: %s", err.msg);
 }
 
+/* Resident pages of this process (from /proc/self/statm). */
+static long rss_pages(void)
+{
+    long size = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { if (fscanf(f, "%ld %ld", &size, &rss) != 2) rss = 0; fclose(f); }
+    return rss;
+}
+
+/* gm_tensor_release_pages drops a mapped tensor's pages; reading again still works. */
+static void test_release_pages(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/gemmash_release_%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    enum { BYTES = 16 << 20 };
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char *blk = calloc(1, 1 << 20);
+    for (int i = 0; i < (1 << 20); i++) blk[i] = (char)(i * 7);
+    int ok = fd >= 0 && blk;
+    for (int i = 0; ok && i < 16; i++) ok = write(fd, blk, 1 << 20) == (1 << 20);
+    const unsigned char *map = ok ? mmap(NULL, BYTES, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    if (fd >= 0) close(fd);
+    unlink(path);
+    if (map == MAP_FAILED) { CHECK(0, "release pages: could not map a test file"); free(blk); return; }
+    volatile unsigned sum = 0;
+    for (size_t i = 0; i < BYTES; i += 4096) sum += map[i];
+    long before = rss_pages();
+    gm_tensor t = { GM_TYPE_Q8_0, {32, BYTES / 34, 1}, 34, (size_t)(BYTES / 34) * 34, map, "big", NULL };
+    gm_tensor_release_pages(&t);
+    long after = rss_pages();
+    int same = 1;
+    for (size_t i = 0; i < BYTES; i += 4099) same &= map[i] == (unsigned char)(char)((i % (1 << 20)) * 7);
+    CHECK(before - after > 3000 && same, "releasing a 16 MiB mapped tensor drops its pages (%ld -> %ld resident) and it still reads back",
+          before, after);
+    munmap((void *)map, BYTES);
+    free(blk);
+}
+
 int main(void)
 {
     gm_err err = {0};
@@ -168,6 +209,7 @@ int main(void)
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_paths(TYPES[i]);
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_matmul(TYPES[i], p1, p3);
     test_quantize_tensor(p3);
+    test_release_pages();
     gm_pool_free(p1);
     gm_pool_free(p3);
     return check_exit();
