@@ -21,12 +21,12 @@ typedef struct bpe_sym {
     int32_t  prev, next;   /* -1 at the ends */
 } bpe_sym;
 
-/* One candidate merge; stale once either side changed length. */
+/* One candidate merge at a symbol: key = rank << 32 | start of the left
+ * symbol, so one compare orders by rank, then leftmost.  An entry is stale
+ * when the pair now at that symbol is not the merge of that rank. */
 typedef struct bpe_pair {
-    int32_t  rank;
-    uint32_t pos;          /* start of the left symbol: the tie-break */
-    int32_t  left, right;
-    uint32_t llen, rlen;
+    uint64_t key;
+    int32_t  left;
 } bpe_pair;
 
 /* Scratch for one encode call: output ids and reusable buffers. */
@@ -61,48 +61,50 @@ static int emit(enc_state *st, int32_t id)
     return 0;
 }
 
-/* Heap order: lower rank first, then the leftmost pair. */
-static bool pair_less(const bpe_pair *a, const bpe_pair *b)
+/* Move entry i down to its place (the heap is a min-heap on key). */
+static void sift_down(bpe_pair *h, size_t n, size_t i)
 {
-    return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
+    bpe_pair x = h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && h[c + 1].key < h[c].key) c++;
+        if (h[c].key >= x.key) break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
 }
 
-/* Queue the pair (l, r) if it has a merge. */
-static int heap_push(enc_state *st, int32_t l, int32_t r)
+/* The pair starting at symbol l if it has a merge: its heap entry. */
+static bool pair_at(const enc_state *st, int32_t l, bpe_pair *out)
 {
-    if (l < 0 || r < 0) return 0;
-    const bpe_sym *L = &st->sym[l], *R = &st->sym[r];
-    const tok_merge *m = tok_merge_find(st->tok, L->id, R->id);
-    if (!m) return 0;
+    if (l < 0) return false;
+    const bpe_sym *L = &st->sym[l];
+    if (L->next < 0) return false;
+    const tok_merge *m = tok_merge_find(st->tok, L->id, st->sym[L->next].id);
+    if (!m) return false;
+    out->key = (uint64_t)(uint32_t)m->rank << 32 | L->start;
+    out->left = l;
+    return true;
+}
+
+/* Queue the pair starting at symbol l, if it has a merge. */
+static int heap_push(enc_state *st, int32_t l)
+{
+    bpe_pair p;
+    if (!pair_at(st, l, &p)) return 0;
     if (grow((void **)&st->heap, &st->heap_cap, st->heap_n + 1, sizeof *st->heap) < 0)
         return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for the merge queue");
-    bpe_pair p = { m->rank, L->start, l, r, L->len, R->len };
     size_t i = st->heap_n++;
     while (i > 0) {
         size_t up = (i - 1) / 2;
-        if (!pair_less(&p, &st->heap[up])) break;
+        if (st->heap[up].key <= p.key) break;
         st->heap[i] = st->heap[up];
         i = up;
     }
     st->heap[i] = p;
     return 0;
-}
-
-/* Remove the best pair into *out. */
-static void heap_pop(enc_state *st, bpe_pair *out)
-{
-    *out = st->heap[0];
-    bpe_pair last = st->heap[--st->heap_n];
-    size_t i = 0, n = st->heap_n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && pair_less(&st->heap[c + 1], &st->heap[c])) c++;
-        if (!pair_less(&st->heap[c], &last)) break;
-        st->heap[i] = st->heap[c];
-        i = c;
-    }
-    if (n > 0) st->heap[i] = last;
 }
 
 /* Emit the ids of a symbol that is not a piece: its bytes as <0xXX>, or
@@ -139,21 +141,26 @@ static int bpe_run(enc_state *st, const char *s, size_t n)
     }
     if (ns == 0) return 0;
     st->sym[ns - 1].next = -1;
+    /* all initial pairs at once, then heapify: O(n) */
+    if (grow((void **)&st->heap, &st->heap_cap, ns, sizeof *st->heap) < 0)
+        return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for the merge queue");
     st->heap_n = 0;
     for (size_t i = 0; i + 1 < ns; i++)
-        if (heap_push(st, (int32_t)i, (int32_t)i + 1) < 0) return -1;
+        if (pair_at(st, (int32_t)i, &st->heap[st->heap_n])) st->heap_n++;
+    for (size_t i = st->heap_n / 2; i-- > 0; ) sift_down(st->heap, st->heap_n, i);
     while (st->heap_n > 0) {
-        bpe_pair p;
-        heap_pop(st, &p);
-        bpe_sym *L = &st->sym[p.left], *R = &st->sym[p.right];
-        if (L->len != p.llen || R->len != p.rlen || L->next != p.right) continue;
-        const tok_merge *m = tok_merge_find(tok, L->id, R->id);
-        L->id = m->result;
+        bpe_pair p = st->heap[0], cur;
+        st->heap[0] = st->heap[--st->heap_n];
+        sift_down(st->heap, st->heap_n, 0);
+        bpe_sym *L = &st->sym[p.left];
+        if (L->len == 0 || !pair_at(st, p.left, &cur) || cur.key != p.key) continue;   /* stale */
+        bpe_sym *R = &st->sym[L->next];
+        L->id = tok_merge_find(tok, L->id, R->id)->result;
         L->len += R->len;
         L->next = R->next;
         if (R->next >= 0) st->sym[R->next].prev = p.left;
         R->len = 0;
-        if (heap_push(st, L->prev, p.left) < 0 || heap_push(st, p.left, L->next) < 0) return -1;
+        if (heap_push(st, L->prev) < 0 || heap_push(st, p.left) < 0) return -1;
     }
     for (int32_t i = 0; i >= 0; i = st->sym[i].next) {
         const bpe_sym *y = &st->sym[i];
