@@ -88,6 +88,11 @@ typedef struct { gm_qdot_fn x1; gm_qdot4_fn x4; } gm_qkern;
 
 typedef enum { GM_QISA_SCALAR = 0, GM_QISA_AVX2, GM_QISA_AVXVNNI, GM_QISA_AVX512, GM_QISA_COUNT } gm_qisa;
 
+/* CPU + OS support for a kernel family (cpufeat.c).  AVX2 includes FMA and
+ * F16C; AVX512VNNI includes F, DQ, BW and VL. */
+typedef enum { GM_CPU_AVX2, GM_CPU_AVXVNNI, GM_CPU_AVX512VNNI } gm_cpu_feature;
+bool gm_cpu_has(gm_cpu_feature f);
+
 /* The kernel for weight type t on path isa, or NULL if that path has none
  * (or the CPU lacks it).  gm_qisa_best() is the fastest path this CPU runs. */
 gm_qdot_fn  gm_qdot_get(gm_type t, gm_qisa isa);

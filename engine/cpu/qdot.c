@@ -132,22 +132,13 @@ gm_qkern gm_qdot_scalar(gm_type t)
 
 bool gm_qisa_supported(gm_qisa isa)
 {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
     switch (isa) {
     case GM_QISA_SCALAR: return true;
-    case GM_QISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-                              __builtin_cpu_supports("f16c");
-    case GM_QISA_AVXVNNI: return gm_qisa_supported(GM_QISA_AVX2) && __builtin_cpu_supports("avxvnni");
-    case GM_QISA_AVX512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni") &&
-                                __builtin_cpu_supports("avx512dq") && gm_qisa_supported(GM_QISA_AVX2) &&
-                                __builtin_cpu_supports("f16c");
+    case GM_QISA_AVX2: return gm_cpu_has(GM_CPU_AVX2);
+    case GM_QISA_AVXVNNI: return gm_cpu_has(GM_CPU_AVX2) && gm_cpu_has(GM_CPU_AVXVNNI);
+    case GM_QISA_AVX512: return gm_cpu_has(GM_CPU_AVX2) && gm_cpu_has(GM_CPU_AVX512VNNI);
     default: return false;
     }
-#else
-    return isa == GM_QISA_SCALAR;
-#endif
 }
 
 gm_qkern gm_qkern_get(gm_type t, gm_qisa isa)

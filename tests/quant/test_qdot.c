@@ -204,6 +204,12 @@ int main(void)
     gm_err err = {0};
     gm_pool *p1 = gm_pool_new(1, &err), *p3 = gm_pool_new(3, &err);
     CHECK(p1 && p3, "thread pools start");
+    __builtin_cpu_init();
+    CHECK(gm_cpu_has(GM_CPU_AVX2) == (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) &&
+          gm_cpu_has(GM_CPU_AVX512VNNI) == (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+                                            __builtin_cpu_supports("avx512vl")),
+          "cpuid feature detection agrees with the compiler's (avx2 %d, avx-vnni %d, avx512-vnni %d)",
+          gm_cpu_has(GM_CPU_AVX2), gm_cpu_has(GM_CPU_AVXVNNI), gm_cpu_has(GM_CPU_AVX512VNNI));
     for (int isa = 0; isa < GM_QISA_COUNT; isa++)
         printf("# path %s: %s\n", gm_qisa_name((gm_qisa)isa), gm_qisa_supported((gm_qisa)isa) ? "supported" : "absent");
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_paths(TYPES[i]);
