@@ -1,5 +1,5 @@
-/* cmd_engine.c: the engine's own commands (generate, tokenize, detokenize,
- * render, logits, info).  Being rewritten with the engine core. */
+/* cmd_engine.c: the engine's own commands (generate, render, logits, info;
+ * tokenize and detokenize live in cmd_tokenize.c).  Being rewritten with the engine core. */
 #include <stdio.h>
 #include "commands.h"
 
@@ -9,8 +9,6 @@ static int todo(const char *name)
     return GM_EXIT_INTERNAL;
 }
 int cmd_generate(int argc, char **argv)   { (void)argc; (void)argv; return todo("generate"); }
-int cmd_tokenize(int argc, char **argv)   { (void)argc; (void)argv; return todo("tokenize"); }
-int cmd_detokenize(int argc, char **argv) { (void)argc; (void)argv; return todo("detokenize"); }
 int cmd_render(int argc, char **argv)     { (void)argc; (void)argv; return todo("render"); }
 int cmd_logits(int argc, char **argv)     { (void)argc; (void)argv; return todo("logits"); }
 int cmd_info(int argc, char **argv)       { (void)argc; (void)argv; return todo("info"); }

@@ -23,10 +23,12 @@ typedef int (*gm_command_fn)(int argc, char **argv);
 
 /* engine commands (agent/cmd_engine.c) */
 int cmd_generate(int argc, char **argv);
-int cmd_tokenize(int argc, char **argv);
-int cmd_detokenize(int argc, char **argv);
 int cmd_render(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+
+/* tokenizer commands (agent/cmd_tokenize.c) */
+int cmd_tokenize(int argc, char **argv);
+int cmd_detokenize(int argc, char **argv);
 
 #endif

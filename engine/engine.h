@@ -64,13 +64,17 @@ typedef struct gm_vocab_spec {
 } gm_vocab_spec;
 
 gm_tokenizer *gm_tok_load_json(const char *path, gm_err *err);
+/* The same from a tokenizer.json held in memory; name is used in messages. */
+gm_tokenizer *gm_tok_load_json_buf(const char *buf, size_t len, const char *name, gm_err *err);
 gm_tokenizer *gm_tok_from_vocab(const gm_vocab_spec *spec, gm_err *err);
 void          gm_tok_free(gm_tokenizer *tok);
 int32_t       gm_tok_vocab_size(const gm_tokenizer *tok);
 
-/* Encode UTF-8 text.  With parse_special, control/added tokens written in the
- * text (e.g. "<|turn>") become their ids; without, they are plain text.  No BOS
- * is added.  *ids is malloc'd; returns 0 or -1. */
+/* Encode UTF-8 text.  With parse_special, control tokens written in the text
+ * (e.g. "<|turn>") become their ids; without, they are plain text.  Added
+ * tokens that are not special (USER_DEFINED: newline and tab runs, <unusedN>,
+ * HTML tags) are matched either way, as the reference tokenizer does.  No BOS
+ * is added.  *ids is malloc'd (also when empty); returns 0 or -1. */
 int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
                   bool parse_special, int32_t **ids, size_t *n_ids, gm_err *err);
 
@@ -86,6 +90,9 @@ size_t      gm_tok_bytes(const gm_tokenizer *tok, int32_t id, char *buf, size_t 
 /* Decode ids to a malloc'd NUL-terminated string.  skip_special drops control
  * tokens.  Returns NULL on allocation failure. */
 char *gm_tok_decode(const gm_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special);
+/* gm_tok_decode that also gives the length (the text may contain NUL bytes). */
+char *gm_tok_decode_n(const gm_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special,
+                      size_t *out_len);
 
 /* Streaming decoder: feed one id at a time, get back only complete UTF-8. */
 typedef struct gm_detok {
@@ -94,10 +101,13 @@ typedef struct gm_detok {
 } gm_detok;
 void   gm_detok_init(gm_detok *d);
 /* Append the complete characters now available to out (cap bytes); returns
- * the number of bytes written.  Invalid sequences come out as U+FFFD. */
+ * the number of bytes written (more than cap: truncated).  Invalid sequences
+ * come out as U+FFFD. */
 size_t gm_detok_push(const gm_tokenizer *tok, gm_detok *d, int32_t id, char *out, size_t cap);
 /* Flush what is pending at the end of a stream (as U+FFFD if incomplete). */
 size_t gm_detok_flush(gm_detok *d, char *out, size_t cap);
+/* A cap that one gm_detok_push or gm_detok_flush never exceeds. */
+size_t gm_detok_bound(const gm_tokenizer *tok);
 
 /* ------------------------------------------------------------------------ */
 /* Chat format (gemma4-arch.md §7)                                           */

@@ -1,0 +1,259 @@
+/* tokenizer_bpe.c: text -> ids.
+ *
+ * The pipeline, as the reference tokenizer runs it for Gemma:
+ *   1. added tokens are cut out first, leftmost-longest, on the raw text
+ *      (control tokens only with parse_special; user-defined ones always),
+ *   2. what lies between is split into runs of '\n' and runs of other bytes,
+ *   3. each run has ' ' replaced by U+2581 and goes through BPE over whole
+ *      UTF-8 characters: repeatedly merge the adjacent pair with the lowest
+ *      merge rank, leftmost first on ties,
+ *   4. a final symbol that is not a piece becomes its <0xXX> byte tokens.
+ * BPE keeps the symbols in a doubly linked list and candidate pairs in a
+ * binary heap, so a run of n characters costs O(n log n). */
+#include <stdlib.h>
+#include <string.h>
+#include "tokenizer_internal.h"
+
+/* One symbol of the word being merged. */
+typedef struct bpe_sym {
+    uint32_t start, len;   /* bytes in the normalized run; len 0 = merged away */
+    int32_t  id;           /* -1: not a piece (byte fallback at the end) */
+    int32_t  prev, next;   /* -1 at the ends */
+} bpe_sym;
+
+/* One candidate merge; stale once either side changed length. */
+typedef struct bpe_pair {
+    int32_t  rank;
+    uint32_t pos;          /* start of the left symbol: the tie-break */
+    int32_t  left, right;
+    uint32_t llen, rlen;
+} bpe_pair;
+
+/* Scratch for one encode call: output ids and reusable buffers. */
+typedef struct enc_state {
+    const gm_tokenizer *tok;
+    int32_t  *ids; size_t n, cap;
+    char     *norm; size_t norm_cap;
+    bpe_sym  *sym; size_t sym_cap;
+    bpe_pair *heap; size_t heap_n, heap_cap;
+    gm_err   *err;
+} enc_state;
+
+/* Grow a buffer to hold at least need elements of size sz; 0 or -1. */
+static int grow(void **p, size_t *cap, size_t need, size_t sz)
+{
+    if (need <= *cap) return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need) nc *= 2;
+    void *q = realloc(*p, nc * sz);
+    if (!q) return -1;
+    *p = q;
+    *cap = nc;
+    return 0;
+}
+
+/* Append one id to the output. */
+static int emit(enc_state *st, int32_t id)
+{
+    if (grow((void **)&st->ids, &st->cap, st->n + 1, sizeof *st->ids) < 0)
+        return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for %zu ids", st->n + 1);
+    st->ids[st->n++] = id;
+    return 0;
+}
+
+/* Heap order: lower rank first, then the leftmost pair. */
+static bool pair_less(const bpe_pair *a, const bpe_pair *b)
+{
+    return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
+}
+
+/* Queue the pair (l, r) if it has a merge. */
+static int heap_push(enc_state *st, int32_t l, int32_t r)
+{
+    if (l < 0 || r < 0) return 0;
+    const bpe_sym *L = &st->sym[l], *R = &st->sym[r];
+    const tok_merge *m = tok_merge_find(st->tok, L->id, R->id);
+    if (!m) return 0;
+    if (grow((void **)&st->heap, &st->heap_cap, st->heap_n + 1, sizeof *st->heap) < 0)
+        return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for the merge queue");
+    bpe_pair p = { m->rank, L->start, l, r, L->len, R->len };
+    size_t i = st->heap_n++;
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (!pair_less(&p, &st->heap[up])) break;
+        st->heap[i] = st->heap[up];
+        i = up;
+    }
+    st->heap[i] = p;
+    return 0;
+}
+
+/* Remove the best pair into *out. */
+static void heap_pop(enc_state *st, bpe_pair *out)
+{
+    *out = st->heap[0];
+    bpe_pair last = st->heap[--st->heap_n];
+    size_t i = 0, n = st->heap_n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && pair_less(&st->heap[c + 1], &st->heap[c])) c++;
+        if (!pair_less(&st->heap[c], &last)) break;
+        st->heap[i] = st->heap[c];
+        i = c;
+    }
+    if (n > 0) st->heap[i] = last;
+}
+
+/* Emit the ids of a symbol that is not a piece: its bytes as <0xXX>, or
+ * <unk> when some byte token is missing (the reference's rule). */
+static int emit_fallback(enc_state *st, const unsigned char *s, size_t n)
+{
+    const gm_tokenizer *tok = st->tok;
+    bool all = true;
+    for (size_t i = 0; i < n; i++) all = all && tok->byte_id[s[i]] >= 0;
+    if (all) {
+        for (size_t i = 0; i < n; i++)
+            if (emit(st, tok->byte_id[s[i]]) < 0) return -1;
+        return 0;
+    }
+    if (tok->unk_id < 0)
+        return gm_err_set(st->err, GM_E_FORMAT, "tokenizer: byte 0x%02X has no <0x%02X> token and "
+                          "there is no <unk>; the vocabulary cannot encode this text", s[0], s[0]);
+    return emit(st, tok->unk_id);
+}
+
+/* BPE over one normalized run s[0..n). */
+static int bpe_run(enc_state *st, const char *s, size_t n)
+{
+    const gm_tokenizer *tok = st->tok;
+    size_t ns = 0;
+    for (size_t i = 0; i < n; ) {
+        size_t cl = tok_utf8_len((const unsigned char *)s + i, n - i);
+        if (grow((void **)&st->sym, &st->sym_cap, ns + 1, sizeof *st->sym) < 0)
+            return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for %zu symbols", ns + 1);
+        st->sym[ns] = (bpe_sym){ (uint32_t)i, (uint32_t)cl, tok_lookup(tok, s + i, cl),
+                                 (int32_t)ns - 1, (int32_t)ns + 1 };
+        ns++;
+        i += cl;
+    }
+    if (ns == 0) return 0;
+    st->sym[ns - 1].next = -1;
+    st->heap_n = 0;
+    for (size_t i = 0; i + 1 < ns; i++)
+        if (heap_push(st, (int32_t)i, (int32_t)i + 1) < 0) return -1;
+    while (st->heap_n > 0) {
+        bpe_pair p;
+        heap_pop(st, &p);
+        bpe_sym *L = &st->sym[p.left], *R = &st->sym[p.right];
+        if (L->len != p.llen || R->len != p.rlen || L->next != p.right) continue;
+        const tok_merge *m = tok_merge_find(tok, L->id, R->id);
+        L->id = m->result;
+        L->len += R->len;
+        L->next = R->next;
+        if (R->next >= 0) st->sym[R->next].prev = p.left;
+        R->len = 0;
+        if (heap_push(st, L->prev, p.left) < 0 || heap_push(st, p.left, L->next) < 0) return -1;
+    }
+    for (int32_t i = 0; i >= 0; i = st->sym[i].next) {
+        const bpe_sym *y = &st->sym[i];
+        int rc = y->id >= 0 ? emit(st, y->id)
+                            : emit_fallback(st, (const unsigned char *)s + y->start, y->len);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+/* Normalize one run (spaces -> U+2581) and BPE it. */
+static int encode_run(enc_state *st, const char *s, size_t n)
+{
+    if (n == 0) return 0;
+    if (!st->tok->escape_spaces) return bpe_run(st, s, n);
+    if (grow((void **)&st->norm, &st->norm_cap, 3 * n, 1) < 0)
+        return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory normalizing %zu bytes", n);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == ' ') {
+            memcpy(st->norm + o, "\xe2\x96\x81", 3);
+            o += 3;
+        } else {
+            st->norm[o++] = s[i];
+        }
+    }
+    return bpe_run(st, st->norm, o);
+}
+
+/* Text between added tokens: split into newline runs and other runs. */
+static int encode_plain(enc_state *st, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        bool nl = s[i] == '\n';
+        while (j < n && (s[j] == '\n') == nl) j++;
+        if (encode_run(st, s + i, j - i) < 0) return -1;
+        i = j;
+    }
+    return 0;
+}
+
+/* The longest added token at s that this mode accepts: its id, length in
+ * *mlen; -1 if none. */
+static int32_t match_added(const gm_tokenizer *tok, const unsigned char *s, size_t n,
+                           bool parse_special, size_t *mlen)
+{
+    int32_t best = -1, node = tok->root_child[s[0]];
+    for (size_t i = 0; node >= 0; ) {
+        int32_t id = tok->trie[node].token;
+        if (id >= 0 && (parse_special || tok->type[id] == GM_TOK_USER_DEFINED)) {
+            best = id;
+            *mlen = i + 1;
+        }
+        if (++i >= n) break;
+        int32_t c = tok->trie[node].first_child;
+        while (c >= 0 && tok->trie[c].byte != s[i]) c = tok->trie[c].next_sibling;
+        node = c;
+    }
+    return best;
+}
+
+int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
+                  bool parse_special, int32_t **ids, size_t *n_ids, gm_err *err)
+{
+    if (!ids || !n_ids) return gm_err_set(err, GM_E_ARG, "gm_tok_encode: ids and n_ids must not be NULL");
+    *ids = NULL;
+    *n_ids = 0;
+    if (!tok) return gm_err_set(err, GM_E_ARG, "gm_tok_encode: no tokenizer given");
+    if (!text && len) return gm_err_set(err, GM_E_ARG, "gm_tok_encode: text is NULL but len is %zu", len);
+    if (len >= UINT32_MAX / 4)
+        return gm_err_set(err, GM_E_ARG, "gm_tok_encode: text of %zu bytes is too long; split it "
+                          "below 1 GiB", len);
+    enc_state st = { .tok = tok, .err = err };
+    const unsigned char *u = (const unsigned char *)text;
+    size_t start = 0, i = 0;
+    int rc = 0;
+    while (i < len && rc == 0) {
+        size_t mlen = 0;
+        int32_t id = tok->root_child[u[i]] >= 0 ? match_added(tok, u + i, len - i, parse_special, &mlen) : -1;
+        if (id < 0) { i++; continue; }
+        rc = encode_plain(&st, text + start, i - start);
+        if (rc == 0) rc = emit(&st, id);
+        i += mlen;
+        start = i;
+    }
+    if (rc == 0) rc = encode_plain(&st, text + start, len - start);
+    free(st.norm);
+    free(st.sym);
+    free(st.heap);
+    if (rc < 0) {
+        free(st.ids);
+        return -1;
+    }
+    if (!st.ids) {          /* empty result: still a valid malloc'd array */
+        st.ids = malloc(sizeof *st.ids);
+        if (!st.ids) return gm_err_set(err, GM_E_NOMEM, "tokenizer: out of memory");
+    }
+    *ids = st.ids;
+    *n_ids = st.n;
+    return 0;
+}
