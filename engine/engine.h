@@ -132,6 +132,12 @@ char *gm_chat_render(const cJSON *messages, const cJSON *tools,
  * (keys sorted, strings in <|"|>).  Appends to a malloc'd string. */
 char *gm_chat_format_value(const cJSON *value, gm_err *err);
 
+/* Which family a chat template (chat_template.jinja or GGUF
+ * tokenizer.chat_template) belongs to: GM_CHAT_LARGE when it has the
+ * empty-thought-channel generation prompt of the 26B/31B template, else
+ * GM_CHAT_SMALL (also for NULL). */
+gm_chat_family gm_chat_family_from_template(const char *template_text);
+
 /* ------------------------------------------------------------------------ */
 /* Model                                                                     */
 /* ------------------------------------------------------------------------ */
