@@ -31,4 +31,8 @@ int cmd_info(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 
+/* sandbox commands (agent/cmd_sandbox.c) */
+int cmd_sandbox(int argc, char **argv);
+int cmd_exec(int argc, char **argv);
+
 #endif
