@@ -138,8 +138,131 @@ int32_t   ag_vocab_sym_token(const ag_vocab *v, int sym);
 /* The symbols of token id (count returned, up to cap written). */
 size_t    ag_vocab_syms(const ag_vocab *v, int32_t id, int *syms, size_t cap);
 
+/* The same from the engine's tokenizer (vocab_tok.c). */
+struct gm_tokenizer;
+ag_vocab *ag_vocab_from_tok(const struct gm_tokenizer *tok);
+
 /* Fill allow (bitmap, bit i of word i/32 = token i) with the tokens whose
  * symbols the grammar accepts from state s.  Returns the number allowed. */
 int ag_mask_compute(const ag_vocab *v, const ag_gstate *s, uint32_t *allow);
+
+/* ------------------------------------------------------------------------ */
+/* The agent: options, model backend, tools, session (session.c, ...)        */
+/* ------------------------------------------------------------------------ */
+
+#include "engine.h"
+#include "approval.h"
+
+typedef enum { AG_TC_AUTO = 0, AG_TC_REQUIRED, AG_TC_NONE, AG_TC_NAME } ag_tool_choice;
+typedef enum { AG_OUT_FMT_TEXT = 0, AG_OUT_FMT_JSON, AG_OUT_FMT_JSONL } ag_out_fmt;
+
+/* Everything the command line decides (cli.c fills it; tests set it). */
+typedef struct ag_opts {
+    const char    *model;            /* -m: checkpoint folder */
+    int            threads;          /* 0: engine default */
+    int            n_ctx;            /* 0: the model's limit, capped by memory */
+    uint64_t       seed;
+    float          temperature;      /* < 0: the model's generation_config */
+    bool           think;            /* --think / --no-think */
+    int            think_budget;     /* tokens; 0 = unlimited */
+    ag_tool_choice tool_choice;
+    const char    *tool_choice_name; /* AG_TC_NAME */
+    cJSON         *output_schema;    /* --output-schema (owned by the caller) */
+    ag_out_fmt     output;
+    int            max_turns;        /* model generations per run; 0 = 100 */
+    double         timeout_s;        /* 0 = none */
+    double         compact_at;       /* fraction of the context; 0 = 0.8 */
+    int            keep_last;        /* messages kept verbatim at compaction; 0 = 6 */
+    int            max_gen_tokens;   /* per generation; 0 = up to the context end */
+    bool           headless;         /* nobody to ask: AG_ASK means denied */
+    ag_approval_mode approval;
+    const char    *system_prompt;    /* NULL: the built-in prompt */
+    const char    *append_system;    /* appended to the system prompt */
+    const char    *state_dir;        /* NULL: $XDG_STATE_HOME/gemmash or ~/.local/state/gemmash */
+    bool           no_session_file;  /* do not save the session */
+    bool           color;            /* dim thoughts on a terminal */
+    bool           stream;           /* print text and thoughts as they come */
+    /* Ask the user about a call (interactive); NULL or headless: denied.
+     * Returns 1 to allow. */
+    int          (*ask)(void *ud, const char *tool, const cJSON *args, const char *why);
+    void          *ask_ud;
+    volatile sig_atomic_t *interrupt;
+} ag_opts;
+
+/* Fill o with the defaults documented in `gemmash --help`. */
+void ag_opts_default(ag_opts *o);
+
+/* The model side: a tokenizer and a generate call with gm_generate's
+ * contract (the engine; tests plug in a scripted model). */
+typedef struct ag_backend {
+    void               *ud;
+    const gm_tokenizer *tok;
+    gm_chat_family      family;
+    int                 n_ctx;        /* tokens the context holds */
+    const char         *name;         /* for events and session files */
+    gm_sampler_params   defaults;     /* generation_config sampling */
+    int  (*generate)(void *ud, const int32_t *prompt, int n, const gm_gen_params *p,
+                     gm_gen_result *res, gm_err *err);
+    void (*close)(void *ud);
+} ag_backend;
+
+/* Open a checkpoint folder with the engine (backend_engine.c). */
+int ag_backend_open(ag_backend *b, const char *model, int threads, int n_ctx, gm_err *err);
+
+/* The tools side (the tools library; tests plug in fakes). */
+typedef struct ag_toolbox {
+    void  *ud;
+    /* The OpenAI tools array to declare (a new cJSON the caller frees). */
+    cJSON *(*declarations)(void *ud);
+    /* Run one validated call; returns the response value (a new cJSON,
+     * usually an object) and sets *failed when the tool reports failure.
+     * fence_error: the sandbox could not be applied (exit 7). */
+    cJSON *(*call)(void *ud, const char *name, const cJSON *args, bool *failed, bool *fence_error);
+    bool   (*is_mutating)(void *ud, const char *name);
+    void   (*close)(void *ud);
+} ag_toolbox;
+
+typedef struct ag_session ag_session;
+
+/* Per-run figures, also written in the result event. */
+typedef struct ag_stats {
+    int    turns;             /* model generations */
+    long   input_tokens;      /* tokens prefilled (not reused from the cache) */
+    long   output_tokens;     /* tokens generated */
+    int    tool_calls, denials, compactions;
+    double duration_s;
+    int   *prefill;           /* tokens prefilled, per generation */
+    int    n_prefill, cap_prefill;
+} ag_stats;
+
+/* A session: messages, the model, the tools, the session file.  Takes
+ * ownership of b and t (closed by ag_session_free). */
+ag_session *ag_session_new(const ag_opts *o, ag_backend *b, ag_toolbox *t, char *err, size_t cap);
+void        ag_session_free(ag_session *s);
+/* Read a session file: its message list (after compactions), and its
+ * first line (id, model, seed, temperature, think, cwd) in *meta. */
+cJSON      *ag_session_read(const char *path, cJSON **meta, char *err, size_t cap);
+/* Resume from a session file: its messages replace the conversation. */
+int         ag_session_load(ag_session *s, const char *path, char *err, size_t cap);
+
+/* One user message, then model steps and tool calls until a final answer or
+ * a limit.  Returns a GM_EXIT_* status (commands.h); the answer is
+ * ag_session_answer(). */
+int          ag_session_turn(ag_session *s, const char *user_text);
+const char  *ag_session_answer(const ag_session *s);
+const char  *ag_session_id(const ag_session *s);
+const char  *ag_session_path(const ag_session *s);
+const cJSON *ag_session_messages(const ag_session *s);
+const ag_stats *ag_session_stats(const ag_session *s);
+/* Write the result event / JSON document / text answer for status. */
+void         ag_session_report(ag_session *s, int status);
+
+/* The interactive shell (shell.c): reads lines until /exit or EOF. */
+int ag_shell_run(ag_session *s);
+
+/* `gemmash` with no subcommand: parse the agent's options and run it. */
+int ag_main(int argc, char **argv);
+/* `gemmash replay FILE`: re-run a recorded session at temperature 0. */
+int ag_replay_main(int argc, char **argv);
 
 #endif
