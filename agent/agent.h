@@ -222,6 +222,12 @@ typedef struct ag_toolbox {
     void   (*close)(void *ud);
 } ag_toolbox;
 
+/* The tools library as a toolbox; takes ownership of pol (malloc'd,
+ * initialised) and frees it on close (toolbox.c). */
+struct sb_policy;
+int ag_toolbox_open(ag_toolbox *out, struct sb_policy *pol, const char *output_dir,
+                    volatile sig_atomic_t *interrupt, char *err, size_t cap);
+
 typedef struct ag_session ag_session;
 
 /* Per-run figures, also written in the result event. */
