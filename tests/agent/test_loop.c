@@ -12,6 +12,8 @@
 #include "commands.h"
 #include "check.h"
 #include "agent/fake_model.h"
+#include "sandbox.h"
+#include <sys/stat.h>
 
 static char tokjson[4096];
 
@@ -308,6 +310,58 @@ static void test_session_file(void)
     if (system(cmd)) printf("# could not remove %s\n", dir);
 }
 
+/* Real tools in a scratch git repository: the forced write_file lands in
+ * the workspace and nothing outside it changes. */
+static void test_real_tools(void)
+{
+    char root[] = "/tmp/gemmash-ws-XXXXXX";
+    if (!mkdtemp(root)) { CHECK(0, "temp dir"); return; }
+    char ws[128], outside[128], outdir[128], cmd[1024];
+    snprintf(ws, sizeof ws, "%s/repo", root);
+    snprintf(outside, sizeof outside, "%s/outside.txt", root);
+    snprintf(outdir, sizeof outdir, "%s/out", root);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s' && cd '%s' && git init -q . && echo keep > '%s'", ws, outdir, ws, outside);
+    if (system(cmd)) { CHECK(0, "scratch repo"); return; }
+    sb_policy *pol = calloc(1, sizeof *pol);
+    char err[1024];
+    int rc = sb_policy_init(pol, ws, err, sizeof err);
+    if (!rc) rc = sb_policy_add_writable(pol, outdir, err, sizeof err);
+    ag_toolbox t;
+    if (!rc) rc = ag_toolbox_open(&t, pol, outdir, NULL, err, sizeof err);
+    CHECK(rc == 0, "tools open on the scratch workspace (%s)", rc ? err : "ok");
+    if (rc) return;
+    ag_opts o;
+    base_opts(&o);
+    o.tool_choice = AG_TC_NAME;
+    o.tool_choice_name = "write_file";
+    o.approval = AG_APPROVE_AUTO_EDIT;
+    const char *script[] = {"<|tool_call>call:write_file{content:<|\"|>hello\n<|\"|>,path:<|\"|>hello.txt<|\"|>}"
+                            "<tool_call|><|tool_response>",
+                            "<|tool_call>call:write_file{content:<|\"|>x<|\"|>,path:<|\"|>../outside.txt<|\"|>}"
+                            "<tool_call|><|tool_response>", "Wrote hello.txt.<turn|>"};
+    ag_backend b;
+    fm_backend(&b, tokjson, 8192, script, 3, 1);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd) || chdir(ws)) { CHECK(0, "chdir"); return; }
+    ag_session *s = ag_session_new(&o, &b, &t, err, sizeof err);
+    int st = s ? ag_session_turn(s, "Write hello.txt") : -1;
+    if (chdir(cwd)) printf("# chdir back failed\n");
+    char path[4300], buf[64] = "";
+    snprintf(path, sizeof path, "%s/hello.txt", ws);
+    FILE *f = fopen(path, "r");
+    if (f) { if (!fgets(buf, sizeof buf, f)) buf[0] = 0; fclose(f); }
+    CHECK(st == GM_EXIT_OK && !strcmp(buf, "hello\n"), "forced write_file wrote hello.txt in the workspace (status %d)", st);
+    f = fopen(outside, "r");
+    buf[0] = 0;
+    if (f) { if (!fgets(buf, sizeof buf, f)) buf[0] = 0; fclose(f); }
+    CHECK(!strcmp(buf, "keep\n"), "the file outside the workspace is untouched");
+    CHECK(s && strstr(msg_content(s, 5), "\"ok\":false"), "the write outside is refused and the model told: %.200s",
+          s ? msg_content(s, 5) : "");
+    ag_session_free(s);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    if (system(cmd)) printf("# could not remove %s\n", root);
+}
+
 int main(void)
 {
     const char *fx = getenv("FIXTURES");
@@ -319,5 +373,6 @@ int main(void)
     test_compaction();
     test_think_and_schema();
     test_session_file();
+    test_real_tools();
     return check_exit();
 }

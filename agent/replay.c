@@ -1,0 +1,163 @@
+/* replay.c: `gemmash replay FILE`: re-run a recorded session.
+ *
+ * The recorded user messages are sent again at temperature 0 with the
+ * recorded seed, tools and system prompt; tool calls are answered with the
+ * recorded results instead of running anything.  Each new model message is
+ * compared with the recorded one, and the first difference is reported
+ * (message index, what was recorded, what came now).  Exit status: 0 when
+ * the run matches the record, 1 when it departs, 2/3 for usage/model errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <getopt.h>
+#include "agent_int.h"
+#include "commands.h"
+
+typedef struct rtools { cJSON *decl; } rtools;
+
+static cJSON *rt_decl(void *ud) { return cJSON_Duplicate(((rtools *)ud)->decl, true); }
+static void   rt_close(void *ud) { cJSON_Delete(((rtools *)ud)->decl); free(ud); }
+
+/* What must match between a recorded and a replayed message. */
+static cJSON *essence(const cJSON *m)
+{
+    cJSON *e = cJSON_CreateObject();
+    static const char *const keys[] = {"role", "content", "reasoning_content"};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *v = cJSON_GetObjectItem(m, keys[i]);
+        if (v) cJSON_AddItemToObject(e, keys[i], cJSON_Duplicate(v, true));
+    }
+    const cJSON *tc;
+    cJSON *calls = NULL;
+    cJSON_ArrayForEach(tc, cJSON_GetObjectItem(m, "tool_calls")) {
+        if (!calls) calls = cJSON_AddArrayToObject(e, "tool_calls");
+        cJSON_AddItemToArray(calls, cJSON_Duplicate(cJSON_GetObjectItem(tc, "function"), true));
+    }
+    return e;
+}
+
+static void usage(FILE *f)
+{
+    fputs("NAME\n    gemmash replay - re-run a recorded session and report where it departs\n\n"
+          "SYNOPSIS\n    gemmash replay [-m MODEL] [--threads N] [--output text|json] FILE\n\n"
+          "DESCRIPTION\n    Sends the recorded user messages again at temperature 0 with the recorded\n"
+          "    seed, system prompt and tools; tool calls get the recorded results.  Each\n"
+          "    model message is compared with the record.  Record with --temp 0 for an\n"
+          "    exact match.\n\n"
+          "EXIT STATUS\n    0 the run matches the record, 1 it departs, 2 usage error, 3 model error.\n", f);
+}
+
+int ag_replay_main(int argc, char **argv)
+{
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
+                                       {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model = NULL, *out = "text";
+    int threads = 0, ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
+        if (ch == 'm') model = optarg;
+        else if (ch == 't') threads = atoi(optarg);
+        else if (ch == 'o') out = optarg;
+        else if (ch == 'h') { usage(stdout); return GM_EXIT_OK; }
+        else { usage(stderr); return GM_EXIT_USAGE; }
+    }
+    if (optind != argc - 1 || (strcmp(out, "text") && strcmp(out, "json"))) { usage(stderr); return GM_EXIT_USAGE; }
+    char err[2048];
+    cJSON *meta = NULL;
+    cJSON *rec = ag_session_read(argv[optind], &meta, err, sizeof err);
+    if (!rec || !meta) {
+        fprintf(stderr, "gemmash replay: %s\n", rec ? "the file has no session line" : err);
+        cJSON_Delete(rec); cJSON_Delete(meta);
+        return GM_EXIT_USAGE;
+    }
+    if (!model) model = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "model"));
+    ag_opts o;
+    ag_opts_default(&o);
+    o.model = model;
+    o.temperature = 0;
+    o.seed = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "seed"));
+    o.think = cJSON_IsTrue(cJSON_GetObjectItem(meta, "think"));
+    o.tool_choice = (ag_tool_choice)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "tool_choice"));
+    o.tool_choice_name = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "tool_choice_name"));
+    o.think_budget = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "think_budget"));
+    o.max_gen_tokens = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "max_tokens"));
+    o.headless = true;
+    o.no_session_file = true;
+    o.approval = AG_APPROVE_NEVER;
+    int rc = GM_EXIT_OK;
+    ag_backend b;
+    gm_err ge = {0};
+    if (!model || ag_backend_open(&b, model, threads, (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "ctx")), &ge)) {
+        fprintf(stderr, "gemmash replay: cannot load the model %s: %s\n", model ? model : "(none recorded)", ge.msg);
+        cJSON_Delete(rec); cJSON_Delete(meta);
+        return GM_EXIT_MODEL;
+    }
+    rtools *rt = calloc(1, sizeof *rt);
+    rt->decl = cJSON_Duplicate(cJSON_GetObjectItem(meta, "tools"), true);
+    if (!rt->decl) rt->decl = cJSON_CreateArray();
+    ag_toolbox t = {.ud = rt, .declarations = rt_decl, .close = rt_close};
+    ag_session *s = ag_session_new(&o, &b, &t, err, sizeof err);
+    if (!s) { fprintf(stderr, "gemmash replay: %s\n", err); cJSON_Delete(rec); cJSON_Delete(meta); return GM_EXIT_USAGE; }
+    cJSON_ReplaceItemInArray(s->messages, 0, cJSON_Duplicate(cJSON_GetArrayItem(rec, 0), true));
+    int n = cJSON_GetArraySize(rec), pos = 1, turns = 0;
+    cJSON *report = cJSON_CreateObject();
+    bool diverged = false;
+    while (pos < n && !diverged) {
+        const cJSON *um = cJSON_GetArrayItem(rec, pos);
+        int next = pos + 1;
+        while (next < n && strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rec, next), "role")) ?
+                                  cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(rec, next), "role")) : "",
+                                  "user")) next++;
+        cJSON_Delete(s->replay_results);
+        s->replay_results = cJSON_CreateArray();
+        s->replay_next = 0;
+        for (int i = pos + 1; i < next; i++) {
+            const cJSON *m = cJSON_GetArrayItem(rec, i);
+            if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(m, "role")) ?
+                       cJSON_GetStringValue(cJSON_GetObjectItem(m, "role")) : "", "tool")) continue;
+            const char *c = cJSON_GetStringValue(cJSON_GetObjectItem(m, "content"));
+            cJSON *v = c ? cJSON_Parse(c) : NULL;
+            cJSON_AddItemToArray(s->replay_results, v ? v : cJSON_CreateString(c ? c : ""));
+        }
+        int base = cJSON_GetArraySize(s->messages);
+        const char *ut = cJSON_GetStringValue(cJSON_GetObjectItem(um, "content"));
+        ag_session_turn(s, ut ? ut : "");
+        turns++;
+        int got = cJSON_GetArraySize(s->messages) - base;   /* includes the user message */
+        for (int i = 0; i < (next - pos) || i < got; i++) {
+            const cJSON *a = i < next - pos ? cJSON_GetArrayItem(rec, pos + i) : NULL;
+            const cJSON *bm = i < got ? cJSON_GetArrayItem(s->messages, base + i) : NULL;
+            cJSON *ea = a ? essence(a) : cJSON_CreateNull(), *eb = bm ? essence(bm) : cJSON_CreateNull();
+            if (!cJSON_Compare(ea, eb, true)) {
+                diverged = true;
+                cJSON_AddNumberToObject(report, "message_index", pos + i);
+                cJSON_AddNumberToObject(report, "turn", turns);
+                cJSON_AddItemToObject(report, "recorded", ea);
+                cJSON_AddItemToObject(report, "replayed", eb);
+                break;
+            }
+            cJSON_Delete(ea); cJSON_Delete(eb);
+        }
+        pos = next;
+    }
+    cJSON_AddBoolToObject(report, "diverged", diverged);
+    cJSON_AddNumberToObject(report, "turns", turns);
+    if (!strcmp(out, "json")) {
+        char *j = cJSON_Print(report);
+        if (j) { puts(j); free(j); }
+    } else if (!diverged) {
+        printf("replay: %d turns, no divergence from the record\n", turns);
+    } else {
+        char *a = cJSON_PrintUnformatted(cJSON_GetObjectItem(report, "recorded"));
+        char *bb = cJSON_PrintUnformatted(cJSON_GetObjectItem(report, "replayed"));
+        printf("replay: departs from the record at message %d (turn %d)\n  recorded: %.600s\n  replayed: %.600s\n",
+               (int)cJSON_GetNumberValue(cJSON_GetObjectItem(report, "message_index")), turns, a ? a : "", bb ? bb : "");
+        free(a); free(bb);
+    }
+    rc = diverged ? GM_EXIT_INTERNAL : GM_EXIT_OK;
+    cJSON_Delete(report);
+    cJSON_Delete(rec);
+    cJSON_Delete(meta);
+    ag_session_free(s);
+    return rc;
+}
