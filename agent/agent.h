@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <cjson/cJSON.h>
 
 enum {
@@ -80,6 +81,8 @@ const cJSON *ag_parser_calls(const ag_parser *p);
 cJSON *ag_parse_call(const int *syms, size_t n, char *err, size_t cap);
 /* Parse one value in Gemma syntax (strings in <|"|>, bare keys). */
 cJSON *ag_parse_value(const int *syms, size_t n, char *err, size_t cap);
+/* A copy of s with invalid UTF-8 replaced by U+FFFD (malloc'd). */
+char  *ag_utf8_sanitize(const char *s);
 /* Convert text with literal control-token text into symbols (malloc'd). */
 int   *ag_text_to_syms(const char *s, size_t n, size_t *n_out);
 
@@ -270,5 +273,8 @@ int ag_shell_run(ag_session *s);
 int ag_main(int argc, char **argv);
 /* `gemmash replay FILE`: re-run a recorded session at temperature 0. */
 int ag_replay_main(int argc, char **argv);
+/* Replay the session file at path on an opened backend (taken over);
+ * writes the report to out (text or JSON).  0 same, 1 departs, 2 bad file. */
+int ag_replay_session(const char *path, ag_backend *b, bool json_out, FILE *out);
 
 #endif

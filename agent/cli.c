@@ -17,6 +17,7 @@
 #include "agent_int.h"
 #include "cli.h"
 #include "commands.h"
+#include <getopt.h>
 
 /* The one piece of state a signal handler may touch. */
 static volatile sig_atomic_t interrupted;
@@ -259,4 +260,53 @@ out:
     free(sysprompt);
     ag_cli_free(&c);
     return rc;
+}
+
+/* The manual of `gemmash replay`. */
+static void replay_usage(FILE *f)
+{
+    fputs("NAME\n    gemmash replay - re-run a recorded session and report where it departs\n\n"
+          "SYNOPSIS\n    gemmash replay [-m MODEL] [--threads N] [--output text|json] FILE\n\n"
+          "DESCRIPTION\n    Sends the recorded user messages again at temperature 0 with the recorded\n"
+          "    seed, system prompt and tools; tool calls get the recorded results.  Each\n"
+          "    model message is compared with the record.  Record with --temp 0 for an\n"
+          "    exact match.\n\n"
+          "EXIT STATUS\n    0 the run matches the record, 1 it departs, 2 usage error, 3 model error.\n", f);
+}
+
+/* `gemmash replay FILE`: read the record's model, open it, replay. */
+int ag_replay_main(int argc, char **argv)
+{
+    static const struct option lo[] = {{"model", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
+                                       {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model = NULL, *out = "text";
+    int threads = 0, ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
+        if (ch == 'm') model = optarg;
+        else if (ch == 't') threads = atoi(optarg);
+        else if (ch == 'o') out = optarg;
+        else if (ch == 'h') { replay_usage(stdout); return GM_EXIT_OK; }
+        else { replay_usage(stderr); return GM_EXIT_USAGE; }
+    }
+    if (optind != argc - 1 || (strcmp(out, "text") && strcmp(out, "json"))) { replay_usage(stderr); return GM_EXIT_USAGE; }
+    char err[2048];
+    cJSON *meta = NULL;
+    cJSON *rec = ag_session_read(argv[optind], &meta, err, sizeof err);
+    cJSON_Delete(rec);
+    if (!rec || !meta) {
+        fprintf(stderr, "gemmash replay: %s\n", rec ? "the file has no session line" : err);
+        cJSON_Delete(meta);
+        return GM_EXIT_USAGE;
+    }
+    if (!model) model = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "model"));
+    ag_backend b;
+    gm_err ge = {0};
+    if (!model || ag_backend_open(&b, model, threads, (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "ctx")), &ge)) {
+        fprintf(stderr, "gemmash replay: cannot load the model %s: %s\n", model ? model : "(none recorded)", ge.msg);
+        cJSON_Delete(meta);
+        return GM_EXIT_MODEL;
+    }
+    cJSON_Delete(meta);
+    return ag_replay_session(argv[optind], &b, !strcmp(out, "json"), stdout);
 }

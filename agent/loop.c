@@ -285,7 +285,9 @@ static int model_step(ag_session *s, bool first)
         ag_decoder_free(&k.d);
         return GM_EXIT_MODEL;
     }
-    const char *thought = ag_parser_thought(k.d.parser), *text = ag_parser_text(k.d.parser);
+    char *thought_s = ag_utf8_sanitize(ag_parser_thought(k.d.parser));
+    char *text_s = ag_utf8_sanitize(ag_parser_text(k.d.parser));
+    const char *thought = thought_s ? thought_s : "", *text = text_s ? text_s : "";
     if (*thought) {
         cJSON *ev = cJSON_CreateObject();
         cJSON_AddStringToObject(ev, "text", thought);
@@ -326,6 +328,8 @@ static int model_step(ag_session *s, bool first)
         status = GM_EXIT_OK;
     }
     ag_decoder_free(&k.d);
+    free(thought_s);
+    free(text_s);
     return status;
 }
 

@@ -5,7 +5,8 @@
  * recorded results instead of running anything.  Each new model message is
  * compared with the recorded one, and the first difference is reported
  * (message index, what was recorded, what came now).  Exit status: 0 when
- * the run matches the record, 1 when it departs, 2/3 for usage/model errors. */
+ * the run matches the record, 1 when it departs, 2 for a bad file.  The
+ * command-line entry (ag_replay_main) lives in cli.c with the engine. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,44 +37,20 @@ static cJSON *essence(const cJSON *m)
     return e;
 }
 
-static void usage(FILE *f)
+int ag_replay_session(const char *path, ag_backend *b, bool json_out, FILE *fout)
 {
-    fputs("NAME\n    gemmash replay - re-run a recorded session and report where it departs\n\n"
-          "SYNOPSIS\n    gemmash replay [-m MODEL] [--threads N] [--output text|json] FILE\n\n"
-          "DESCRIPTION\n    Sends the recorded user messages again at temperature 0 with the recorded\n"
-          "    seed, system prompt and tools; tool calls get the recorded results.  Each\n"
-          "    model message is compared with the record.  Record with --temp 0 for an\n"
-          "    exact match.\n\n"
-          "EXIT STATUS\n    0 the run matches the record, 1 it departs, 2 usage error, 3 model error.\n", f);
-}
-
-int ag_replay_main(int argc, char **argv)
-{
-    static const struct option lo[] = {{"model", required_argument, 0, 'm'}, {"threads", required_argument, 0, 't'},
-                                       {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    const char *model = NULL, *out = "text";
-    int threads = 0, ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "m:h", lo, NULL)) != -1) {
-        if (ch == 'm') model = optarg;
-        else if (ch == 't') threads = atoi(optarg);
-        else if (ch == 'o') out = optarg;
-        else if (ch == 'h') { usage(stdout); return GM_EXIT_OK; }
-        else { usage(stderr); return GM_EXIT_USAGE; }
-    }
-    if (optind != argc - 1 || (strcmp(out, "text") && strcmp(out, "json"))) { usage(stderr); return GM_EXIT_USAGE; }
     char err[2048];
     cJSON *meta = NULL;
-    cJSON *rec = ag_session_read(argv[optind], &meta, err, sizeof err);
+    cJSON *rec = ag_session_read(path, &meta, err, sizeof err);
     if (!rec || !meta) {
         fprintf(stderr, "gemmash replay: %s\n", rec ? "the file has no session line" : err);
         cJSON_Delete(rec); cJSON_Delete(meta);
+        if (b->close) b->close(b->ud);
         return GM_EXIT_USAGE;
     }
-    if (!model) model = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "model"));
     ag_opts o;
     ag_opts_default(&o);
-    o.model = model;
+    o.model = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "model"));
     o.temperature = 0;
     o.seed = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "seed"));
     o.think = cJSON_IsTrue(cJSON_GetObjectItem(meta, "think"));
@@ -85,18 +62,11 @@ int ag_replay_main(int argc, char **argv)
     o.no_session_file = true;
     o.approval = AG_APPROVE_NEVER;
     int rc = GM_EXIT_OK;
-    ag_backend b;
-    gm_err ge = {0};
-    if (!model || ag_backend_open(&b, model, threads, (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "ctx")), &ge)) {
-        fprintf(stderr, "gemmash replay: cannot load the model %s: %s\n", model ? model : "(none recorded)", ge.msg);
-        cJSON_Delete(rec); cJSON_Delete(meta);
-        return GM_EXIT_MODEL;
-    }
     rtools *rt = calloc(1, sizeof *rt);
     rt->decl = cJSON_Duplicate(cJSON_GetObjectItem(meta, "tools"), true);
     if (!rt->decl) rt->decl = cJSON_CreateArray();
     ag_toolbox t = {.ud = rt, .declarations = rt_decl, .close = rt_close};
-    ag_session *s = ag_session_new(&o, &b, &t, err, sizeof err);
+    ag_session *s = ag_session_new(&o, b, &t, err, sizeof err);
     if (!s) { fprintf(stderr, "gemmash replay: %s\n", err); cJSON_Delete(rec); cJSON_Delete(meta); return GM_EXIT_USAGE; }
     cJSON_ReplaceItemInArray(s->messages, 0, cJSON_Duplicate(cJSON_GetArrayItem(rec, 0), true));
     int n = cJSON_GetArraySize(rec), pos = 1, turns = 0;
@@ -142,15 +112,15 @@ int ag_replay_main(int argc, char **argv)
     }
     cJSON_AddBoolToObject(report, "diverged", diverged);
     cJSON_AddNumberToObject(report, "turns", turns);
-    if (!strcmp(out, "json")) {
+    if (json_out) {
         char *j = cJSON_Print(report);
-        if (j) { puts(j); free(j); }
+        if (j) { fprintf(fout, "%s\n", j); free(j); }
     } else if (!diverged) {
-        printf("replay: %d turns, no divergence from the record\n", turns);
+        fprintf(fout, "replay: %d turns, no divergence from the record\n", turns);
     } else {
         char *a = cJSON_PrintUnformatted(cJSON_GetObjectItem(report, "recorded"));
         char *bb = cJSON_PrintUnformatted(cJSON_GetObjectItem(report, "replayed"));
-        printf("replay: departs from the record at message %d (turn %d)\n  recorded: %.600s\n  replayed: %.600s\n",
+        fprintf(fout, "replay: departs from the record at message %d (turn %d)\n  recorded: %.600s\n  replayed: %.600s\n",
                (int)cJSON_GetNumberValue(cJSON_GetObjectItem(report, "message_index")), turns, a ? a : "", bb ? bb : "");
         free(a); free(bb);
     }
@@ -161,3 +131,4 @@ int ag_replay_main(int argc, char **argv)
     ag_session_free(s);
     return rc;
 }
+

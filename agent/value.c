@@ -353,3 +353,33 @@ cJSON *ag_parse_call(const int *syms, size_t n, char *err, size_t cap)
     free(name);
     return c;
 }
+
+/* Model text is bytes: byte-fallback tokens can leave a sequence unfinished
+ * or invalid.  Messages, session files and events are JSON, so invalid
+ * sequences become U+FFFD.  Returns a malloc'd string. */
+char *ag_utf8_sanitize(const char *s)
+{
+    size_t n = strlen(s), k = 0;
+    char *o = malloc(n * 3 + 1);
+    if (!o) return NULL;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        int need = c < 0x80 ? 0 : (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2
+                 : (c >= 0xF0 && c <= 0xF4) ? 3 : -1;
+        bool ok = need >= 0 && i + (size_t)need < n + (need == 0);
+        for (int j = 1; ok && j <= need; j++) {
+            unsigned d = p[i + (size_t)j];
+            unsigned lo = 0x80, hi = 0xBF;
+            if (j == 1 && c == 0xE0) lo = 0xA0;
+            if (j == 1 && c == 0xED) hi = 0x9F;
+            if (j == 1 && c == 0xF0) lo = 0x90;
+            if (j == 1 && c == 0xF4) hi = 0x8F;
+            ok = d >= lo && d <= hi;
+        }
+        if (ok) { memcpy(o + k, p + i, (size_t)need + 1); k += (size_t)need + 1; i += (size_t)need + 1; }
+        else { memcpy(o + k, "\xEF\xBF\xBD", 3); k += 3; i++; }
+    }
+    o[k] = 0;
+    return o;
+}

@@ -71,6 +71,8 @@ static int fm_generate(void *ud, const int32_t *prompt, int n, const gm_gen_para
     const char *out = summary ? "Earlier: the agent echoed several long texts.<turn|>"
                               : (f->next < f->n_script ? f->script[f->next++] : NULL);
     if (summary) f->summaries++;
+    if (p->sampling.temperature == 0)       /* greedy: the same prompt gives the same output */
+        f->rng = (p->sampling.seed + 1) * 0x9E3779B97F4A7C15ull ^ (uint64_t)n * 0xD1B54A32D192ED03ull;
     int32_t *ids = NULL;
     size_t nids = 0;
     if (out && gm_tok_encode(f->tok, out, strlen(out), true, &ids, &nids, err)) return -1;

@@ -310,6 +310,54 @@ static void test_session_file(void)
     if (system(cmd)) printf("# could not remove %s\n", dir);
 }
 
+/* Record a run at temperature 0 (random model, forced call), then replay
+ * it: no divergence; then alter the record: the replay finds the change. */
+static void test_replay(void)
+{
+    char dir[] = "/tmp/gemmash-replay-XXXXXX";
+    if (!mkdtemp(dir)) { CHECK(0, "temp dir"); return; }
+    ag_opts o;
+    base_opts(&o);
+    o.no_session_file = false;
+    o.state_dir = dir;
+    o.temperature = 0;
+    o.seed = 11;
+    o.tool_choice = AG_TC_REQUIRED;
+    o.max_gen_tokens = 300;
+    fake_tools ft = {0};
+    ag_session *s = mk(&o, NULL, 0, 8192, 5, &ft, NULL);
+    int st1 = ag_session_turn(s, "Do something.");
+    int st2 = ag_session_turn(s, "And again.");
+    char path[4200];
+    snprintf(path, sizeof path, "%s", ag_session_path(s));
+    int nmsg = cJSON_GetArraySize(ag_session_messages(s));
+    ag_session_free(s);
+    CHECK(ft.calls >= 1 && nmsg >= 6, "recorded a two-task session with %d tool calls (status %d %d)", ft.calls, st1, st2);
+    ag_backend b;
+    fm_backend(&b, tokjson, 8192, NULL, 0, 99);
+    char out[4096] = "";
+    FILE *mem = fmemopen(out, sizeof out, "w");
+    int rc = ag_replay_session(path, &b, false, mem);
+    fclose(mem);
+    CHECK(rc == 0 && strstr(out, "no divergence"), "replay at temperature 0 reports no divergence");
+    /* alter the last model answer in the record */
+    char cmd[4600];
+    snprintf(cmd, sizeof cmd, "%s -c \"import json,sys\nL=open(sys.argv[1]).read().splitlines()\n"
+             "i=max(k for k,l in enumerate(L) if json.loads(l).get('message',{}).get('role')=='assistant')\n"
+             "o=json.loads(L[i]); o['message']['content']='edited'; L[i]=json.dumps(o)\n"
+             "open(sys.argv[1],'w').write(chr(10).join(L)+chr(10))\" '%s'",
+             getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3", path);
+    if (system(cmd)) { CHECK(0, "editing the record"); return; }
+    fm_backend(&b, tokjson, 8192, NULL, 0, 99);
+    mem = fmemopen(out, sizeof out, "w");
+    rc = ag_replay_session(path, &b, false, mem);
+    fclose(mem);
+    CHECK(rc == 1 && strstr(out, "departs from the record") && strstr(out, "edited"),
+          "an altered record is reported where it departs");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) printf("# could not remove %s\n", dir);
+}
+
 /* Real tools in a scratch git repository: the forced write_file lands in
  * the workspace and nothing outside it changes. */
 static void test_real_tools(void)
@@ -374,5 +422,6 @@ int main(void)
     test_think_and_schema();
     test_session_file();
     test_real_tools();
+    test_replay();
     return check_exit();
 }
