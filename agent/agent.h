@@ -226,9 +226,9 @@ typedef struct ag_toolbox {
 } ag_toolbox;
 
 /* The tools library as a toolbox; takes ownership of pol (malloc'd,
- * initialised) and frees it on close (toolbox.c). */
+ * initialised) and frees it on close, on success (toolbox.c).  only: NULL, or "name,name" to declare only those tools. */
 struct sb_policy;
-int ag_toolbox_open(ag_toolbox *out, struct sb_policy *pol, const char *output_dir,
+int ag_toolbox_open(ag_toolbox *out, struct sb_policy *pol, const char *output_dir, const char *only,
                     volatile sig_atomic_t *interrupt, char *err, size_t cap);
 
 typedef struct ag_session ag_session;

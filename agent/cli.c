@@ -225,7 +225,7 @@ int ag_main(int argc, char **argv)
     }
     sb_policy_add_writable(pol, outdir, err, sizeof err);
     ag_toolbox t;
-    if (ag_toolbox_open(&t, pol, outdir, &interrupted, err, sizeof err)) {
+    if (ag_toolbox_open(&t, pol, outdir, c.tools, &interrupted, err, sizeof err)) {
         b.close(b.ud);
         rc = early_error(&c, GM_EXIT_USAGE, err);
         goto out;

@@ -11,6 +11,7 @@ typedef struct ag_cli {
     const char  *schema_file;     /* --output-schema */
     const char  *system_file;     /* --system-prompt-file */
     const char  *resume;          /* --resume ID|last, --continue */
+    const char  *tools;           /* --tools a,b: declare only these */
     sb_mode      mode;
     bool         allow_network;
     const char **writable; int n_writable;

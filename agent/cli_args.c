@@ -31,6 +31,8 @@ void ag_cli_usage(FILE *f)
 "        --tool-choice C        auto (default) | required | none | NAME: required\n"
 "                               and NAME make each task start with a tool call\n"
 "                               (NAME: that tool); none forbids tool calls\n"
+"        --tools LIST           declare only these tools (comma-separated, e.g.\n"
+"                               read_file,write_file; default: all)\n"
 "        --output-schema FILE   the final answer must be JSON matching this JSON\n"
 "                               Schema (enforced while decoding)\n"
 "        --output FMT           text (default: the answer only) | json (one\n"
@@ -61,7 +63,7 @@ void ag_cli_usage(FILE *f)
 enum {
     O_THREADS = 1000, O_CTX, O_SEED, O_TEMP, O_MAXTOK, O_THINK, O_NOTHINK, O_BUDGET, O_TC, O_SCHEMA,
     O_OUTPUT, O_TURNS, O_TIMEOUT, O_COMPACT, O_APPROVAL, O_MODE, O_NET, O_WRITABLE, O_FULL, O_RESUME,
-    O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND,
+    O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND, O_TOOLS,
 };
 
 static const struct option longopts[] = {
@@ -78,7 +80,7 @@ static const struct option longopts[] = {
     {"writable", required_argument, 0, O_WRITABLE}, {"dangerously-full-access", no_argument, 0, O_FULL},
     {"resume", required_argument, 0, O_RESUME}, {"continue", no_argument, 0, O_CONTINUE},
     {"no-session", no_argument, 0, O_NOSESSION}, {"system-prompt-file", required_argument, 0, O_SYSFILE},
-    {"append-system-prompt", required_argument, 0, O_APPEND}, {"help", no_argument, 0, 'h'},
+    {"append-system-prompt", required_argument, 0, O_APPEND}, {"tools", required_argument, 0, O_TOOLS}, {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
 
@@ -182,6 +184,7 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
         case O_NOSESSION: c->o.no_session_file = true; break;
         case O_SYSFILE: c->system_file = optarg; break;
         case O_APPEND: c->o.append_system = optarg; break;
+        case O_TOOLS: c->tools = optarg; break;
         case ':': snprintf(err, cap, "%s needs a value", argv[optind - 1]); return -1;
         default:
             snprintf(err, cap, "unknown option '%s' (see gemmash --help)", argv[optind - 1]);

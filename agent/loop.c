@@ -333,16 +333,9 @@ static int model_step(ag_session *s, bool first)
     return status;
 }
 
-int ag_session_turn(ag_session *s, const char *user_text)
+/* The steps of one turn, until a status. */
+static int run_steps(ag_session *s)
 {
-    free(s->answer);
-    s->answer = NULL;
-    s->errmsg[0] = 0;
-    s->stop_msg = NULL;
-    cJSON *u = cJSON_CreateObject();
-    cJSON_AddStringToObject(u, "role", "user");
-    cJSON_AddStringToObject(u, "content", user_text);
-    if (ag_session_add(s, u)) { snprintf(s->errmsg, sizeof s->errmsg, "out of memory"); return GM_EXIT_INTERNAL; }
     int max_turns = s->o.max_turns > 0 ? s->o.max_turns : 100;
     for (bool first = true;; first = false) {
         if (s->o.interrupt && *s->o.interrupt) { s->stop_msg = "interrupted"; return GM_EXIT_INTERRUPTED; }
@@ -356,12 +349,28 @@ int ag_session_turn(ag_session *s, const char *user_text)
             return GM_EXIT_LIMIT;
         }
         int st = model_step(s, first);
-        if (st < 0) continue;
-        if (st == GM_EXIT_OK && s->denied && s->o.headless) {
-            snprintf(s->errmsg, sizeof s->errmsg, "a tool call needed approval and was denied (headless run; "
-                     "pass --approval auto-edit or never to allow more)");
-            return GM_EXIT_APPROVAL;
-        }
-        return st;
+        if (st >= 0) return st;
     }
+}
+
+int ag_session_turn(ag_session *s, const char *user_text)
+{
+    free(s->answer);
+    s->answer = NULL;
+    s->errmsg[0] = 0;
+    s->stop_msg = NULL;
+    cJSON *u = cJSON_CreateObject();
+    cJSON_AddStringToObject(u, "role", "user");
+    cJSON_AddStringToObject(u, "content", user_text);
+    if (ag_session_add(s, u)) { snprintf(s->errmsg, sizeof s->errmsg, "out of memory"); return GM_EXIT_INTERNAL; }
+    int st = run_steps(s);
+    /* headless: a denied call means the task needed a human; say so */
+    if ((st == GM_EXIT_OK || st == GM_EXIT_LIMIT) && s->denied && s->o.headless) {
+        char was[sizeof s->errmsg];
+        snprintf(was, sizeof was, "%s", s->errmsg);
+        snprintf(s->errmsg, sizeof s->errmsg, "a tool call needed approval and was denied (headless run; pass "
+                 "--approval auto-edit or never to allow more)%s%.1500s", was[0] ? "; also: " : "", was);
+        return GM_EXIT_APPROVAL;
+    }
+    return st;
 }

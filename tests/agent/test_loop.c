@@ -375,7 +375,7 @@ static void test_real_tools(void)
     int rc = sb_policy_init(pol, ws, err, sizeof err);
     if (!rc) rc = sb_policy_add_writable(pol, outdir, err, sizeof err);
     ag_toolbox t;
-    if (!rc) rc = ag_toolbox_open(&t, pol, outdir, NULL, err, sizeof err);
+    if (!rc) rc = ag_toolbox_open(&t, pol, outdir, "write_file,read_file", NULL, err, sizeof err);
     CHECK(rc == 0, "tools open on the scratch workspace (%s)", rc ? err : "ok");
     if (rc) return;
     ag_opts o;
