@@ -15,6 +15,7 @@
 
 #define QUOTE "<|\"|>"
 
+/* forward: properties and items recurse into each other */
 static void format_params(chat_buf *b, const cJSON *props, bool filter_keys);
 
 /* Write each element of a "required" list as <|"|>x<|"|>, comma-separated.

@@ -236,6 +236,7 @@ void chat_py_str(chat_buf *b, const cJSON *v)
  * original position so equal keys keep their order (Python's sort is stable). */
 typedef struct { const cJSON *item; size_t pos; } sort_ent;
 
+/* qsort comparator for sort_ent (the dictsort order described above). */
 static int cmp_key_ci(const void *pa, const void *pb)
 {
     const sort_ent *a = pa, *b = pb;

@@ -124,7 +124,17 @@ typedef struct gm_chat_opts {
 /* Render messages (OpenAI chat shape: role system|developer|user|assistant|
  * tool, content, reasoning_content, tool_calls[{function:{name,arguments}}],
  * tool_call_id/name) and tools (OpenAI function-tool shape, may be NULL) to
- * the exact prompt text, starting with "<bos>".  Returns malloc'd text. */
+ * the exact prompt text, starting with "<bos>".  Returns malloc'd text.
+ * content: a string or [{type:"text",text}] parts.  reasoning/
+ * reasoning_content is kept only before tool calls after the last user
+ * message.  Tool results: role:"tool" messages right after the call
+ * (content: string, JSON object text, an object, or text parts; matched by
+ * tool_call_id, else name, else position) or Gemma-native tool_responses
+ * [{name,response}] on the assistant message.  arguments: an object, or a
+ * JSON string (parsed when it holds an object, else pasted verbatim).
+ * opts NULL = no thinking, generation prompt, small family.  Malformed
+ * input (non-array messages, unknown role, call without name, non-object
+ * arguments, a tool message with no call before it) returns NULL with err. */
 char *gm_chat_render(const cJSON *messages, const cJSON *tools,
                      const gm_chat_opts *opts, gm_err *err);
 

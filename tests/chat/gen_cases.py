@@ -18,7 +18,7 @@ import os
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "fixtures", "chat", "cases.json")
+OUT = os.path.normpath(os.path.join(HERE, "..", "fixtures", "chat", "cases.json"))
 
 S = {"role": "system", "content": "You are a helpful assistant."}
 
@@ -168,12 +168,135 @@ def cases():
     return out
 
 
+# Random conversations (fixed seed): schemas, values and message mixes the
+# hand-written cases do not reach.  Object nodes without "properties" get a
+# random non-"type" key, since a dict-valued type would print a Python repr.
+WORDS = ["a", "B", "zeta", "Alpha", "x_y", "\u00e9", "key", "Key", "1", "_", "name", "type",
+         "description", "required"]
+STRS = ["", " ", "hello", "  padded  ", "line\nbreak", "quote\"s", "uni\u00e9\u3000",
+        "<|channel>t<channel|>x", "{brace}", "tab\t", "\u00a0nbsp\u00a0"]
+
+
+def random_cases(seed, count):
+    import random
+    R = random.Random(seed)
+
+    def rstr():
+        return R.choice(STRS)
+
+    def rval(d=0):
+        k = R.randrange(8 if d < 3 else 5)
+        if k == 0:
+            return rstr()
+        if k == 1:
+            return R.choice([0, 1, -5, 42, 1234567])
+        if k == 2:
+            return R.choice([0.5, -2.25, 1e-7, 3.14159, 1e22, 0.1])
+        if k == 3:
+            return R.choice([True, False])
+        if k == 4:
+            return None
+        if k == 5:
+            return [rval(d + 1) for _ in range(R.randrange(4))]
+        return {R.choice(WORDS): rval(d + 1) for _ in range(R.randrange(4))}
+
+    def rschema(d=0):
+        t = R.choice(["string", "integer", "number", "boolean", "array", "object", "STRING", None])
+        s = {}
+        if t:
+            s["type"] = t
+        if R.random() < 0.6:
+            s["description"] = rstr()
+        if R.random() < 0.2:
+            s["nullable"] = R.choice([True, False])
+        if t in ("string", "STRING") and R.random() < 0.5:
+            s["enum"] = [rstr() for _ in range(R.randrange(3))]
+        if t == "array" and d < 3 and R.random() < 0.8:
+            s["items"] = rschema(d + 1)
+            if R.random() < 0.3:
+                s["items"]["extra"] = rval(2)
+        if t == "object" and d < 3:
+            if R.random() < 0.8:
+                s["properties"] = {R.choice(WORDS): rschema(d + 1) for _ in range(R.randrange(4))}
+            else:
+                s[R.choice([w for w in WORDS if w != "type"])] = rschema(d + 1)
+            if R.random() < 0.5:
+                s["required"] = [R.choice(WORDS) for _ in range(R.randrange(3))]
+        if R.random() < 0.1:
+            s["default"] = rval(2)
+        return s
+
+    def rtool():
+        f = {"name": R.choice(["f", "get_x", "Tool.Name", "t-1"]), "description": rstr()}
+        if R.random() < 0.8:
+            f["parameters"] = {"type": "object",
+                               "properties": {R.choice(WORDS): rschema() for _ in range(R.randrange(5))}}
+            if R.random() < 0.5:
+                f["parameters"]["required"] = [R.choice(WORDS) for _ in range(R.randrange(3))]
+            if R.random() < 0.1:
+                del f["parameters"]["type"]
+        if R.random() < 0.1:
+            f["response"] = {"type": R.choice(["object", "string"]), "description": rstr()}
+        return {"type": "function", "function": f}
+
+    def rcontent():
+        if R.random() < 0.2:
+            return [{"type": "text", "text": rstr()} for _ in range(R.randrange(3))]
+        if R.random() < 0.1:
+            return None
+        return rstr()
+
+    out = []
+    for n in range(count):
+        msgs = []
+        if R.random() < 0.4:
+            msgs.append({"role": R.choice(["system", "developer"]), "content": rcontent()})
+        for _ in range(R.randrange(1, 6)):
+            r = R.random()
+            if r < 0.4:
+                msgs.append({"role": "user", "content": rcontent()})
+            elif r < 0.6:
+                msgs.append({"role": "assistant", "content": rcontent()})
+            else:
+                ids = R.random() < 0.7
+                calls = []
+                for j in range(R.randrange(1, 4)):
+                    c = call(R.choice(["f", "g", "h"]),
+                             {R.choice(WORDS): rval() for _ in range(R.randrange(4))})
+                    if ids:
+                        c["id"] = "id%d" % j
+                    calls.append(c)
+                m = {"role": "assistant", "tool_calls": calls}
+                if R.random() < 0.5:
+                    m["reasoning_content" if R.random() < 0.5 else "reasoning"] = rstr() or "th"
+                if R.random() < 0.4:
+                    m["content"] = rcontent()
+                msgs.append(m)
+                if R.random() < 0.2:
+                    m["tool_responses"] = [{"name": R.choice(["f", "g"]), "response": rval()}
+                                           for _ in range(R.randrange(1, 3))]
+                    continue
+                for j in range(R.randrange(0, len(calls) + 1)):
+                    t = {"role": "tool", "content": R.choice([rstr() + "z", [{"type": "text", "text": rstr()}]])}
+                    if ids:
+                        t["tool_call_id"] = "id%d" % R.randrange(len(calls))
+                    else:
+                        t["name"] = R.choice(["f", "g", "h"])
+                    msgs.append(t)
+                if R.random() < 0.5:
+                    msgs.append({"role": "assistant", "content": rcontent()})
+        tools = [rtool() for _ in range(R.randrange(3))] if R.random() < 0.5 else None
+        out.append(dict(name="random_%03d" % n, messages=msgs, tools=tools, think=R.random() < 0.5,
+                        large=R.random() < 0.5, gen=R.random() < 0.8))
+    return out
+
+
 def main():
-    cs = cases()
+    cs = cases() + random_cases(2026, 80)
     if len(sys.argv) != 3:
         stored = json.load(open(OUT, encoding="utf-8"))
         same = [c["name"] for c in cs] == [c["name"] for c in stored]
-        print("ok - case list matches %s" % OUT if same else "not ok - case list differs from the stored file")
+        print("ok - case list matches %s" % os.path.relpath(OUT) if same else "not ok - case list differs from the stored file")
         sys.exit(0 if same else 1)
     import jinja2
     import jinja2.ext
@@ -192,7 +315,7 @@ def main():
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(cs, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    print("wrote %d cases to %s" % (len(cs), OUT))
+    print("wrote %d cases to %s" % (len(cs), os.path.relpath(OUT)))
 
 
 if __name__ == "__main__":

@@ -365,6 +365,7 @@ static void test_family(void)
           "family: unescaped newline form detected");
 }
 
+/* Run every group; the exit status says whether any check failed. */
 int main(void)
 {
     test_spec_examples();
