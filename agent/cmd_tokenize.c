@@ -37,7 +37,8 @@ static void tokenize_usage(FILE *f)
           "    -t, --tokenizer FILE   a tokenizer.json file\n"
           "    -f, --file FILE        encode FILE; repeatable; one array per line per file\n"
           "        --plain            control-token text stays text\n"
-          "        --time             print bytes, ids and speed to standard error\n"
+          "        --time             print bytes, ids, wall and CPU seconds of the\n"
+          "                           encoding and its speed to standard error\n"
           "    -h, --help             this page\n\n"
           "EXIT STATUS\n"
           "    0 done, 1 a file could not be read, 2 usage error, 3 the tokenizer\n"
@@ -172,18 +173,21 @@ static int encode_print(const gm_tokenizer *tok, const tok_opts *o, const char *
     int32_t *ids;
     size_t n;
     gm_err err = {0};
-    struct timespec a, z;
+    struct timespec a, z, ca, cz;
     clock_gettime(CLOCK_MONOTONIC, &a);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ca);
     if (gm_tok_encode(tok, text, len, !o->plain, &ids, &n, &err) < 0) {
         fprintf(stderr, "gemmash tokenize: %s: %s\n", what, err.msg);
         return GM_EXIT_MODEL;
     }
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cz);
     clock_gettime(CLOCK_MONOTONIC, &z);
     double s = (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) / 1e9;
+    double cpu = (double)(cz.tv_sec - ca.tv_sec) + (double)(cz.tv_nsec - ca.tv_nsec) / 1e9;
     print_ids(ids, n);
     if (o->timing)
-        fprintf(stderr, "%s: %zu bytes, %zu ids, %.4f s, %.1f MB/s\n", what, len, n, s,
-                s > 0 ? (double)len / s / 1e6 : 0.0);
+        fprintf(stderr, "%s: %zu bytes, %zu ids, %.4f s, %.4f s cpu, %.1f MB/s cpu\n", what, len, n, s,
+                cpu, cpu > 0 ? (double)len / cpu / 1e6 : 0.0);
     free(ids);
     return GM_EXIT_OK;
 }

@@ -41,6 +41,42 @@ static size_t table_size(size_t n)
     return s;
 }
 
+/* The code point of a valid 1-3 byte character, or -1 for anything else. */
+static int32_t bmp_cp(const unsigned char *u, size_t cl)
+{
+    if (cl == 1 && u[0] < 0x80) return u[0];
+    if (cl == 2) return (u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+    if (cl == 3) return (u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+    return -1;
+}
+
+bool tok_space_may_cut(const gm_tokenizer *tok, const unsigned char *c, size_t cl)
+{
+    int32_t cp = bmp_cp(c, cl);
+    if (cp == 0x2581) return false;
+    if (cp < 0) return !tok->join_space_other;
+    return !(tok->join_space[cp >> 3] >> (cp & 7) & 1);
+}
+
+/* Mark every character that some piece has right before a '▁'. */
+static void mark_join_space(gm_tokenizer *tok)
+{
+    for (int32_t id = 0; id < tok->n_vocab; id++) {
+        if (tok->off[id] == NO_OFF) continue;
+        const unsigned char *p = (const unsigned char *)tok->arena + tok->off[id];
+        size_t n = tok->len[id];
+        for (size_t i = 0; i < n; ) {
+            size_t cl = tok_utf8_len(p + i, n - i);
+            if (i + cl + 3 <= n && memcmp(p + i + cl, "\xe2\x96\x81", 3) == 0) {
+                int32_t cp = bmp_cp(p + i, cl);
+                if (cp < 0) tok->join_space_other = true;
+                else tok->join_space[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+            }
+            i += cl;
+        }
+    }
+}
+
 size_t tok_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
@@ -243,6 +279,21 @@ gm_tokenizer *tok_build(const tok_source *src, const char *what, gm_err *err)
         for (int32_t i = 0; i < n; i++)
             if (tok->off[i] != NO_OFF && tok->len[i] > 0 && is_added_type(tok->type[i]) == (pass == 1))
                 map_insert(tok, i);
+    tok->bmp_id = malloc(0x10000 * sizeof *tok->bmp_id);
+    tok->join_space = calloc(0x10000 / 8, 1);
+    if (!tok->bmp_id || !tok->join_space) {
+        gm_err_set(err, GM_E_NOMEM, "%s: out of memory for the character table", what);
+        goto fail;
+    }
+    mark_join_space(tok);
+    for (uint32_t cp = 0; cp < 0x10000; cp++) {
+        char u[3];
+        size_t l = cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+        if (l == 1) u[0] = (char)cp;
+        else if (l == 2) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); }
+        else { u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | (cp >> 6 & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); }
+        tok->bmp_id[cp] = tok_lookup(tok, u, l);
+    }
     for (int b = 0; b < 256; b++) {
         char name[8];
         snprintf(name, sizeof name, "<0x%02X>", b);
@@ -330,6 +381,8 @@ void gm_tok_free(gm_tokenizer *tok)
     free(tok->map);
     free(tok->merges);
     free(tok->trie);
+    free(tok->bmp_id);
+    free(tok->join_space);
     free(tok);
 }
 

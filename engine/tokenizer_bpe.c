@@ -21,13 +21,23 @@ typedef struct bpe_sym {
     int32_t  prev, next;   /* -1 at the ends */
 } bpe_sym;
 
-/* One candidate merge; stale once either side changed length. */
+/* One candidate merge at a symbol: key = rank << 32 | start of the left
+ * symbol, so one compare orders by rank, then leftmost.  An entry is stale
+ * when the pair now at that symbol is not the merge of that rank. */
 typedef struct bpe_pair {
-    int32_t  rank;
-    uint32_t pos;          /* start of the left symbol: the tie-break */
-    int32_t  left, right;
-    uint32_t llen, rlen;
+    uint64_t key;
+    int32_t  left;
+    int32_t  result;       /* the merged piece */
 } bpe_pair;
+
+/* A direct-mapped cache of merge look-ups for long inputs: the same few
+ * thousand pairs recur, and the full table is too big to stay in cache. */
+#define MCACHE_BITS 13
+typedef struct mcache_ent {
+    uint64_t key;          /* 0: empty */
+    int32_t  rank;         /* -1: no merge */
+    int32_t  result;
+} mcache_ent;
 
 /* Scratch for one encode call: output ids and reusable buffers. */
 typedef struct enc_state {
@@ -36,6 +46,7 @@ typedef struct enc_state {
     char     *norm; size_t norm_cap;
     bpe_sym  *sym; size_t sym_cap;
     bpe_pair *heap; size_t heap_n, heap_cap;
+    mcache_ent *mcache;    /* NULL for short inputs */
     gm_err   *err;
 } enc_state;
 
@@ -61,48 +72,71 @@ static int emit(enc_state *st, int32_t id)
     return 0;
 }
 
-/* Heap order: lower rank first, then the leftmost pair. */
-static bool pair_less(const bpe_pair *a, const bpe_pair *b)
+/* Move entry i down to its place (the heap is a min-heap on key). */
+static void sift_down(bpe_pair *h, size_t n, size_t i)
 {
-    return a->rank < b->rank || (a->rank == b->rank && a->pos < b->pos);
+    bpe_pair x = h[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && h[c + 1].key < h[c].key) c++;
+        if (h[c].key >= x.key) break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = x;
 }
 
-/* Queue the pair (l, r) if it has a merge. */
-static int heap_push(enc_state *st, int32_t l, int32_t r)
+/* The merge of ids a, b through the cache: rank and result, false if none. */
+static bool find_merge(const enc_state *st, int32_t a, int32_t b, int32_t *rank, int32_t *result)
 {
-    if (l < 0 || r < 0) return 0;
-    const bpe_sym *L = &st->sym[l], *R = &st->sym[r];
-    const tok_merge *m = tok_merge_find(st->tok, L->id, R->id);
-    if (!m) return 0;
+    if (a < 0 || b < 0) return false;
+    mcache_ent *e = NULL;
+    uint64_t key = ((uint64_t)(uint32_t)a << 32 | (uint32_t)b) + 1;
+    if (st->mcache) {
+        e = &st->mcache[(key * 0x9E3779B97F4A7C15ull) >> (64 - MCACHE_BITS)];
+        if (e->key == key) {
+            *rank = e->rank;
+            *result = e->result;
+            return e->rank >= 0;
+        }
+    }
+    const tok_merge *m = tok_merge_find(st->tok, a, b);
+    *rank = m ? m->rank : -1;
+    *result = m ? m->result : -1;
+    if (e) *e = (mcache_ent){ key, *rank, *result };
+    return m != NULL;
+}
+
+/* The pair starting at symbol l if it has a merge: its heap entry. */
+static bool pair_at(const enc_state *st, int32_t l, bpe_pair *out)
+{
+    if (l < 0) return false;
+    const bpe_sym *L = &st->sym[l];
+    if (L->next < 0) return false;
+    int32_t rank;
+    if (!find_merge(st, L->id, st->sym[L->next].id, &rank, &out->result)) return false;
+    out->key = (uint64_t)(uint32_t)rank << 32 | L->start;
+    out->left = l;
+    return true;
+}
+
+/* Queue the pair starting at symbol l, if it has a merge. */
+static int heap_push(enc_state *st, int32_t l)
+{
+    bpe_pair p;
+    if (!pair_at(st, l, &p)) return 0;
     if (grow((void **)&st->heap, &st->heap_cap, st->heap_n + 1, sizeof *st->heap) < 0)
         return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for the merge queue");
-    bpe_pair p = { m->rank, L->start, l, r, L->len, R->len };
     size_t i = st->heap_n++;
     while (i > 0) {
         size_t up = (i - 1) / 2;
-        if (!pair_less(&p, &st->heap[up])) break;
+        if (st->heap[up].key <= p.key) break;
         st->heap[i] = st->heap[up];
         i = up;
     }
     st->heap[i] = p;
     return 0;
-}
-
-/* Remove the best pair into *out. */
-static void heap_pop(enc_state *st, bpe_pair *out)
-{
-    *out = st->heap[0];
-    bpe_pair last = st->heap[--st->heap_n];
-    size_t i = 0, n = st->heap_n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= n) break;
-        if (c + 1 < n && pair_less(&st->heap[c + 1], &st->heap[c])) c++;
-        if (!pair_less(&st->heap[c], &last)) break;
-        st->heap[i] = st->heap[c];
-        i = c;
-    }
-    if (n > 0) st->heap[i] = last;
 }
 
 /* Emit the ids of a symbol that is not a piece: its bytes as <0xXX>, or
@@ -123,37 +157,52 @@ static int emit_fallback(enc_state *st, const unsigned char *s, size_t n)
     return emit(st, tok->unk_id);
 }
 
-/* BPE over one normalized run s[0..n). */
-static int bpe_run(enc_state *st, const char *s, size_t n)
+/* The id of the one character s[0..cl): the BMP table, else the hash. */
+static int32_t char_id(const gm_tokenizer *tok, const char *s, size_t cl)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (cl == 1 && u[0] < 0x80) return tok->bmp_id[u[0]];
+    if (cl == 2) return tok->bmp_id[(u[0] & 0x1F) << 6 | (u[1] & 0x3F)];
+    if (cl == 3) return tok->bmp_id[(u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F)];
+    return tok_lookup(tok, s, cl);
+}
+
+/* BPE over the segment s[from..to) of a normalized run. */
+static int bpe_segment(enc_state *st, const char *s, size_t from, size_t to)
 {
     const gm_tokenizer *tok = st->tok;
     size_t ns = 0;
-    for (size_t i = 0; i < n; ) {
-        size_t cl = tok_utf8_len((const unsigned char *)s + i, n - i);
+    for (size_t i = from; i < to; ) {
+        size_t cl = tok_utf8_len((const unsigned char *)s + i, to - i);
         if (grow((void **)&st->sym, &st->sym_cap, ns + 1, sizeof *st->sym) < 0)
             return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for %zu symbols", ns + 1);
-        st->sym[ns] = (bpe_sym){ (uint32_t)i, (uint32_t)cl, tok_lookup(tok, s + i, cl),
+        st->sym[ns] = (bpe_sym){ (uint32_t)i, (uint32_t)cl, char_id(tok, s + i, cl),
                                  (int32_t)ns - 1, (int32_t)ns + 1 };
         ns++;
         i += cl;
     }
     if (ns == 0) return 0;
     st->sym[ns - 1].next = -1;
+    /* all initial pairs at once, then heapify: O(n) */
+    if (grow((void **)&st->heap, &st->heap_cap, ns, sizeof *st->heap) < 0)
+        return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for the merge queue");
     st->heap_n = 0;
     for (size_t i = 0; i + 1 < ns; i++)
-        if (heap_push(st, (int32_t)i, (int32_t)i + 1) < 0) return -1;
+        if (pair_at(st, (int32_t)i, &st->heap[st->heap_n])) st->heap_n++;
+    for (size_t i = st->heap_n / 2; i-- > 0; ) sift_down(st->heap, st->heap_n, i);
     while (st->heap_n > 0) {
-        bpe_pair p;
-        heap_pop(st, &p);
-        bpe_sym *L = &st->sym[p.left], *R = &st->sym[p.right];
-        if (L->len != p.llen || R->len != p.rlen || L->next != p.right) continue;
-        const tok_merge *m = tok_merge_find(tok, L->id, R->id);
-        L->id = m->result;
+        bpe_pair p = st->heap[0], cur;
+        st->heap[0] = st->heap[--st->heap_n];
+        sift_down(st->heap, st->heap_n, 0);
+        bpe_sym *L = &st->sym[p.left];
+        if (L->len == 0 || !pair_at(st, p.left, &cur) || cur.key != p.key) continue;   /* stale */
+        bpe_sym *R = &st->sym[L->next];
+        L->id = cur.result;
         L->len += R->len;
         L->next = R->next;
         if (R->next >= 0) st->sym[R->next].prev = p.left;
         R->len = 0;
-        if (heap_push(st, L->prev, p.left) < 0 || heap_push(st, p.left, L->next) < 0) return -1;
+        if (heap_push(st, L->prev) < 0 || heap_push(st, p.left) < 0) return -1;
     }
     for (int32_t i = 0; i >= 0; i = st->sym[i].next) {
         const bpe_sym *y = &st->sym[i];
@@ -162,6 +211,30 @@ static int bpe_run(enc_state *st, const char *s, size_t n)
         if (rc < 0) return -1;
     }
     return 0;
+}
+
+/* BPE over one normalized run s[0..n), cut into independent segments before
+ * each '▁' whose preceding character never ends up next to a '▁' inside any
+ * piece (tok->join_space): no merge can cross such a cut, and merges inside
+ * a segment do not depend on other segments, so the ids are the same as for
+ * the whole run, with small queues instead of one the size of the line. */
+static int bpe_run(enc_state *st, const char *s, size_t n)
+{
+    const gm_tokenizer *tok = st->tok;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t seg = 0, prev = 0, prev_len = 0;
+    for (size_t i = 0; i < n; ) {
+        size_t cl = tok_utf8_len(u + i, n - i);
+        if (cl == 3 && u[i] == 0xE2 && u[i + 1] == 0x96 && u[i + 2] == 0x81 && i > seg &&
+            tok_space_may_cut(tok, u + prev, prev_len)) {
+            if (bpe_segment(st, s, seg, i) < 0) return -1;
+            seg = i;
+        }
+        prev = i;
+        prev_len = cl;
+        i += cl;
+    }
+    return bpe_segment(st, s, seg, n);
 }
 
 /* Normalize one run (spaces -> U+2581) and BPE it. */
@@ -229,6 +302,7 @@ int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
         return gm_err_set(err, GM_E_ARG, "gm_tok_encode: text of %zu bytes is too long; split it "
                           "below 1 GiB", len);
     enc_state st = { .tok = tok, .err = err };
+    if (len >= 4096) st.mcache = calloc((size_t)1 << MCACHE_BITS, sizeof *st.mcache);  /* optional */
     const unsigned char *u = (const unsigned char *)text;
     size_t start = 0, i = 0;
     int rc = 0;
@@ -245,6 +319,7 @@ int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
     free(st.norm);
     free(st.sym);
     free(st.heap);
+    free(st.mcache);
     if (rc < 0) {
         free(st.ids);
         return -1;

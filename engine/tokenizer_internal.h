@@ -46,6 +46,9 @@ struct gm_tokenizer {
     int32_t        n_trie, cap_trie;
     int32_t        root_child[256]; /* trie child of the root per first byte, -1 none */
 
+    int32_t *bmp_id;       /* code point < 0x10000 -> id of that one-character piece, -1 */
+    uint8_t *join_space;   /* bit per code point < 0x10000: some piece has it right before '▁' */
+    bool     join_space_other; /* the same for some longer character or stray byte */
     int32_t byte_id[256];  /* <0xXX> token of each byte, -1 if absent */
     int32_t unk_id;        /* -1 if none */
     bool    escape_spaces; /* normalizer: ' ' -> U+2581 */
@@ -70,6 +73,9 @@ int32_t       tok_lookup(const gm_tokenizer *tok, const char *s, size_t n);
 const tok_merge *tok_merge_find(const gm_tokenizer *tok, int32_t left, int32_t right);
 /* Whether a piece is a byte-fallback token "<0xXX>" (upper-case hex). */
 bool          tok_is_byte_piece(const char *p, size_t l);
+/* Whether BPE may cut a run before a '▁' that follows the character c
+ * (cl bytes): false if some piece holds c followed by '▁' (or c is '▁'). */
+bool          tok_space_may_cut(const gm_tokenizer *tok, const unsigned char *c, size_t cl);
 /* Length of the UTF-8 character at s (1 for an invalid byte), at most n. */
 size_t        tok_utf8_len(const unsigned char *s, size_t n);
 
