@@ -164,6 +164,7 @@ int ag_main(int argc, char **argv)
         ag_cli_free(&c);
         return GM_EXIT_USAGE;
     }
+    signal(SIGINT, on_sigint);        /* from here on, Ctrl-C ends the run cleanly (130) */
     int rc = GM_EXIT_OK;
     char *task = NULL, *sysprompt = NULL;
     sb_policy *pol = NULL;
@@ -202,7 +203,6 @@ int ag_main(int argc, char **argv)
     }
     if ((rc = make_policy(&c, &pol, err, sizeof err)) >= 0) { rc = early_error(&c, rc, err); goto out; }
     rc = GM_EXIT_OK;
-    signal(SIGINT, on_sigint);
     ag_backend b;
     gm_err ge = {0};
     if (ag_backend_open(&b, c.o.model, c.o.threads, c.o.n_ctx, &ge)) {
