@@ -68,6 +68,7 @@ void ag_store_message(ag_session *s, const cJSON *msg);
 void ag_store_compaction(ag_session *s);
 cJSON *ag_store_read(const char *path, cJSON **meta, char *err, size_t cap);
 int  ag_state_dir(const ag_opts *o, char *out, size_t cap);
+int  ag_mkdirs(const char *path);      /* mkdir -p, mode 0700 */
 
 /* compact.c */
 int  ag_compact(ag_session *s, int tokens_before, char *err, size_t cap);

@@ -213,11 +213,7 @@ int ag_main(int argc, char **argv)
     char outdir[4096], sd[3800];
     if (ag_state_dir(&c.o, sd, sizeof sd)) snprintf(sd, sizeof sd, "/tmp/gemmash-%d", (int)getuid());
     snprintf(outdir, sizeof outdir, "%s/outputs/%d-%ld", sd, (int)getpid(), (long)time(NULL));
-    char mk[4200];
-    snprintf(mk, sizeof mk, "%s/outputs", sd);
-    mkdir(sd, 0700);
-    mkdir(mk, 0700);
-    if (mkdir(outdir, 0700) && errno != EEXIST) {
+    if (ag_mkdirs(outdir)) {
         snprintf(err, sizeof err, "cannot create %.1900s: %s", outdir, strerror(errno));
         b.close(b.ud);
         rc = early_error(&c, GM_EXIT_USAGE, err);

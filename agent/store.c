@@ -17,7 +17,7 @@
 #include "agent_int.h"
 
 /* Create every missing folder of path (mkdir -p). */
-static int mkdirs(const char *path)
+int ag_mkdirs(const char *path)
 {
     char tmp[4096];
     if (strlen(path) >= sizeof tmp) { errno = ENAMETOOLONG; return -1; }
@@ -63,7 +63,7 @@ int ag_store_open(ag_session *s, char *err, size_t cap)
     }
     char sdir[3900];
     snprintf(sdir, sizeof sdir, "%s/sessions", dir);
-    if (mkdirs(sdir)) {
+    if (ag_mkdirs(sdir)) {
         snprintf(err, cap, "cannot create the session folder %s: %s", sdir, strerror(errno));
         return -1;
     }

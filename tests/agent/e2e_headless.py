@@ -1,4 +1,4 @@
-"""Headless gemmash end to end on a tiny random checkpoint with the real tokenizer.
+"""(Enabled as test_headless.py once main.c dispatches to ag_main.)  Headless gemmash end to end on a tiny random checkpoint with the real tokenizer.
 
 Every exit code is provoked, the JSONL stream is checked against its schema,
 forced tool calls run in the sandbox and are fed back, KV reuse shows in the
