@@ -115,6 +115,10 @@ ag_grammar *ag_grammar_toolcall(const cJSON *tools, const char *only, char *err,
 /* A grammar for one JSON value matching schema, in JSON syntax. */
 ag_grammar *ag_grammar_json(const cJSON *schema, char *err, size_t cap);
 void        ag_grammar_free(ag_grammar *g);
+/* Cap every string at max_bytes (then only its closing delimiter is
+ * allowed): a degenerate model cannot fill the context inside one argument.
+ * 0 = no cap. */
+void        ag_grammar_limit_strings(ag_grammar *g, int max_bytes);
 
 ag_gstate *ag_gstate_new(const ag_grammar *g);
 void       ag_gstate_free(ag_gstate *s);
@@ -177,6 +181,7 @@ typedef struct ag_opts {
     double         compact_at;       /* fraction of the context; 0 = 0.8 */
     int            keep_last;        /* messages kept verbatim at compaction; 0 = 6 */
     int            max_gen_tokens;   /* per generation; 0 = up to the context end */
+    int            max_arg_bytes;    /* cap on each string in a call or JSON answer; 0 = none */
     bool           headless;         /* nobody to ask: AG_ASK means denied */
     ag_approval_mode approval;
     const char    *system_prompt;    /* NULL: the built-in prompt */

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <sys/stat.h>
 #include "agent_int.h"
-#include "cli.h"
+#include "ag_cli.h"
 #include "commands.h"
 #include <getopt.h>
 

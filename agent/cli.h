@@ -1,27 +1,15 @@
-/* cli.h: the agent's command line (cli_args.c reads it, cli.c runs it). */
+/* cli.h: small helpers shared by the command-line front ends: strict number
+ * parsing with messages that name the option, reading stdin, loading a model
+ * with a one-line error, parsing token id lists. */
 #ifndef GEMMASH_CLI_H
 #define GEMMASH_CLI_H
+#include <stdint.h>
 #include <stdio.h>
-#include "agent.h"
-#include "sandbox.h"
+#include "engine.h"
 
-typedef struct ag_cli {
-    ag_opts      o;
-    const char  *prompt;          /* -p */
-    const char  *schema_file;     /* --output-schema */
-    const char  *system_file;     /* --system-prompt-file */
-    const char  *resume;          /* --resume ID|last, --continue */
-    const char  *tools;           /* --tools a,b: declare only these */
-    sb_mode      mode;
-    bool         allow_network;
-    const char **writable; int n_writable;
-    bool         help;
-} ag_cli;
-
-/* Read argv (argv[0] is the program); 0, or -1 with a usage message. */
-int  ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap);
-void ag_cli_free(ag_cli *c);
-/* The agent's options section of `gemmash --help`. */
-void ag_cli_usage(FILE *f);
-
+int       cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
+int       cli_parse_float(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
+char     *cli_slurp(FILE *f, size_t *len);
+gm_model *cli_load_model(const char *cmd, const char *path, int threads);
+int       cli_parse_ids(const char *s, int32_t **ids, size_t *n);
 #endif

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <getopt.h>
 #include <errno.h>
-#include "cli.h"
+#include "ag_cli.h"
 
 /* The manual of `gemmash` without a subcommand, man-page style. */
 void ag_cli_usage(FILE *f)
@@ -33,6 +33,9 @@ void ag_cli_usage(FILE *f)
 "                               (NAME: that tool); none forbids tool calls\n"
 "        --tools LIST           declare only these tools (comma-separated, e.g.\n"
 "                               read_file,write_file; default: all)\n"
+"        --max-arg-bytes N      close any string in a tool call (or JSON answer)\n"
+"                               after N bytes, so a runaway argument cannot\n"
+"                               fill the context (default: no cap)\n"
 "        --output-schema FILE   the final answer must be JSON matching this JSON\n"
 "                               Schema (enforced while decoding)\n"
 "        --output FMT           text (default: the answer only) | json (one\n"
@@ -63,7 +66,7 @@ void ag_cli_usage(FILE *f)
 enum {
     O_THREADS = 1000, O_CTX, O_SEED, O_TEMP, O_MAXTOK, O_THINK, O_NOTHINK, O_BUDGET, O_TC, O_SCHEMA,
     O_OUTPUT, O_TURNS, O_TIMEOUT, O_COMPACT, O_APPROVAL, O_MODE, O_NET, O_WRITABLE, O_FULL, O_RESUME,
-    O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND, O_TOOLS,
+    O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND, O_TOOLS, O_MAXARG,
 };
 
 static const struct option longopts[] = {
@@ -80,7 +83,8 @@ static const struct option longopts[] = {
     {"writable", required_argument, 0, O_WRITABLE}, {"dangerously-full-access", no_argument, 0, O_FULL},
     {"resume", required_argument, 0, O_RESUME}, {"continue", no_argument, 0, O_CONTINUE},
     {"no-session", no_argument, 0, O_NOSESSION}, {"system-prompt-file", required_argument, 0, O_SYSFILE},
-    {"append-system-prompt", required_argument, 0, O_APPEND}, {"tools", required_argument, 0, O_TOOLS}, {"help", no_argument, 0, 'h'},
+    {"append-system-prompt", required_argument, 0, O_APPEND}, {"tools", required_argument, 0, O_TOOLS},
+    {"max-arg-bytes", required_argument, 0, O_MAXARG}, {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
 
@@ -185,6 +189,7 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
         case O_SYSFILE: c->system_file = optarg; break;
         case O_APPEND: c->o.append_system = optarg; break;
         case O_TOOLS: c->tools = optarg; break;
+        case O_MAXARG: if (num_arg("--max-arg-bytes", optarg, 1, 1 << 30, &n, err, cap)) return -1; c->o.max_arg_bytes = (int)n; break;
         case ':': snprintf(err, cap, "%s needs a value", argv[optind - 1]); return -1;
         default:
             snprintf(err, cap, "unknown option '%s' (see gemmash --help)", argv[optind - 1]);

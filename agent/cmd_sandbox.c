@@ -151,27 +151,30 @@ static int parse_policy(int argc, char **argv, const char *name, sb_policy *p, e
         case O_NOFILE: if ((v = parse_size(optarg)) < 0) goto bad_value; p->nofile = (long)v; break;
         default:
             fprintf(stderr, "gemmash %s: unknown option; see 'gemmash %s --help'\n", name, name);
-            return 2;
+            goto fail;
         }
         continue;
     bad_value:
         fprintf(stderr, "gemmash %s: bad value '%s' for an option; see 'gemmash %s --help'\n", name, optarg, name);
-        return 2;
+        goto fail;
     bad_err:
         fprintf(stderr, "gemmash %s: %s\n", name, err);
-        return 2;
+        goto fail;
     }
     if (mode && sb_mode_parse(mode, &p->mode) != 0) {
         fprintf(stderr, "gemmash %s: unknown mode '%s' (read-only, workspace-write or full)\n", name, mode);
-        return 2;
+        goto fail;
     }
     if (mode && p->mode == SB_MODE_FULL && !full) {
         fprintf(stderr, "gemmash %s: --mode full runs without any fence; say --dangerously-full-access "
                 "to mean it\n", name);
-        return 2;
+        goto fail;
     }
     if (full) p->mode = SB_MODE_FULL;
     return 0;
+fail:
+    sb_policy_free(p);
+    return 2;
 }
 
 /* gemmash exec [OPTIONS] -- COMMAND [ARGS...] */
@@ -203,6 +206,12 @@ int cmd_exec(int argc, char **argv)
         return r.fence_error ? GM_EXIT_SANDBOX : 127;
     }
     if (r.hint[0]) fprintf(stderr, "gemmash exec: %s\n", r.hint);
+    else if (r.exit_code != 0 && !r.timed_out && !r.interrupted && p.mode != SB_MODE_FULL)
+        fprintf(stderr, "gemmash exec: exit %d inside the sandbox (%s, network %s, writable: %s%s); if "
+                "something was refused, 'gemmash sandbox doctor' shows what is allowed\n", r.exit_code,
+                sb_mode_name(p.mode), p.allow_network ? "on" : "off",
+                p.mode == SB_MODE_READ_ONLY ? "only $TMPDIR" : p.workspace,
+                p.n_writable ? " and --writable roots" : "");
     if (r.timed_out) fprintf(stderr, "gemmash exec: timed out after %.1f s; process group killed\n", x.timeout);
     rc = r.interrupted ? GM_EXIT_INTERRUPTED : r.exit_code;
     sb_result_free(&r);

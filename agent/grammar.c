@@ -52,6 +52,7 @@ struct ag_grammar {
     gnode  *root;          /* JSON: the value; call: unused */
     gnode **tool_args;     /* call: per names literal, the arguments node */
     gnode  *any;
+    int     max_str;       /* bytes per string, 0 = no cap */
 };
 
 /* ---- literal sets ---------------------------------------------------- */
@@ -456,7 +457,7 @@ static int value_start(ag_gstate *s, gframe *f, int c)
         f->st = F_LIT; f->L = n->en; f->lo = 0; f->hi = (uint32_t)n->en->n; f->sub = LIT_VALUE; f->pos = 0;
         return 1;    /* re-dispatch c into the literal */
     }
-    if ((n->kinds & K_STR) && c == (json ? '"' : AG_SYM_QUOTE)) { f->st = F_STR; f->u8need = 0; return 0; }
+    if ((n->kinds & K_STR) && c == (json ? '"' : AG_SYM_QUOTE)) { f->st = F_STR; f->u8need = 0; f->count = 0; return 0; }
     if ((n->kinds & (K_NUM | K_INT)) && (c == '-' || (c >= '0' && c <= '9'))) {
         f->st = F_NUM; f->sub = 0; f->pos = 0;
         return 1;
@@ -556,6 +557,8 @@ int ag_gs_step_raw(ag_gstate *s, int c)
                 return 0;
             }
             if (c >= 256) return -1;
+            if (s->g->max_str && f->count >= s->g->max_str && !f->u8need) return -1;   /* only the close */
+            f->count++;
             if (json && c == '\\' && !f->u8need) { f->st = F_STR_ESC; return 0; }
             if (json && c < 0x20) return -1;
             return utf8_step(f, c);
@@ -652,11 +655,14 @@ bool ag_gstate_done(const ag_gstate *s)
     return s->depth == 2 && f->st == F_NUM && num_can_end(f) && s->f[0].st == F_JROOT;
 }
 
-int ag_gs_free_string(const ag_gstate *s)
+void ag_grammar_limit_strings(ag_grammar *g, int max_bytes) { g->max_str = max_bytes > 0 ? max_bytes : 0; }
+
+int ag_gs_free_string(const ag_gstate *s, int max_token_len)
 {
     if (s->depth == 0) return 0;
     const gframe *f = &s->f[s->depth - 1];
     if (f->st == F_FREEKEY && f->pos + AG_IDENT_TOKEN_MAX <= MAX_FREEKEY) return 3;
     if (f->st != F_STR || f->u8need) return 0;
+    if (s->g->max_str && f->count + max_token_len > s->g->max_str) return 0;   /* near the cap: walk */
     return s->g->syntax == SYN_JSON ? 2 : 1;
 }

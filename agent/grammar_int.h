@@ -23,7 +23,7 @@ typedef struct gframe {
     const gnode *n;
     const glits *L;
     uint64_t     seen;    /* object keys already given (first 64) */
-    int32_t      count;   /* array items so far */
+    int32_t      count;   /* array items so far; string bytes so far */
 } gframe;
 
 struct ag_gstate {
@@ -40,8 +40,9 @@ void ag_gs_copy(ag_gstate *dst, const ag_gstate *src);
 /* 1: inside a Gemma string, 2: inside a JSON string, with no UTF-8
  * sequence pending (every plain text token is allowed); 3: inside a free
  * key with room for any identifier token of up to AG_IDENT_TOKEN_MAX
- * characters; 0 otherwise. */
+ * characters; 0 otherwise (also when a string cap is within
+ * max_token_len bytes). */
 #define AG_IDENT_TOKEN_MAX 16
-int  ag_gs_free_string(const ag_gstate *s);
+int  ag_gs_free_string(const ag_gstate *s, int max_token_len);
 
 #endif

@@ -30,6 +30,7 @@ struct ag_vocab {
     int32_t   sym_tok[AG_SYM_COUNT - 256];
     trie      all, np_gemma, np_json, np_ident;
     uint32_t *plain_gemma, *plain_json, *ident;
+    int       max_len;      /* longest token, in symbols */
 };
 
 static int trie_init(trie *t, int ntok)
@@ -139,6 +140,8 @@ ag_vocab *ag_vocab_new(int n, const char *const *bytes, const size_t *lens, cons
             for (size_t j = 0; j < lens[i]; j++) v->syms[k++] = (unsigned char)bytes[i][j];
     }
     v->off[n] = (int32_t)k;
+    for (int i = 0; i < n; i++)
+        if (v->off[i + 1] - v->off[i] > v->max_len) v->max_len = v->off[i + 1] - v->off[i];
     for (int i = 0; i < n; i++) {
         const int *s = v->syms + v->off[i];
         int len = v->off[i + 1] - v->off[i];
@@ -190,7 +193,7 @@ int ag_mask_compute(const ag_vocab *v, const ag_gstate *s, uint32_t *allow)
 {
     size_t words = ((size_t)v->n + 31) / 32;
     memset(allow, 0, words * sizeof *allow);
-    int fs = ag_gs_free_string(s);
+    int fs = ag_gs_free_string(s, v->max_len);
     if (!fs) return walk(&v->all, 0, s, allow);
     const uint32_t *plain = fs == 1 ? v->plain_gemma : fs == 2 ? v->plain_json : v->ident;
     const trie *rest = fs == 1 ? &v->np_gemma : fs == 2 ? &v->np_json : &v->np_ident;

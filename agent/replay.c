@@ -58,6 +58,7 @@ int ag_replay_session(const char *path, ag_backend *b, bool json_out, FILE *fout
     o.tool_choice_name = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "tool_choice_name"));
     o.think_budget = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "think_budget"));
     o.max_gen_tokens = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "max_tokens"));
+    o.max_arg_bytes = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "max_arg_bytes"));
     o.headless = true;
     o.no_session_file = true;
     o.approval = AG_APPROVE_NEVER;

@@ -102,6 +102,7 @@ ag_session *ag_session_new(const ag_opts *o, ag_backend *b, ag_toolbox *t, char 
         const char *only = o->tool_choice == AG_TC_NAME ? o->tool_choice_name : NULL;
         s->call_g = ag_grammar_toolcall(s->tools, only, err, cap);
         if (!s->call_g) { ag_session_free(s); return NULL; }
+        ag_grammar_limit_strings(s->call_g, o->max_arg_bytes);
     } else if (o->tool_choice == AG_TC_REQUIRED || o->tool_choice == AG_TC_NAME) {
         snprintf(err, cap, "--tool-choice %s needs tools, and none are declared",
                  o->tool_choice_name ? o->tool_choice_name : "required");
@@ -112,6 +113,7 @@ ag_session *ag_session_new(const ag_opts *o, ag_backend *b, ag_toolbox *t, char 
         ag_session_free(s);
         return NULL;
     }
+    if (s->json_g) ag_grammar_limit_strings(s->json_g, o->max_arg_bytes);
     char *sys = system_text(o);
     cJSON *m = cJSON_CreateObject();
     if (!sys || !m) { free(sys); cJSON_Delete(m); snprintf(err, cap, "out of memory"); ag_session_free(s); return NULL; }

@@ -46,6 +46,9 @@ int gm_err_set(gm_err *err, int code, const char *fmt, ...)
 /* Tokenizer                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A tokenizer is read-only once built: encode and decode may run on several
+ * threads at once.  Encoding follows the Hugging Face pipeline of Gemma's
+ * tokenizer.json exactly (checked id for id against a reference encoder). */
 typedef struct gm_tokenizer gm_tokenizer;
 
 /* Token kinds, as in GGUF's tokenizer.ggml.token_type. */
@@ -53,7 +56,11 @@ enum { GM_TOK_NORMAL = 1, GM_TOK_UNKNOWN = 2, GM_TOK_CONTROL = 3,
        GM_TOK_USER_DEFINED = 4, GM_TOK_UNUSED = 5, GM_TOK_BYTE = 6 };
 
 /* A vocabulary given as arrays (what a GGUF file carries).  merges are
- * "left right" strings in rank order; scores/types may be NULL. */
+ * "left right" strings in rank order (split at the first space after the
+ * first byte).  scores may be NULL and are not used: BPE ranks come from the
+ * merges.  types may be NULL: then "<0xXX>" pieces are byte tokens and all
+ * others normal.  CONTROL, USER_DEFINED and UNKNOWN tokens are matched in the
+ * text before BPE (CONTROL and UNKNOWN only with parse_special). */
 typedef struct gm_vocab_spec {
     int32_t        n_tokens;
     const char   **tokens;      /* UTF-8 pieces, '▁' for spaces */

@@ -77,6 +77,18 @@ static void mark_join_space(gm_tokenizer *tok)
     }
 }
 
+size_t tok_space_len(const unsigned char *s, size_t n)
+{
+    if (n == 0) return 0;
+    if (s[0] == ' ' || (s[0] >= 0x09 && s[0] <= 0x0D)) return 1;
+    size_t cl = tok_utf8_len(s, n);
+    int32_t cp = bmp_cp(s, cl);
+    if (cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+        cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF)
+        return cl;
+    return 0;
+}
+
 size_t tok_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
@@ -274,6 +286,15 @@ gm_tokenizer *tok_build(const tok_source *src, const char *what, gm_err *err)
         tok->type[i] = t;
     }
     tok->arena_len = at;
+    for (int32_t i = 0; src->strip && i < n && !tok->strip; i++)
+        if (src->strip[i]) {
+            tok->strip = malloc((size_t)n);
+            if (!tok->strip) {
+                gm_err_set(err, GM_E_NOMEM, "%s: out of memory", what);
+                goto fail;
+            }
+            memcpy(tok->strip, src->strip, (size_t)n);
+        }
     /* Ordinary pieces first, added tokens second, so added ones win a clash. */
     for (int pass = 0; pass < 2; pass++)
         for (int32_t i = 0; i < n; i++)
@@ -286,13 +307,13 @@ gm_tokenizer *tok_build(const tok_source *src, const char *what, gm_err *err)
         goto fail;
     }
     mark_join_space(tok);
-    for (uint32_t cp = 0; cp < 0x10000; cp++) {
-        char u[3];
-        size_t l = cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
-        if (l == 1) u[0] = (char)cp;
-        else if (l == 2) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); }
-        else { u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | (cp >> 6 & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); }
-        tok->bmp_id[cp] = tok_lookup(tok, u, l);
+    /* one-character pieces below U+10000, each under the id the text maps to */
+    memset(tok->bmp_id, 0xff, 0x10000 * sizeof *tok->bmp_id);
+    for (int32_t i = 0; i < n; i++) {
+        if (tok->off[i] == NO_OFF || tok->len[i] == 0 || tok->len[i] > 3) continue;
+        const unsigned char *p = (const unsigned char *)tok->arena + tok->off[i];
+        int32_t cp = tok_utf8_len(p, tok->len[i]) == tok->len[i] ? bmp_cp(p, tok->len[i]) : -1;
+        if (cp >= 0) tok->bmp_id[cp] = tok_lookup(tok, (const char *)p, tok->len[i]);
     }
     for (int b = 0; b < 256; b++) {
         char name[8];
@@ -383,6 +404,7 @@ void gm_tok_free(gm_tokenizer *tok)
     free(tok->trie);
     free(tok->bmp_id);
     free(tok->join_space);
+    free(tok->strip);
     free(tok);
 }
 

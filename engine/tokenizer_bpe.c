@@ -290,6 +290,18 @@ static int32_t match_added(const gm_tokenizer *tok, const unsigned char *s, size
     return best;
 }
 
+/* The end of s[start..end) without its trailing whitespace (lstrip). */
+static size_t trim_end(const unsigned char *s, size_t start, size_t end)
+{
+    while (end > start) {
+        size_t c = end - 1;             /* back to the last character's first byte */
+        while (c > start && end - c < 4 && (s[c] & 0xC0) == 0x80) c--;
+        if (tok_space_len(s + c, end - c) != end - c) break;
+        end = c;
+    }
+    return end;
+}
+
 int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
                   bool parse_special, int32_t **ids, size_t *n_ids, gm_err *err)
 {
@@ -310,9 +322,14 @@ int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
         size_t mlen = 0;
         int32_t id = tok->root_child[u[i]] >= 0 ? match_added(tok, u + i, len - i, parse_special, &mlen) : -1;
         if (id < 0) { i++; continue; }
-        rc = encode_plain(&st, text + start, i - start);
+        size_t end = i;
+        if (tok->strip && (tok->strip[id] & TOK_LSTRIP))
+            end = trim_end(u, start, end);
+        rc = encode_plain(&st, text + start, end - start);
         if (rc == 0) rc = emit(&st, id);
         i += mlen;
+        if (tok->strip && (tok->strip[id] & TOK_RSTRIP))
+            for (size_t w; (w = tok_space_len(u + i, len - i)) > 0; ) i += w;
         start = i;
     }
     if (rc == 0) rc = encode_plain(&st, text + start, len - start);

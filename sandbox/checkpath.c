@@ -64,12 +64,21 @@ static int canonical(const char *abs, char out[PATH_MAX], char *why, size_t whyl
         sb_errf(why, whylen, "'%s': parent folder '%s' cannot be resolved: %s", orig, head, strerror(errno));
         return -1;
     }
-    if ((size_t)snprintf(out, PATH_MAX, "%s%s%s", base, strcmp(base, "/") ? "/" : "", tail) >= PATH_MAX) {
-        sb_errf(why, whylen, "'%s' is too long", orig);
-        return -1;
+    /* base + each component of the tail, one slash between (a//b is a/b) */
+    size_t n = strlen(base);
+    memcpy(out, base, n + 1);
+    for (const char *s = tail; *s; ) {
+        size_t m = strcspn(s, "/");
+        if (m) {
+            if (n + 1 + m >= PATH_MAX) { sb_errf(why, whylen, "'%s' is too long", orig); return -1; }
+            if (!(n == 1 && out[0] == '/')) out[n++] = '/';      /* base is "/" or "/x..." */
+            memcpy(out + n, s, m);
+            n += m;
+            out[n] = '\0';
+        }
+        s += m;
+        while (*s == '/') s++;
     }
-    size_t n = strlen(out);
-    while (n > 1 && out[n - 1] == '/') out[--n] = '\0';
     return 0;
 }
 
@@ -138,6 +147,7 @@ int sb_check_path(const sb_policy *p, const char *path, int access, char *resolv
                     path, canon, list);
             return -1;
         }
+        if (sb_unsafe_write_root(p, root, why, whylen)) return -1;
         const char *rel = canon + strlen(root);
         while (*rel == '/') rel++;
         const char *prot = *rel ? sb_protected_match(rel) : NULL;

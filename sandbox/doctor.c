@@ -46,7 +46,7 @@ void sb_doctor(FILE *out, const sb_policy *p)
     if (c.landlock_abi > 0) fprintf(out, "  landlock:   ABI %d\n", c.landlock_abi);
     else fputs("  landlock:   MISSING (kernel without CONFIG_SECURITY_LANDLOCK, or landlock not in lsm=)\n", out);
     fprintf(out, "  seccomp:    %s\n", c.seccomp ? "yes" : "MISSING (kernel without CONFIG_SECCOMP_FILTER)");
-    fprintf(out, "  user namespaces: %s (not used: the fence never needs them)\n", c.userns ? "yes" : "no");
+    fprintf(out, "  user namespaces: %s\n", c.userns ? "yes" : "no (the fence does not need them)");
     fprintf(out, "\npolicy: mode %s, network %s\n", sb_mode_name(p->mode),
             p->mode == SB_MODE_FULL || p->allow_network ? "on" : "off");
     fprintf(out, "  workspace:  %s\n", p->workspace);
@@ -69,6 +69,11 @@ void sb_doctor(FILE *out, const sb_policy *p)
     fputs("\nfence:\n  capabilities: all dropped (bounding set too) when run as root\n", out);
     if (c.landlock_abi > 0) sb_landlock_describe(out, p, c.landlock_abi);
     sb_seccomp_describe(out, p);
+    if (sb_userns_usable(!p->allow_network))
+        fprintf(out, "  extra layer: new user + mount%s namespaces; existing protected paths bind-mounted "
+                "read-only\n", p->allow_network ? "" : " + network");
+    else
+        fputs("  extra layer: none (no unprivileged user namespaces, or GEMMASH_SANDBOX_USERNS=0)\n", out);
     if (c.landlock_abi <= 0 || !c.seccomp)
         fputs("\nverdict: UNAVAILABLE. Commands will not run (fail closed). Enable Landlock (a kernel with\n"
               "CONFIG_SECURITY_LANDLOCK=y and landlock in lsm=) and seccomp, or run with\n"

@@ -22,7 +22,7 @@ static void add(sb_result *r, const char *text)
 }
 
 /* Fill r->hint when the output or the exit status shows a denial or a limit. */
-void sb_hint(const sb_policy *p, const char *tmpdir, sb_result *r)
+void sb_hint(const sb_policy *p, sb_result *r)
 {
     char buf[512];
     if (p->mode == SB_MODE_FULL) return;
@@ -45,24 +45,28 @@ void sb_hint(const sb_policy *p, const char *tmpdir, sb_result *r)
     }
     if (r->timed_out) add(r, "sandbox: the command ran out of time and its process group was killed.");
     if (r->exit_code == 0) return;
+    bool net = false;
     if (!p->allow_network &&
         (has(r, "Network is unreachable") || has(r, "Connection refused") || has(r, "Could not resolve") ||
          has(r, "Temporary failure in name resolution") || has(r, "Name or service not known") ||
          has(r, "Address family not supported") || has(r, "getaddrinfo") ||
          (has(r, "Operation not permitted") && (has(r, "socket") || has(r, "connect")))))
+    {
         add(r, "sandbox: network is off in this sandbox; rerun with --allow-network if the task needs it.");
-    if (has(r, "Permission denied") || has(r, "Operation not permitted") || has(r, "Read-only file system") ||
-        has(r, "EACCES") || has(r, "EPERM")) {
+        net = true;
+    }
+    if (has(r, "Permission denied") || has(r, "Read-only file system") || has(r, "EACCES") ||
+        (!net && (has(r, "Operation not permitted") || has(r, "EPERM")))) {
         if (p->mode == SB_MODE_READ_ONLY) {
             snprintf(buf, sizeof buf, "sandbox: read-only mode: nothing is writable except the private "
-                     "TMPDIR %s; rerun in workspace-write mode to change files.", tmpdir ? tmpdir : "");
+                     "$TMPDIR; rerun in workspace-write mode to change files.");
         } else {
             int n = snprintf(buf, sizeof buf, "sandbox: outside the writable roots: writable are %s", p->workspace);
             for (int i = 0; i < p->n_writable && n > 0 && (size_t)n < sizeof buf; i++)
                 n += snprintf(buf + n, sizeof buf - (size_t)n, ", %s", p->writable[i]);
             if (n > 0 && (size_t)n < sizeof buf)
-                snprintf(buf + n, sizeof buf - (size_t)n, ", %s (private TMPDIR); secrets under HOME are "
-                         "unreadable; ptrace, mount and namespaces are refused.", tmpdir ? tmpdir : "$TMPDIR");
+                snprintf(buf + n, sizeof buf - (size_t)n, " and $TMPDIR (private, per run); secrets under HOME "
+                         "are unreadable; ptrace, mount and namespaces are refused.");
         }
         add(r, buf);
     }

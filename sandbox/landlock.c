@@ -124,18 +124,7 @@ static int add_read_tree(builder *b, const char *root, uint64_t rights, int dept
 /* Grant full write rights on a writable root, refusing roots that would expose secrets. */
 static int add_write_root(builder *b, const char *root)
 {
-    const char *what = NULL;
-    if (sb_is_denied(b->p, root, &what)) {
-        sb_errf(b->err, b->errlen, "sandbox: writable root '%s' is inside the denied path '%s'; "
-                "choose a project folder elsewhere", root, what);
-        return -1;
-    }
-    if (holds_denied(b->p, root) || (b->p->home[0] && sb_path_within(b->p->home, root))) {
-        sb_errf(b->err, b->errlen, "sandbox: writable root '%s' contains your home folder or a secret "
-                "folder (~/.ssh, ~/.aws, ...); Landlock cannot hide those below a writable folder, so "
-                "run gemmash from a project folder instead", root);
-        return -1;
-    }
+    if (sb_unsafe_write_root(b->p, root, b->err, b->errlen)) return -1;
     return add_rule(b, root, R_READ | R_WRITE);
 }
 
@@ -184,6 +173,24 @@ int sb_landlock_build(const sb_policy *p, const char *tmpdir, int abi, int *fd_o
     if (rc != 0) { close(fd); return -1; }
     *fd_out = fd;
     return 0;
+}
+
+/* Rights for a writable folder under this ABI (the child adds /dev/shm with them). */
+uint64_t sb_landlock_write_rights(int abi)
+{
+    return (R_READ | R_WRITE) & fs_rights(abi);
+}
+
+/* Child side: one more rule, for a folder that only exists in the child's
+ * mount namespace (its private /dev/shm).  Raw system calls only. */
+int sb_landlock_add_dir(int ruleset_fd, const char *path, uint64_t rights)
+{
+    int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct ll_path_beneath pb = { .allowed_access = rights, .parent_fd = fd };
+    int rc = (int)syscall(SYS_landlock_add_rule, ruleset_fd, SB_LL_RULE_PATH_BENEATH, &pb, 0);
+    close(fd);
+    return rc;
 }
 
 /* Child side: enforce the ruleset on this process and its future children. */

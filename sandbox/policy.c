@@ -12,7 +12,7 @@
 
 /* Paths inside a writable root whose change would run code later. */
 const char *const sb_protected_paths[] = {
-    ".git/hooks", ".git/config", ".gitmodules", ".gemmash",
+    ".git/hooks", ".git/config", ".git/config.worktree", ".git/commondir", ".gitmodules", ".gemmash",
     ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".profile",
     ".zshrc", ".zshenv", ".zprofile", ".zlogin", ".envrc", NULL,
 };
@@ -80,6 +80,37 @@ int sb_is_denied(const sb_policy *p, const char *path, const char **what)
     for (int i = 0; i < p->n_deny_read; i++)
         if (sb_path_within(path, p->deny_read[i])) { if (what) *what = p->deny_read[i]; return 1; }
     return 0;
+}
+
+/* Is a writable root unsafe (inside a secret, holding HOME, a secret or a
+ * system folder)?  Landlock's directory rights on it would reach them, so
+ * both the fence and sb_check_path refuse it.  true + err says why. */
+bool sb_unsafe_write_root(const sb_policy *p, const char *root, char *err, size_t errlen)
+{
+    const char *what = NULL;
+    if (sb_is_denied(p, root, &what)) {
+        sb_errf(err, errlen, "sandbox: writable root '%s' is inside the denied path '%s'; choose a project "
+                "folder elsewhere", root, what);
+        return true;
+    }
+    for (int i = 0; sb_system_read_roots[i]; i++) {
+        char real[PATH_MAX];
+        if (realpath(sb_system_read_roots[i], real) && sb_path_within(real, root)) {
+            sb_errf(err, errlen, "sandbox: writable root '%s' contains the system folder %s; commands could "
+                    "replace system programs, so run gemmash from a project folder instead", root, real);
+            return true;
+        }
+    }
+    bool holds = p->home[0] && sb_path_within(p->home, root);
+    for (int i = 0; !holds && i < p->n_deny_read; i++)
+        holds = sb_path_within(p->deny_read[i], root);
+    if (holds) {
+        sb_errf(err, errlen, "sandbox: writable root '%s' contains your home folder or a secret folder "
+                "(~/.ssh, ~/.aws, ...); Landlock cannot hide those below a writable folder, so run gemmash "
+                "from a project folder instead", root);
+        return true;
+    }
+    return false;
 }
 
 /* rel is a path relative to a writable root; returns the protected entry it

@@ -106,10 +106,16 @@ static _Noreturn void child_main(const child_ctx *c)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(c, "PR_SET_PDEATHSIG", 1);
     if (dup2(c->stdin_fd, 0) < 0) child_fail(c, "dup2 stdin", 0);
     if (c->out_fd >= 0 && (dup2(c->out_fd, 1) < 0 || dup2(c->out_fd, 2) < 0)) child_fail(c, "dup2 stdout", 0);
     if (close_others(c->err_fd, c->fence.ruleset_fd) != 0) child_fail(c, "closing inherited descriptors", 1);
+    const char *stage = NULL;
+    int layer = c->fence.userns ? sb_userns_enter(c->fence.uid, c->fence.gid, !p->allow_network, c->fence.protect, &stage) : 0;
+    if (layer < 0) child_fail(c, stage, 1);
+    if (layer == 2 && sb_landlock_add_dir(c->fence.ruleset_fd, "/dev/shm", c->fence.shm_rights) != 0)
+        child_fail(c, "granting the private /dev/shm", 1);
+    /* after the namespace change, which clears it */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(c, "PR_SET_PDEATHSIG", 1);
     if (chdir(c->cwd) != 0) child_fail(c, "chdir to the working folder", 0);
     if ((p->cpu_s > 0 && limit(RLIMIT_CPU, (rlim_t)p->cpu_s, (rlim_t)p->cpu_s + 1) != 0) ||
         (p->as_bytes > 0 && limit(RLIMIT_AS, (rlim_t)p->as_bytes, (rlim_t)p->as_bytes) != 0) ||
@@ -252,10 +258,21 @@ static int prepare_fence(const sb_policy *p, const char *tmpdir, sb_fence *f, ch
         return -1;
     }
     if (sb_landlock_build(p, tmpdir, f->abi, &f->ruleset_fd, err, errlen) != 0) return -1;
-    if (sb_seccomp_build(p, &f->bpf, &f->bpf_len, err, errlen) != 0) {
+    if (sb_seccomp_build(p, f->abi, &f->bpf, &f->bpf_len, err, errlen) != 0) {
         close(f->ruleset_fd);
         f->ruleset_fd = -1;
         return -1;
+    }
+    f->uid = (unsigned)getuid();
+    f->gid = (unsigned)getgid();
+    const char *knob = getenv("GEMMASH_SANDBOX_USERNS");
+    if (!knob || strcmp(knob, "0") != 0) {       /* the child goes on without it if unshare fails */
+        if (!(f->protect = sb_userns_protected(p))) {
+            sb_errf(err, errlen, "sandbox: out of memory listing protected paths");
+            return -1;
+        }
+        f->userns = true;
+        f->shm_rights = sb_landlock_write_rights(f->abi);
     }
     return 0;
 }
@@ -274,6 +291,7 @@ static int supervise(pid_t pid, int out_fd, const sb_run_opts *o, capture *cp, s
     int stage = 0;
     bool exited = false;
     char buf[65536];
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     for (;;) {
         double t = now_s();
         if (!exited) {
@@ -301,10 +319,13 @@ static int supervise(pid_t pid, int out_fd, const sb_run_opts *o, capture *cp, s
                 stage = 3;
             }
         }
-        if (out_fd >= 0) {
-            struct pollfd pf = { .fd = out_fd, .events = POLLIN };
-            int n = poll(&pf, 1, 20);
-            if (n > 0) {
+        struct pollfd pf[2];
+        int n = 0;
+        if (out_fd >= 0) pf[n++] = (struct pollfd){ .fd = out_fd, .events = POLLIN };
+        if (pidfd >= 0 && !exited) pf[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+        if (n > 0) {
+            /* the pidfd turns readable when the command exits: no polling delay */
+            if (poll(pf, (nfds_t)n, pidfd >= 0 ? 50 : 20) > 0 && out_fd >= 0 && (pf[0].revents & (POLLIN | POLLHUP))) {
                 ssize_t k = read(out_fd, buf, sizeof buf);
                 if (k > 0) capture_add(cp, buf, (size_t)k);
                 else if (k == 0 || (errno != EINTR && errno != EAGAIN)) { close(out_fd); out_fd = -1; }
@@ -316,12 +337,16 @@ static int supervise(pid_t pid, int out_fd, const sb_run_opts *o, capture *cp, s
         if (exited && (out_fd < 0 || now_s() > drain_until)) break;
     }
     if (out_fd >= 0) close(out_fd);
+    if (pidfd >= 0) close(pidfd);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     r->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
-    /* wait until nothing of the group is left, so the guard compares a quiet tree */
-    for (int i = 0; i < 200 && kill(-pid, SIGKILL) == 0; i++) {
-        struct timespec ts = { 0, 10 * 1000 * 1000 };
+    /* wait until nothing of the group is left, so the guard compares a quiet
+     * tree; orphans come to us (we are a child subreaper), so reap them too */
+    for (int i = 0; i < 500 && kill(-pid, SIGKILL) == 0; i++) {
+        while (waitpid(-pid, NULL, WNOHANG) > 0) {}
+        if (kill(-pid, 0) != 0) break;
+        struct timespec ts = { 0, 2 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
     r->duration_s = now_s() - start;
@@ -343,6 +368,8 @@ int sb_run(const sb_policy *p, char *const argv[], const sb_run_opts *o, sb_resu
         return -1;
     }
     if (make_tmpdir(tmpdir, sizeof tmpdir, err, errlen) != 0) { r->fence_error = true; return -1; }
+    /* orphaned descendants reparent to us rather than to an init that may reap them late */
+    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     child_ctx c = { .p = p, .exe = exe, .cwd = cwd, .argv = argv, .stdin_fd = -1, .out_fd = -1, .err_fd = -1 };
     capture cp = { .file_fd = -1 };
     sb_guard *guard = NULL;
@@ -412,7 +439,7 @@ int sb_run(const sb_policy *p, char *const argv[], const sb_run_opts *o, sb_resu
             snprintf(r->hint, sizeof r->hint, "%s", line);
         }
     }
-    sb_hint(p, tmpdir, r);
+    sb_hint(p, r);
     rc = 0;
 out:
     if (devnull >= 0) close(devnull);
@@ -424,6 +451,7 @@ out:
     free(cp.head); free(cp.tail);
     if (c.fence.ruleset_fd >= 0) close(c.fence.ruleset_fd);
     free(c.fence.bpf);
+    sb_env_free(c.fence.protect);
     sb_env_free(c.envp);
     sb_guard_free(guard);
     remove_tmpdir(tmpdir);

@@ -89,7 +89,8 @@ void sb_result_free(sb_result *r);
 
 /* In-process check with the same policy as the kernel fence, for the file tools: resolves symlinks, "..",
    /proc/self/root tricks; for writes, refuses hard-linked files (st_nlink > 1) and paths outside writable
-   roots or inside protected paths (.git/hooks, .git/config, .gitmodules, shell rc files, .gemmash/).
+   roots or inside protected paths (.git/hooks, .git/config, .git/config.worktree, .git/commondir, .gitmodules,
+   shell rc files, .gemmash/).
    resolved gets the canonical path.  Returns 0 if allowed, else -1 with why (a human/model-readable hint). */
 enum { SB_ACCESS_READ = 1, SB_ACCESS_WRITE = 2 };
 int  sb_check_path(const sb_policy *p, const char *path, int access, char *resolved, size_t rlen,

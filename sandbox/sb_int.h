@@ -42,12 +42,17 @@ typedef struct sb_fence {
     unsigned short bpf_len;
     int    cap_last;         /* highest capability number, for dropping them all */
     int    abi;              /* Landlock ABI in use (0 when not fenced) */
+    bool   userns;           /* extra layer: user+mount(+net) namespaces (userns.c) */
+    char **protect;          /* existing protected paths to bind read-only in that layer */
+    uint64_t shm_rights;     /* Landlock rights for the layer's private /dev/shm */
+    unsigned uid, gid;
 } sb_fence;
 
 /* policy.c */
 int  sb_path_within(const char *path, const char *root);     /* path == root or below it */
 int  sb_is_write_root(const sb_policy *p, const char *path, const char **root);
 int  sb_is_denied(const sb_policy *p, const char *path, const char **what);
+bool sb_unsafe_write_root(const sb_policy *p, const char *root, char *err, size_t errlen);
 const char *sb_protected_match(const char *rel);             /* protected entry or NULL */
 extern const char *const sb_system_read_roots[];
 extern const char *const sb_home_read_roots[];
@@ -64,10 +69,12 @@ int  sb_landlock_abi(void);                                  /* 0 when unavailab
 int  sb_landlock_build(const sb_policy *p, const char *tmpdir, int abi, int *fd_out,
                        char *err, size_t errlen);
 int  sb_landlock_restrict(int ruleset_fd);                   /* child side; -1 + errno */
+uint64_t sb_landlock_write_rights(int abi);
+int  sb_landlock_add_dir(int ruleset_fd, const char *path, uint64_t rights);   /* child side */
 void sb_landlock_describe(FILE *out, const sb_policy *p, int abi);
 
 /* seccomp.c */
-int  sb_seccomp_build(const sb_policy *p, void **bpf, unsigned short *len, char *err, size_t errlen);
+int  sb_seccomp_build(const sb_policy *p, int abi, void **bpf, unsigned short *len, char *err, size_t errlen);
 int  sb_seccomp_load(const void *bpf, unsigned short len);   /* child side; -1 + errno */
 void sb_seccomp_describe(FILE *out, const sb_policy *p);
 
@@ -78,7 +85,12 @@ int  sb_guard_restore(sb_guard *g, char *msg, size_t msglen);   /* paths restore
 void sb_guard_free(sb_guard *g);
 int  sb_remove_at(int dirfd, const char *name);                /* rm -r without following symlinks */
 
+/* userns.c: the optional namespace layer. */
+bool  sb_userns_usable(bool net);
+char **sb_userns_protected(const sb_policy *p);
+int   sb_userns_enter(unsigned uid, unsigned gid, bool net, char *const *protect, const char **stage); /* 1 in, 0 skipped, -1 */
+
 /* hint.c */
-void sb_hint(const sb_policy *p, const char *tmpdir, sb_result *r);
+void sb_hint(const sb_policy *p, sb_result *r);
 
 #endif

@@ -109,7 +109,7 @@ static int add_rules(scmp_filter_ctx ctx, const sb_policy *p, char *err, size_t 
 }
 
 /* Build the filter and export it as BPF (malloc'd) for the child to load. */
-int sb_seccomp_build(const sb_policy *p, void **bpf, unsigned short *len, char *err, size_t errlen)
+int sb_seccomp_build(const sb_policy *p, int abi, void **bpf, unsigned short *len, char *err, size_t errlen)
 {
     *bpf = NULL; *len = 0;
     const char *sim = getenv("GEMMASH_SANDBOX_SIMULATE");
@@ -127,7 +127,12 @@ int sb_seccomp_build(const sb_policy *p, void **bpf, unsigned short *len, char *
         seccomp_release(ctx);
         return -1;
     }
-    if (add_rules(ctx, p, err, errlen) != 0) { seccomp_release(ctx); return -1; }
+    if (add_rules(ctx, p, err, errlen) != 0 ||
+        (abi < 3 && rule(ctx, SCMP_ACT_ERRNO(EPERM), "truncate", 0, NULL, err, errlen) != 0)) {
+        /* Landlock ABI < 3 cannot refuse truncate(2) on a path outside the writable roots */
+        seccomp_release(ctx);
+        return -1;
+    }
     int mfd = memfd_create("gemmash-seccomp", MFD_CLOEXEC);
     if (mfd < 0) {
         sb_errf(err, errlen, "sandbox: memfd_create for the seccomp program failed: %s", strerror(errno));

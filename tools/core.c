@@ -5,6 +5,7 @@
  * against that schema (types, required, unknown names) before the handler
  * runs, so a malformed call gets a clear ok:false result instead of a crash. */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,9 +203,10 @@ static bool type_ok(const cJSON *v, const char *t)
     if (!strcmp(t, "boolean")) return cJSON_IsBool(v);
     if (!strcmp(t, "array")) return cJSON_IsArray(v);
     if (!strcmp(t, "object")) return cJSON_IsObject(v);
-    if (!strcmp(t, "number")) return cJSON_IsNumber(v);
-    if (!strcmp(t, "integer"))
-        return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+    if (!strcmp(t, "number")) return cJSON_IsNumber(v) && isfinite(v->valuedouble);
+    if (!strcmp(t, "integer"))   /* range first: casting inf or 1e300 to an integer is undefined */
+        return cJSON_IsNumber(v) && v->valuedouble > -1e15 && v->valuedouble < 1e15 &&
+               v->valuedouble == (double)(long long)v->valuedouble;
     return true;
 }
 
@@ -221,8 +223,10 @@ static const char *type_name(const cJSON *v)
 }
 
 /* Check args against a tool's schema; NULL when fine, else a failure result. */
-static cJSON *check_args(gt_ctx *c, const char *tool, const cJSON *schema, const cJSON *args)
+cJSON *gt_check_args(gt_ctx *c, const char *tool, const cJSON *args)
 {
+    const cJSON *schema = gt_schema(c, tool);
+    if (!schema) return gt_fail(c, "unknown tool '%s'", tool ? tool : "(none)");
     if (args && !cJSON_IsObject(args))
         return gt_fail(c, "%s: arguments must be a JSON object, got %s", tool, type_name(args));
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
@@ -387,7 +391,7 @@ cJSON *gt_call(gt_ctx *c, const char *name, const cJSON *args, volatile sig_atom
         }
         return gt_fail(c, "unknown tool '%s'; the tools are: %s", name ? name : "(none)", names);
     }
-    cJSON *bad = check_args(c, t->name, gt_schema(c, t->name), args);
+    cJSON *bad = gt_check_args(c, t->name, args);
     if (bad) return bad;
     cJSON *empty = NULL;
     if (!args) {

@@ -61,7 +61,8 @@ int gt_check(const gt_ctx *c, const char *path, int access, char *resolved, size
     char abs[GT_PATH_MAX];
     if (gt_abspath(c, path, abs, sizeof abs, why, wl)) return -1;
     why[0] = 0;
-    if (sb_check_path(c->pol, abs, access, resolved, rlen, why, wl)) {
+    /* A relative path goes as given, so the policy's message names it as the model wrote it. */
+    if (sb_check_path(c->pol, path[0] == '/' ? abs : path, access, resolved, rlen, why, wl)) {
         if (!why[0]) snprintf(why, wl, "%s: the sandbox policy does not allow %s here", path,
                               access & SB_ACCESS_WRITE ? "writing" : "reading");
         return -1;
@@ -330,9 +331,14 @@ int gt_write_file(gt_ctx *c, const char *resolved, const char *data, size_t len,
             goto fail;
         }
         mode = st.st_mode & 07777;
-        int r = gt_read_fd(efd, c->caps.file_max_bytes, &pre, &pre_len, why, wl);
+        char rwhy[256];
+        int r = gt_read_fd(efd, c->caps.file_max_bytes, &pre, &pre_len, rwhy, sizeof rwhy);
         close(efd);
-        if (r) goto fail;
+        if (r) {
+            snprintf(why, wl, "cannot keep the current content of %s for undo (%s); change it with shell tools",
+                     resolved, rwhy);
+            goto fail;
+        }
     }
     if (expect && (expect->exists != existed ||
                    (existed && (expect->len != pre_len || expect->hash != gt_hash(pre, pre_len))))) {

@@ -321,15 +321,22 @@ static void grep_file(walker *w, grep_state *s, const char *abs)
     const char *shown = gt_display(c, res);
     int printed_to = -1;   /* last line index printed */
     bool any = false;
+    /* One regexec over the rest of the file finds the next matching line
+     * (REG_NEWLINE keeps matches inside lines): files without a match cost
+     * one call instead of one per line. */
     for (int i = 0; i < nl; i++) {
         if (w->intr && *w->intr) { w->stopped = w->interrupted = true; break; }
-        size_t b = start[i], e = start[i + 1];
-        if (e > b && data[e - 1] == '\n') e--;
-        char save = data[e];
-        data[e] = 0;
-        bool hit = regexec(&s->re, data + b, 0, NULL, 0) == 0;
-        data[e] = save;
-        if (!hit) continue;
+        regmatch_t m = {.rm_so = (regoff_t)start[i], .rm_eo = (regoff_t)len};   /* REG_STARTEND: no strlen per call */
+        if (regexec(&s->re, data, 1, &m, REG_STARTEND) != 0) break;
+        size_t off = (size_t)m.rm_so;
+        if (off >= len && data[len - 1] == '\n') break;   /* the empty "line" after the last newline */
+        int lo = i, hi = nl - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) / 2;
+            if (start[mid] <= off) lo = mid;
+            else hi = mid - 1;
+        }
+        i = lo;
         s->matches++;
         if (!any) { any = true; s->files_matched++; }
         if (s->shown >= s->limit || s->out.len >= s->max_bytes) continue;   /* count only */
@@ -343,10 +350,8 @@ static void grep_file(walker *w, grep_state *s, const char *abs)
             if (je > jb && data[je - 1] == '\n') je--;
             bool is_hit = j == i;
             if (j > i) {   /* a later context line may match too: it is printed as a match when reached */
-                char sv = data[je];
-                data[je] = 0;
-                bool h2 = regexec(&s->re, data + jb, 0, NULL, 0) == 0;
-                data[je] = sv;
+                regmatch_t m2 = {.rm_so = (regoff_t)jb, .rm_eo = (regoff_t)je};
+                bool h2 = regexec(&s->re, data, 1, &m2, REG_STARTEND) == 0;
                 if (h2) { to = j - 1; break; }
             }
             grep_line(s, shown, j + 1, is_hit ? ':' : '-', data + jb, je - jb);
@@ -382,7 +387,7 @@ cJSON *gt_tool_grep(gt_ctx *c, const cJSON *a, volatile sig_atomic_t *intr)
     if (!*pat) return gt_fail(c, "grep: pattern is empty");
     grep_state s = {.glob = glob && *glob ? glob : NULL, .context = (int)ctxl, .limit = c->caps.search_max_results,
                     .max_bytes = c->caps.search_max_bytes, .max_chars = c->caps.line_max_chars};
-    int flags = REG_EXTENDED | REG_NOSUB | (ga_bool(a, "ignore_case", false) ? REG_ICASE : 0);
+    int flags = REG_EXTENDED | REG_NEWLINE | (ga_bool(a, "ignore_case", false) ? REG_ICASE : 0);
     int rc = regcomp(&s.re, pat, flags);
     if (rc) {
         char eb[256];

@@ -52,17 +52,21 @@ cJSON *gt_tool_shell(gt_ctx *c, const cJSON *a, volatile sig_atomic_t *intr)
     sb_result r;
     memset(&r, 0, sizeof r);
     char err[1024] = "";
+    o.kill_grace_s = c->caps.shell_kill_grace_s;
     if (sb_run(c->pol, argv, &o, &r, err, sizeof err)) {
+        bool fence = r.fence_error;
         sb_result_free(&r);
         unlink(full);
-        return gt_fail(c, "shell: the command did not run: %s", err[0] ? err : "the sandbox could not start it");
+        cJSON *f = gt_fail(c, "shell: the command did not run: %s", err[0] ? err : "the sandbox could not start it");
+        if (f && fence) gj_bool(c, f, "fence_error", true);   /* the agent maps this to "sandbox unavailable" */
+        return f;
     }
     bool ok = r.exit_code == 0 && !r.timed_out && !r.interrupted;
     cJSON *res = cJSON_CreateObject();
     if (!res) { sb_result_free(&r); unlink(full); return NULL; }
     gj_bool(c, res, "ok", ok);
     gt_buf out = {0};
-    gt_put_utf8(&out, r.output ? r.output : "", r.output ? r.output_len : 0);
+    gt_put_terminal(&out, r.output ? r.output : "", r.output ? r.output_len : 0);
     gj_buf(c, res, "output", &out);
     gj_num(c, res, "exit_code", r.exit_code);
     gj_num(c, res, "duration_s", (double)(long)(r.duration_s * 1000) / 1000);
@@ -73,6 +77,13 @@ cJSON *gt_tool_shell(gt_ctx *c, const cJSON *a, volatile sig_atomic_t *intr)
     if (r.timed_out) gj_bool(c, res, "timed_out", true);
     if (r.interrupted) gj_bool(c, res, "interrupted", true);
     if (r.hint[0]) gj_str(c, res, "hint", r.hint);
+    if (r.restored > 0) {
+        char note[200];
+        snprintf(note, sizeof note, "the command changed %d protected path%s (git hooks/config, shell start-up "
+                 "files); the sandbox put them back", r.restored, r.restored == 1 ? "" : "s");
+        gj_num(c, res, "restored_protected", r.restored);
+        gj_str(c, res, "note", note);
+    }
     if (!ok) {
         char msg[256];
         if (r.timed_out) snprintf(msg, sizeof msg, "the command ran past its %.0f s timeout and was stopped", timeout);

@@ -23,7 +23,8 @@
  *
  * Results are cJSON objects, always {"ok": true|false, ...}; when ok is false
  * "error" says what happened and what to do.  All state lives in gt_ctx; the
- * library has no global mutable state. */
+ * library has no global mutable state.  A context is used by one thread at a
+ * time (the agent loop); interrupt may be set from a signal handler. */
 #ifndef GEMMASH_TOOLS_H
 #define GEMMASH_TOOLS_H
 
@@ -45,6 +46,7 @@ typedef struct gt_caps {
     size_t shell_max_capture;  /* 32768: shell output kept (head + tail) */
     double shell_timeout_s;    /* 120: default shell timeout */
     double shell_max_timeout_s;/* 1800: largest timeout_s the model may ask for */
+    double shell_kill_grace_s; /* 0 (the sandbox's 2 s): wait between SIGINT, SIGTERM and SIGKILL */
     size_t search_max_bytes;   /* 65536: output of list_dir/glob/grep */
     int    search_max_results; /* 1000: entries (list_dir, glob) or matching lines (grep) */
     size_t fetch_max_bytes;    /* 2 MiB: default download cap (max_bytes may lower or raise it) */
@@ -81,6 +83,11 @@ cJSON *gt_call(gt_ctx *ctx, const char *name, const cJSON *args, volatile sig_at
 /* Short human text for a call and its result (terminal display).  Caller frees. */
 char *gt_render(const char *name, const cJSON *args, const cJSON *result);
 
+/* What a call would do, without doing it, for the approval prompt: the
+ * unified diff of write_file/edit_file, the command of shell, or
+ * "would fail: why".  Caller frees; NULL only when out of memory. */
+char *gt_preview(gt_ctx *ctx, const char *name, const cJSON *args);
+
 /* True for the tools that change something (approval): shell, write_file, edit_file. */
 bool gt_is_mutating(const char *name);
 
@@ -91,7 +98,10 @@ int gt_undo(gt_ctx *ctx, char *msg, size_t msglen);
 /* Number of journaled changes that can be undone. */
 int gt_journal_count(const gt_ctx *ctx);
 /* Unified diff of every file the tools changed this session, from its first
- * pre-image to what is on disk now ("" when nothing changed).  Caller frees. */
+ * journaled pre-image to what is on disk now ("" when nothing changed).
+ * Entries dropped by journal_max_bytes no longer count.  Changes made by
+ * shell commands are not journaled (only their effect on files the tools
+ * also changed shows up).  Caller frees. */
 char *gt_diff(gt_ctx *ctx);
 
 /* The current plan (owned by ctx; an array, maybe empty) and its rendering

@@ -34,6 +34,9 @@ bool gt_looks_binary(const char *data, size_t n);
 /* Append data to b as valid UTF-8 (bad sequences become U+FFFD); returns
  * the number of bad sequences replaced. */
 size_t gt_put_utf8(gt_buf *b, const char *data, size_t n);
+/* Append terminal output without escape sequences and overwritten
+ * progress lines, as valid UTF-8. */
+void   gt_put_terminal(gt_buf *b, const char *s, size_t n);
 /* Copy of data as valid UTF-8 (caller frees); *bad gets the replacement count. */
 char *gt_utf8_dup(const char *data, size_t n, size_t *bad);
 int   gt_count_lines(const char *data, size_t n);
@@ -163,6 +166,20 @@ typedef struct gt_near {
 } gt_near;
 void gt_edit_closest(const char *content, size_t len, const char *old_s, size_t old_len,
                      gt_near *out);
+
+/* A checked, matched edit that is not written yet (t_edit.c). */
+typedef struct gt_edit_prep {
+    char        res[GT_PATH_MAX];
+    char       *data;       /* current content */
+    size_t      len;
+    uint64_t    hash;
+    gt_edit_out eo;         /* the edited content */
+} gt_edit_prep;
+cJSON *gt_edit_prepare(gt_ctx *c, const cJSON *a, gt_edit_prep *p);
+char  *gt_edit_diff(gt_ctx *c, const gt_edit_prep *p);
+void   gt_edit_prep_free(gt_edit_prep *p);
+/* Check args against a tool's schema: NULL when fine, else a failure result (core.c). */
+cJSON *gt_check_args(gt_ctx *c, const char *tool, const cJSON *args);
 
 /* ---- glob and .gitignore (ignore.c) ---- */
 /* Shell-style match on paths: * and ? stop at '/', ** crosses folders,

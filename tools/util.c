@@ -178,3 +178,39 @@ void gt_human_size(unsigned long long n, char *out, size_t outlen)
     else if (n < 1024ULL * 1024 * 1024) snprintf(out, outlen, "%.1f MiB", n / (1024.0 * 1024));
     else snprintf(out, outlen, "%.1f GiB", n / (1024.0 * 1024 * 1024));
 }
+
+/* Terminal output made readable for the model: ANSI escape sequences (CSI,
+ * OSC, two-byte ESC) are dropped, and a carriage return that is not part of
+ * "\r\n" restarts the line, so progress bars leave only their last state.
+ * The result is appended to b as valid UTF-8. */
+void gt_put_terminal(gt_buf *b, const char *s, size_t n)
+{
+    gt_buf t = {0};
+    size_t line_start = 0;   /* where the current line starts in t */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 27 && i + 1 < n) {
+            unsigned char k = (unsigned char)s[i + 1];
+            if (k == '[') {   /* CSI: parameters, then a final byte 0x40-0x7E */
+                i += 2;
+                while (i < n && !((unsigned char)s[i] >= 0x40 && (unsigned char)s[i] <= 0x7E)) i++;
+            } else if (k == ']') {   /* OSC: up to BEL or ESC \ */
+                i += 2;
+                while (i < n && s[i] != 7 && !(s[i] == 27 && i + 1 < n && s[i + 1] == '\\')) i++;
+                if (i < n && s[i] == 27) i++;
+            } else {
+                i++;
+            }
+            continue;
+        }
+        if (c == '\r' && !(i + 1 < n && s[i + 1] == '\n')) {
+            if (i + 1 < n) t.len = line_start;   /* the line is redrawn */
+            continue;
+        }
+        gb_putc(&t, (char)c);
+        if (c == '\n') line_start = t.len;
+    }
+    if (t.oom) { b->oom = true; gb_free(&t); return; }
+    gt_put_utf8(b, t.p ? t.p : "", t.len);
+    gb_free(&t);
+}

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdarg.h>
-#include "cli.h"
+#include "ag_cli.h"
 #include "check.h"
 
 static int parse(ag_cli *c, char *err, const char *a0, ...)

@@ -221,6 +221,17 @@ static void specific_masks(const ag_vocab *v, const fixture_vocab *fv, const cJS
     ag_gstate_free(st);
     ag_grammar_free(g);
 
+    g = ag_grammar_toolcall(tools, NULL, err, sizeof err);
+    ag_grammar_limit_strings(g, 3);
+    st = ag_gstate_new(g);
+    CHECK(feed(st, "call:write_file{path:<|\"|>abc") == 0 && ag_mask_compute(v, st, allow) == 1 &&
+          allowed(allow, q), "a capped string allows only its closing <|\"|> at the cap");
+    ag_gstate_reset(st);
+    CHECK(feed(st, "call:write_file{path:<|\"|>ab") == 0 && ag_mask_compute(v, st, allow) > 100 &&
+          allowed(allow, byte_tok(fv, 'x')) && allowed(allow, q), "below the cap, text goes on");
+    ag_gstate_free(st);
+    ag_grammar_free(g);
+
     g = ag_grammar_toolcall(tools, "shell", err, sizeof err);
     st = ag_gstate_new(g);
     CHECK(feed(st, "call:write_file{") != 0 && (ag_gstate_reset(st), feed(st, "call:shell{") == 0),

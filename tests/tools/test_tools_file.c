@@ -341,6 +341,12 @@ static void test_args(tt_env *e)
     r = tt_call(e, "read_file", "{\"path\":\"a.txt\",\"start_line\":1.5}");
     CHECK(!tt_ok(r) && tt_has(r, "error", "integer"), "non-integer line number refused");
     cJSON_Delete(r);
+    r = tt_call(e, "read_file", "{\"path\":\"a.txt\",\"start_line\":1e999}");
+    CHECK(!tt_ok(r) && tt_has(r, "error", "integer"), "an infinite line number is refused");
+    cJSON_Delete(r);
+    r = tt_call(e, "read_file", "{\"path\":\"a.txt\",\"start_line\":-5,\"end_line\":1}");
+    CHECK(tt_ok(r) && tt_num(r, "start_line") == 1, "a negative start_line reads from line 1");
+    cJSON_Delete(r);
     r = tt_call(e, "read_file", "{\"path\":\"a.txt\",\"offset\":3}");
     CHECK(!tt_ok(r) && tt_has(r, "error", "unknown argument 'offset'") && tt_has(r, "error", "start_line"),
           "unknown argument lists the real ones: %s", tt_str(r, "error"));
@@ -361,6 +367,87 @@ static void test_args(tt_env *e)
           !gt_is_mutating("read_file") && !gt_is_mutating("grep") && !gt_is_mutating(NULL), "gt_is_mutating");
 }
 
+/* gt_preview: the diff a call would apply, nothing written. */
+static void test_preview(tt_env *e)
+{
+    tt_puts(e, "pv.txt", "keep\nold\n");
+    cJSON *a = cJSON_Parse("{\"path\":\"pv.txt\",\"old_string\":\"old\",\"new_string\":\"new\"}");
+    char *t = gt_preview(e->ctx, "edit_file", a);
+    char *d = tt_read(e, "pv.txt", NULL);
+    CHECK(t && strstr(t, "--- a/pv.txt\n+++ b/pv.txt\n") && strstr(t, "-old\n+new\n") && d && !strcmp(d, "keep\nold\n"),
+          "preview of edit_file shows the diff and writes nothing:\n%s", t);
+    free(t);
+    free(d);
+    cJSON_Delete(a);
+    a = cJSON_Parse("{\"path\":\"fresh/pv2.txt\",\"content\":\"hi\\n\"}");
+    t = gt_preview(e->ctx, "write_file", a);
+    char p[1024];
+    snprintf(p, sizeof p, "%s/fresh", e->ws);
+    CHECK(t && strstr(t, "--- /dev/null\n+++ b/fresh/pv2.txt\n@@ -0,0 +1,1 @@\n+hi\n") && access(p, F_OK) != 0,
+          "preview of write_file for a new file:\n%s", t);
+    free(t);
+    cJSON_Delete(a);
+    a = cJSON_Parse("{\"path\":\".git/config\",\"content\":\"x\"}");
+    t = gt_preview(e->ctx, "write_file", a);
+    CHECK(t && !strncmp(t, "would fail: ", 12) && strstr(t, "protected"), "preview of a denied write says why: %s", t);
+    free(t);
+    cJSON_Delete(a);
+    a = cJSON_Parse("{\"path\":\"pv.txt\",\"old_string\":\"absent\",\"new_string\":\"x\"}");
+    t = gt_preview(e->ctx, "edit_file", a);
+    CHECK(t && strstr(t, "would fail: ") && strstr(t, "not found"), "preview of a missing match says why");
+    free(t);
+    cJSON_Delete(a);
+    a = cJSON_Parse("{\"command\":\"make test\",\"workdir\":\"src\"}");
+    t = gt_preview(e->ctx, "shell", a);
+    CHECK(t && !strcmp(t, "$ make test\n(in src)\n"), "preview of shell shows the command");
+    free(t);
+    cJSON_Delete(a);
+}
+
+/* The race checks under the tools: a renamed file no longer is its path, a
+ * file changed between the edit's read and its rename is not overwritten. */
+static void test_races(tt_env *e)
+{
+    char p[1024], q[1024], why[512];
+    snprintf(p, sizeof p, "%s/race.txt", e->ws);
+    snprintf(q, sizeof q, "%s/race2.txt", e->ws);
+    tt_puts(e, "race.txt", "v1\n");
+    int fd = open(p, O_RDONLY);
+    CHECK(fd >= 0 && gt_fd_is(fd, p, why, sizeof why) == 0, "gt_fd_is accepts the checked file");
+    rename(p, q);
+    CHECK(gt_fd_is(fd, p, why, sizeof why) == -1 && strstr(why, "changed while it was being opened"),
+          "gt_fd_is refuses a file that moved after the check: %s", why);
+    close(fd);
+    rename(q, p);
+    gt_expect ex = {true, 3, gt_hash("v0\n", 3)};
+    bool created;
+    int rc = gt_write_file(e->ctx, p, "v2\n", 3, &ex, "edit_file", true, &created, why, sizeof why);
+    char *d = tt_read(e, "race.txt", NULL);
+    CHECK(rc == -1 && strstr(why, "changed on disk while it was being edited") && d && !strcmp(d, "v1\n"),
+          "a write whose expected content changed is refused: %s", why);
+    free(d);
+
+    /* the journal keeps its byte cap by dropping the oldest pre-images */
+    gt_caps *caps = gt_caps_of(e->ctx), saved = *caps;
+    char msg[256];
+    while (gt_journal_count(e->ctx)) gt_undo(e->ctx, msg, sizeof msg);
+    caps->journal_max_bytes = 10;
+    for (int i = 0; i < 4; i++) {
+        cJSON *r = tt_call(e, "write_file", "{\"path\":\"race.txt\",\"content\":\"version %d\\n\"}", i);
+        cJSON_Delete(r);
+    }
+    CHECK(gt_journal_count(e->ctx) == 1, "the journal drops old pre-images past its cap (%d kept)", gt_journal_count(e->ctx));
+    *caps = saved;
+
+    /* an interrupted search stops and says so */
+    volatile sig_atomic_t stop = 1;
+    cJSON *a = cJSON_Parse("{\"pattern\":\"x\"}");
+    cJSON *r = gt_call(e->ctx, "grep", a, &stop);
+    CHECK(r && tt_ok(r) && tt_has(r, "note", "interrupted"), "grep stops when interrupted: %s", tt_str(r, "note"));
+    cJSON_Delete(r);
+    cJSON_Delete(a);
+}
+
 int main(void)
 {
     tt_env e;
@@ -371,6 +458,8 @@ int main(void)
     test_edit(&e);
     test_undo(&e);
     test_args(&e);
+    test_preview(&e);
+    test_races(&e);
     tt_teardown(&e);
     return check_exit();
 }

@@ -159,6 +159,11 @@ static void test_text(void)
     CHECK(u && strstr(u, "ok \xC3\xA9 \xEF\xBF\xBD ") && strstr(u, " end") && bad == 8,
           "utf8: keeps valid, replaces truncated, surrogate and out-of-range bytes (%zu bad)", bad);
     free(u);
+    gt_buf b = {0};
+    const char *term = "\x1b[1;31merror\x1b[0m: x\r\n 10%\r 50%\r100%\n\x1b]0;title\x07" "done\n";
+    gt_put_terminal(&b, term, strlen(term));
+    CHECK(b.p && !strcmp(b.p, "error: x\r\n100%\ndone\n"), "terminal output loses escapes and redrawn progress: %s", b.p);
+    gb_free(&b);
     CHECK(gt_looks_binary("a\0b", 3) && !gt_looks_binary("plain\ttext\r\n", 12) && !gt_looks_binary("", 0),
           "binary sniffing");
 }

@@ -107,6 +107,7 @@ static void test_glob(tt_env *e)
 /* grep: matches, context, glob filter, binaries, gitignore, caps, errors. */
 static void test_grep(tt_env *e)
 {
+    char p0[1024];
     cJSON *r = tt_call(e, "grep", "{\"pattern\":\"hello\"}");
     const char *t = tt_str(r, "content");
     CHECK(tt_ok(r) && strstr(t, "src/main.c:4:    puts(\"hello\");\n") && strstr(t, "docs/guide.md:2:Say hello.\n"),
@@ -146,6 +147,24 @@ static void test_grep(tt_env *e)
           "grep caps matches and counts the rest: %s", tt_str(r, "note"));
     cJSON_Delete(r);
     *caps = saved;
+
+    /* a symlinked folder leading outside is listed, never entered */
+    char l[1024];
+    snprintf(p0, sizeof p0, "%s/outside.txt", e->outside);
+    tt_write(e, p0, "hello from outside\n", 19);
+    snprintf(l, sizeof l, "%s/src/away", e->ws);
+    if (symlink(e->outside, l)) perror("symlink");
+    r = tt_call(e, "grep", "{\"pattern\":\"from outside\"}");
+    CHECK(tt_ok(r) && tt_num(r, "matches") == 0, "grep does not follow a symlinked folder out of the tree");
+    cJSON_Delete(r);
+    r = tt_call(e, "glob", "{\"pattern\":\"**/outside.txt\"}");
+    CHECK(tt_ok(r) && tt_num(r, "matches") == 0, "glob does not follow a symlinked folder");
+    cJSON_Delete(r);
+    r = tt_call(e, "list_dir", "{\"path\":\"src\"}");
+    CHECK(tt_ok(r) && tt_has(r, "content", "away -> ") && !tt_has(r, "content", "outside.txt"),
+          "list_dir shows a symlink with its target and does not enter it");
+    cJSON_Delete(r);
+    unlink(l);
 
     /* a denied secret inside the searched tree is skipped, not shown */
     char p[1024];

@@ -75,7 +75,9 @@ int main(void)
     CHECK(!tt_ok(r) && tt_has(r, "error", "workdir"), "shell with a missing workdir: %s", tt_str(r, "error"));
     cJSON_Delete(r);
 
-    /* timeout: a background child must die with the group */
+    /* timeout: a background child must die with the group (bash leaves SIGINT
+     * ignored in background jobs, so this needs the SIGTERM step) */
+    gt_caps_of(e->ctx)->shell_kill_grace_s = 0.3;
     double t0 = now_s();
     r = tt_call(e, "shell", "{\"command\":\"sleep 30 & echo $! > bg.pid; sleep 30\",\"timeout_s\":1}");
     double took = now_s() - t0;
@@ -127,6 +129,17 @@ int main(void)
     snprintf(p, sizeof p, "%s/f.txt", e->outside);
     CHECK(!tt_ok(r) && access(p, F_OK) != 0, "shell cannot write outside the workspace: %s", tt_str(r, "output"));
     CHECK(*tt_str(r, "hint") != 0, "shell passes on the sandbox denial hint: %s", tt_str(r, "hint"));
+    cJSON_Delete(r);
+
+    /* a change to a protected path is put back and reported */
+    snprintf(p, sizeof p, "%s/.git", e->ws);
+    mkdir(p, 0755);
+    tt_puts(e, ".git/config", "[core]\n");
+    r = tt_call(e, "shell", "{\"command\":\"echo '[alias] x = !evil' >> .git/config\"}");
+    char *cfg = tt_read(e, ".git/config", NULL);
+    CHECK(cfg && !strcmp(cfg, "[core]\n") && (!tt_ok(r) || tt_num(r, "restored_protected") >= 1),
+          "shell: a protected path changed by a command is restored (%s%s)", tt_str(r, "note"), tt_str(r, "output"));
+    free(cfg);
     cJSON_Delete(r);
 
     r = tt_call(e, "shell", "{\"command\":\"\"}");

@@ -1,4 +1,4 @@
-"""(Enabled as test_headless.py once main.c dispatches to ag_main.)  Headless gemmash end to end on a tiny random checkpoint with the real tokenizer.
+"""Headless gemmash end to end on a tiny random checkpoint with the real tokenizer.
 
 Every exit code is provoked, the JSONL stream is checked against its schema,
 forced tool calls run in the sandbox and are fed back, KV reuse shows in the
@@ -76,7 +76,8 @@ def schema_ok(evs):
     return not open_calls
 
 
-AGENT = ["-m", MODEL, "--no-think", "--tools", "read_file,list_dir,write_file"]
+# strings in calls are capped so that a random model finishes its calls quickly
+AGENT = ["-m", MODEL, "--no-think", "--tools", "read_file,list_dir,write_file", "--max-arg-bytes", "12"]
 
 
 def main():
