@@ -91,6 +91,7 @@ int ag_store_open(ag_session *s, char *err, size_t cap)
     cJSON_AddNumberToObject(m, "think_budget", s->o.think_budget);
     cJSON_AddNumberToObject(m, "max_tokens", s->o.max_gen_tokens);
     cJSON_AddNumberToObject(m, "max_arg_bytes", s->o.max_arg_bytes);
+    cJSON_AddNumberToObject(m, "max_turns", s->o.max_turns);
     cJSON_AddNumberToObject(m, "ctx", s->b.n_ctx);
     cJSON_AddItemToObject(m, "tools", cJSON_Duplicate(s->tools, true));
     put_line(s, m);
