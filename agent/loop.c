@@ -277,7 +277,7 @@ static int model_step(ag_session *s, bool first)
     if (k.dim_open) fputs("\033[0m", stdout);
     if (s->o.stream) { fputc('\n', stdout); fflush(stdout); }
     s->st.turns++;
-    ag_stats_prefill(s, res.n_prompt);
+    ag_stats_prefill(s, (int)n, res.n_prompt);
     s->st.output_tokens += res.n_generated;
     ag_parser_finish(k.d.parser);
     if (rc < 0 || res.reason == GM_STOP_ERROR) {

@@ -139,6 +139,7 @@ void ag_session_free(ag_session *s)
     cJSON_Delete(s->messages);
     cJSON_Delete(s->replay_results);
     free(s->st.prefill);
+    free(s->st.prompt);
     free(s->answer);
     free(s);
 }
@@ -179,15 +180,20 @@ int ag_render_tokens(ag_session *s, const cJSON *msgs, bool gen_prompt, int32_t 
     return 0;
 }
 
-void ag_stats_prefill(ag_session *s, int n)
+void ag_stats_prefill(ag_session *s, int prompt, int n)
 {
     ag_stats *st = &s->st;
     if (st->n_prefill == st->cap_prefill) {
         int c = st->cap_prefill ? st->cap_prefill * 2 : 16;
         int *q = realloc(st->prefill, (size_t)c * sizeof *q);
         if (!q) return;
-        st->prefill = q; st->cap_prefill = c;
+        st->prefill = q;
+        q = realloc(st->prompt, (size_t)c * sizeof *q);
+        if (!q) return;
+        st->prompt = q;
+        st->cap_prefill = c;
     }
+    st->prompt[st->n_prefill] = prompt;
     st->prefill[st->n_prefill++] = n;
     st->input_tokens += n;
 }
@@ -239,6 +245,9 @@ void ag_session_report(ag_session *s, int status)
     cJSON *pf = cJSON_CreateArray();
     for (int i = 0; pf && i < s->st.n_prefill; i++) cJSON_AddItemToArray(pf, cJSON_CreateNumber(s->st.prefill[i]));
     cJSON_AddItemToObject(r, "prefill_tokens", pf);
+    cJSON *pt = cJSON_CreateArray();
+    for (int i = 0; pt && i < s->st.n_prefill; i++) cJSON_AddItemToArray(pt, cJSON_CreateNumber(s->st.prompt[i]));
+    cJSON_AddItemToObject(r, "prompt_tokens", pt);
     if (s->path[0]) cJSON_AddStringToObject(r, "session_file", s->path);
     if (s->o.output == AG_OUT_FMT_JSONL) { ag_event(s, "result", r); return; }
     cJSON_AddStringToObject(r, "session_id", s->id);

@@ -27,7 +27,7 @@ EVENT_FIELDS = {
     "tool_result": ["id", "name", "ok", "result"], "denial": ["id", "name", "arguments", "reason"],
     "compaction": ["tokens_before", "tokens_after", "messages_summarized"], "error": ["message", "exit_code"],
     "result": ["status", "exit_code", "answer", "turns", "input_tokens", "output_tokens", "tool_calls",
-               "denials", "duration_s", "prefill_tokens"],
+               "denials", "duration_s", "prefill_tokens", "prompt_tokens"],
 }
 
 
@@ -122,9 +122,11 @@ def main():
     check(r.returncode in (0, 5) and schema_ok(evs), "forced tool call run: exit %d, stream valid" % r.returncode)
     check(len(calls) >= 1 and "parse_error" not in calls[0] and len(results) >= 1,
           "--tool-choice required: the first step is a valid call that runs and is fed back")
-    pf = res.get("prefill_tokens", [])
-    check(len(pf) == res.get("turns") and len(pf) >= 2 and pf[1] < pf[0] // 2,
-          "KV reuse: the step after the tool call prefills %s of %s tokens" % (pf[1:2], pf[:1]))
+    pf, pt = res.get("prefill_tokens", []), res.get("prompt_tokens", [])
+    check(len(pf) == res.get("turns") and len(pf) >= 2 and len(pt) == len(pf) and pf[0] == pt[0] and
+          pt[1] - pf[1] >= pt[0],
+          "KV reuse: step 2 prefills %s of its %s prompt tokens; the whole first prompt (%s) comes from the cache"
+          % (pf[1:2], pt[1:2], pt[:1]))
     r = run(["-p", "Look around.", "--tool-choice", "required", "--max-turns", "1", "--max-tokens", "60",
              "--approval", "never"] + AGENT + ONE)
     check(r.returncode == 5 and b"--max-turns 1" in r.stderr, "exit 5 at --max-turns")

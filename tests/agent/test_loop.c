@@ -72,6 +72,9 @@ static void test_answer_and_reuse(void)
     CHECK(sx->prefill[1] < sx->prefill[0] / 4, "turn 2 prefills only its new tokens (%d vs %d)", sx->prefill[1],
           sx->prefill[0]);
     CHECK(sx->prefill[2] < 40, "the step after a tool call prefills only the tool response (%d tokens)", sx->prefill[2]);
+    CHECK(sx->prompt[1] - sx->prefill[1] >= sx->prompt[0] && sx->prompt[2] - sx->prefill[2] >= sx->prompt[1],
+          "each step reuses at least the whole previous prompt from the cache (%d/%d/%d prompt tokens)",
+          sx->prompt[0], sx->prompt[1], sx->prompt[2]);
     ag_session_free(s);
 }
 
