@@ -108,6 +108,9 @@ def main():
     r = run(["-p", "hi", "--ctx", "64", "--output", "jsonl"] + AGENT + ONE)
     evs = events(r.stdout)
     check(r.returncode == 6 and evs and evs[-1].get("status") == "context_exhausted", "exit 6 with --ctx 64")
+    r = run(["-p", "hi", "--ctx", "64"] + AGENT + ONE)
+    check(r.returncode == 6 and r.stdout == b"" and b"context exhausted" in r.stderr,
+          "--output text: nothing on stdout but the answer; the reason goes to stderr")
     # 0: a final answer
     r = run(["-p", "Say hi.", "--tool-choice", "none", "--max-tokens", "20", "--output", "jsonl"] + AGENT + ONE)
     evs = events(r.stdout)
