@@ -133,6 +133,21 @@ def main():
     r = run(["-p", "Look around.", "--tool-choice", "required", "--max-turns", "1", "--max-tokens", "60",
              "--approval", "never"] + AGENT + ONE)
     check(r.returncode == 5 and b"--max-turns 1" in r.stderr, "exit 5 at --max-turns")
+    # --output-schema: the answer is JSON matching the schema
+    schema = os.path.join(TMP, "schema.json")
+    with open(schema, "w") as f:
+        json.dump({"type": "object", "properties": {"answer": {"type": "string"}, "n": {"type": "integer"},
+                                                     "ok": {"type": "boolean"}}, "required": ["answer", "n"]}, f)
+    r = run(["-p", "Answer in JSON.", "--tool-choice", "none", "--output-schema", schema, "--max-tokens", "200",
+             "--output", "json", "--seed", "3"] + AGENT + ONE)
+    doc = json.loads(r.stdout or b"{}")
+    try:
+        ans = json.loads(doc.get("answer", ""))
+    except ValueError:
+        ans = None
+    check(r.returncode == 0 and isinstance(ans, dict) and isinstance(ans.get("answer"), str) and
+          isinstance(ans.get("n"), int) and set(ans) <= {"answer", "n", "ok"},
+          "--output-schema: the final answer is JSON that matches the schema: %s" % doc.get("answer", "").strip()[:60].encode())
     # 4: a call that needs approval in a headless run
     r = run(["-p", "Write.", "--tool-choice", "write_file", "--approval", "ask", "--max-turns", "1",
              "--max-tokens", "100", "--output", "jsonl", "--tools", "write_file"] + AGENT)

@@ -174,6 +174,14 @@ static void test_limits(void)
     ag_session_free(s);
 
     base_opts(&o);
+    o.timeout_s = 1e-9;
+    fake_tools ftt = {0};
+    s = mk(&o, script2, 3, 8192, 1, &ftt, NULL);
+    st = ag_session_turn(s, "Go.");
+    CHECK(st == GM_EXIT_LIMIT && ag_session_stats(s)->turns == 0, "--timeout stops the run with status 5 (%d)", st);
+    ag_session_free(s);
+
+    base_opts(&o);
     o.approval = AG_APPROVE_ASK;
     const char *script3[] = {"<|tool_call>call:write_file{content:<|\"|>x<|\"|>,path:<|\"|>f<|\"|>}<tool_call|>"
                              "<|tool_response>", "Could not write.<turn|>"};
