@@ -33,6 +33,7 @@ struct ag_vocab {
     int       max_len;      /* longest token, in symbols */
 };
 
+/* An empty trie with room for the token lists of ntok tokens. */
 static int trie_init(trie *t, int ntok)
 {
     t->cap = 1024;
@@ -101,6 +102,7 @@ static bool ident_token(const int *s, int len)
     return true;
 }
 
+/* Free the symbols, tries and bitmaps. */
 void ag_vocab_free(ag_vocab *v)
 {
     if (!v) return;
@@ -110,6 +112,7 @@ void ag_vocab_free(ag_vocab *v)
     free(v);
 }
 
+/* Store every token's symbols once, build the tries and the plain-text bitmaps. */
 ag_vocab *ag_vocab_new(int n, const char *const *bytes, const size_t *lens, const int *ctl)
 {
     ag_vocab *v = calloc(1, sizeof *v);
@@ -159,11 +162,13 @@ ag_vocab *ag_vocab_new(int n, const char *const *bytes, const size_t *lens, cons
 }
 
 int     ag_vocab_size(const ag_vocab *v) { return v->n; }
+/* The token that is a control symbol (e.g. <|"|> -> 52). */
 int32_t ag_vocab_sym_token(const ag_vocab *v, int sym)
 {
     return sym >= 256 && sym < AG_SYM_COUNT ? v->sym_tok[sym - 256] : -1;
 }
 
+/* A token's symbols, for feeding the grammar and the parser. */
 size_t ag_vocab_syms(const ag_vocab *v, int32_t id, int *syms, size_t cap)
 {
     if (id < 0 || id >= v->n) return 0;
@@ -189,6 +194,7 @@ static int walk(const trie *t, int32_t at, const ag_gstate *s, uint32_t *allow)
     return count;
 }
 
+/* The allowed set: fast path inside strings and free keys, trie walk elsewhere. */
 int ag_mask_compute(const ag_vocab *v, const ag_gstate *s, uint32_t *allow)
 {
     size_t words = ((size_t)v->n + 31) / 32;

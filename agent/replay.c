@@ -37,6 +37,7 @@ static cJSON *essence(const cJSON *m)
     return e;
 }
 
+/* Replay a record on a backend and compare message by message. */
 int ag_replay_session(const char *path, ag_backend *b, bool json_out, FILE *fout)
 {
     char err[2048];

@@ -25,6 +25,7 @@ static int ask_user(void *ud, const char *tool, const cJSON *args, const char *w
     return ok;
 }
 
+/* The readline loop. */
 int ag_shell_run(ag_session *s)
 {
     s->o.ask = ask_user;
