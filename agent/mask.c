@@ -47,13 +47,14 @@ static int trie_init(trie *t, int ntok)
 
 static void trie_free(trie *t) { free(t->n); free(t->tok_next); }
 
-/* Insert token id with symbols s[0..len) (len >= 1). */
+/* Insert token id with symbols s[0..len) (len >= 1).  Tokens arrive in
+ * sorted order, so a node's matching child, if any, is its newest one. */
 static int trie_add(trie *t, int32_t id, const int *s, int len)
 {
     int32_t cur = 0;
     for (int i = 0; i < len; i++) {
         int32_t c = t->n[cur].child;
-        while (c >= 0 && t->n[c].sym != s[i]) c = t->n[c].sibling;
+        if (c >= 0 && t->n[c].sym != s[i]) c = -1;
         if (c < 0) {
             if (t->nn == t->cap) {
                 int32_t nc = t->cap * 2;
@@ -90,6 +91,17 @@ static bool plain_utf8(const int *s, int len, bool json)
         if (c == 0xE0 || c == 0xED || c == 0xF0 || c == 0xF4) return false;
     }
     return need == 0;
+}
+
+/* Token order for building the tries: by symbols, lexicographically. */
+static int by_syms(const void *a, const void *b, void *ud)
+{
+    const ag_vocab *v = ud;
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    const int *p = v->syms + v->off[x], *q = v->syms + v->off[y];
+    int lp = v->off[x + 1] - v->off[x], lq = v->off[y + 1] - v->off[y];
+    for (int i = 0; i < lp && i < lq; i++) if (p[i] != q[i]) return p[i] < q[i] ? -1 : 1;
+    return lp - lq;
 }
 
 /* Letters, digits and '_' only, short enough for the free-key fast path. */
@@ -145,7 +157,12 @@ ag_vocab *ag_vocab_new(int n, const char *const *bytes, const size_t *lens, cons
     v->off[n] = (int32_t)k;
     for (int i = 0; i < n; i++)
         if (v->off[i + 1] - v->off[i] > v->max_len) v->max_len = v->off[i + 1] - v->off[i];
-    for (int i = 0; i < n; i++) {
+    int32_t *order = malloc((size_t)n * sizeof *order);
+    if (!order) { ag_vocab_free(v); return NULL; }
+    for (int i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, (size_t)n, sizeof *order, by_syms, v);
+    for (int oi = 0; oi < n; oi++) {
+        int i = order[oi];
         const int *s = v->syms + v->off[i];
         int len = v->off[i + 1] - v->off[i];
         if (len == 0 || (len == 1 && s[0] == AG_SYM_OTHER)) continue;   /* never allowed */
@@ -156,8 +173,9 @@ ag_vocab *ag_vocab_new(int n, const char *const *bytes, const size_t *lens, cons
         else if (!rc) rc = trie_add(&v->np_json, i, s, len);
         if (ident_token(s, len)) v->ident[i / 32] |= 1u << (i % 32);
         else if (!rc) rc = trie_add(&v->np_ident, i, s, len);
-        if (rc) { ag_vocab_free(v); return NULL; }
+        if (rc) { free(order); ag_vocab_free(v); return NULL; }
     }
+    free(order);
     return v;
 }
 
