@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mm_impl.h"
+#include "quant.h"
 
 /* ---- portable C kernel ---------------------------------------------------- */
 
@@ -123,8 +124,7 @@ bool gm_isa_supported(gm_isa isa)
     case GM_ISA_SCALAR: return true;
 #if defined(__x86_64__)
     case GM_ISA_AVX2:
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+        return gm_cpu_has(GM_CPU_AVX2);     /* AVX2 + FMA + F16C, checked with cpuid (cpufeat.c) */
     case GM_ISA_AVX512:
         return gm_isa_supported(GM_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
                __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
