@@ -52,6 +52,7 @@ int ag_shell_run(ag_session *s)
             free(line);
             continue;
         }
+        if (s->o.interrupt) *s->o.interrupt = 0;   /* a Ctrl-C at the prompt is not for this task */
         last = ag_session_turn(s, t);
         free(line);
         if (last != GM_EXIT_OK) {
