@@ -34,6 +34,8 @@ static cJSON *tb_call(void *ud, const char *name, const cJSON *args, bool *faile
     cJSON *r = gt_call(t->gt, name, args, t->interrupt);
     const cJSON *ok = cJSON_GetObjectItemCaseSensitive(r, "ok");
     *failed = !cJSON_IsTrue(ok);
+    /* the shell tool marks a sandbox that could not be applied */
+    *fence = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "fence_error"));
     return r;
 }
 
