@@ -37,7 +37,7 @@ TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_C))
 all: gemmash
 
 gemmash: $(BUILD)/gemmash
-	@cp $< $@
+	@rm -f $@ && cp $< $@
 
 $(BUILD)/gemmash: $(call obj,agent/main.c) $(LIBS)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -46,6 +46,9 @@ int gm_err_set(gm_err *err, int code, const char *fmt, ...)
 /* Tokenizer                                                                 */
 /* ------------------------------------------------------------------------ */
 
+/* A tokenizer is read-only once built: encode and decode may run on several
+ * threads at once.  Encoding follows the Hugging Face pipeline of Gemma's
+ * tokenizer.json exactly (checked id for id against a reference encoder). */
 typedef struct gm_tokenizer gm_tokenizer;
 
 /* Token kinds, as in GGUF's tokenizer.ggml.token_type. */
@@ -53,7 +56,11 @@ enum { GM_TOK_NORMAL = 1, GM_TOK_UNKNOWN = 2, GM_TOK_CONTROL = 3,
        GM_TOK_USER_DEFINED = 4, GM_TOK_UNUSED = 5, GM_TOK_BYTE = 6 };
 
 /* A vocabulary given as arrays (what a GGUF file carries).  merges are
- * "left right" strings in rank order; scores/types may be NULL. */
+ * "left right" strings in rank order (split at the first space after the
+ * first byte).  scores may be NULL and are not used: BPE ranks come from the
+ * merges.  types may be NULL: then "<0xXX>" pieces are byte tokens and all
+ * others normal.  CONTROL, USER_DEFINED and UNKNOWN tokens are matched in the
+ * text before BPE (CONTROL and UNKNOWN only with parse_special). */
 typedef struct gm_vocab_spec {
     int32_t        n_tokens;
     const char   **tokens;      /* UTF-8 pieces, '▁' for spaces */
@@ -124,13 +131,29 @@ typedef struct gm_chat_opts {
 /* Render messages (OpenAI chat shape: role system|developer|user|assistant|
  * tool, content, reasoning_content, tool_calls[{function:{name,arguments}}],
  * tool_call_id/name) and tools (OpenAI function-tool shape, may be NULL) to
- * the exact prompt text, starting with "<bos>".  Returns malloc'd text. */
+ * the exact prompt text, starting with "<bos>".  Returns malloc'd text.
+ * content: a string or [{type:"text",text}] parts.  reasoning/
+ * reasoning_content is kept only before tool calls after the last user
+ * message.  Tool results: role:"tool" messages right after the call
+ * (content: string, JSON object text, an object, or text parts; matched by
+ * tool_call_id, else name, else position) or Gemma-native tool_responses
+ * [{name,response}] on the assistant message.  arguments: an object, or a
+ * JSON string (parsed when it holds an object, else pasted verbatim).
+ * opts NULL = no thinking, generation prompt, small family.  Malformed
+ * input (non-array messages, unknown role, call without name, non-object
+ * arguments, a tool message with no call before it) returns NULL with err. */
 char *gm_chat_render(const cJSON *messages, const cJSON *tools,
                      const gm_chat_opts *opts, gm_err *err);
 
 /* Render one value the way tool-call arguments and responses are written
  * (keys sorted, strings in <|"|>).  Appends to a malloc'd string. */
 char *gm_chat_format_value(const cJSON *value, gm_err *err);
+
+/* Which family a chat template (chat_template.jinja or GGUF
+ * tokenizer.chat_template) belongs to: GM_CHAT_LARGE when it has the
+ * empty-thought-channel generation prompt of the 26B/31B template, else
+ * GM_CHAT_SMALL (also for NULL). */
+gm_chat_family gm_chat_family_from_template(const char *template_text);
 
 /* ------------------------------------------------------------------------ */
 /* Model                                                                     */

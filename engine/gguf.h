@@ -139,8 +139,9 @@ typedef struct gm_hf_vocab {
 int  gm_hf_vocab_load(const char *tokenizer_json, gm_hf_vocab *v, gm_err *err);
 void gm_hf_vocab_free(gm_hf_vocab *v);
 /* The tokenizer keys as llama.cpp's gemma4 converter writes them; special
- * ids come from the text config (bos/eos/pad_token_id). */
-int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *text_config, const char *chat_template);
+ * ids come from the text config (bos/eos/pad_token_id), else from root. */
+int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *text_config, const cJSON *root,
+                         const char *chat_template);
 
 /* ---- conversion (gguf_convert.c) ------------------------------------------- */
 

@@ -82,7 +82,8 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
     bool known = false;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) known |= !strcmp(types[i], type);
     if (!known) return gm_err_set(err, GM_E_ARG, "convert: unknown type '%s' (use bf16, q8_0, q4_0 or q4_k_m)", type);
-    const cJSON *cfg = src->config;
+    const cJSON *cfg = src->config, *tc = cJSON_GetObjectItemCaseSensitive(src->config, "text_config");
+    if (cJSON_IsObject(tc)) cfg = tc;       /* released multimodal layout: the decoder is nested */
     const cJSON *nl = cJSON_GetObjectItemCaseSensitive(cfg, "num_hidden_layers");
     int L = cJSON_IsNumber(nl) ? (int)nl->valuedouble : 0;
     if (L < 1 || L > GM_MAX_LAYERS) return gm_err_set(err, GM_E_FORMAT, "%s: num_hidden_layers is missing", src->path);
@@ -99,7 +100,7 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
     if (gm_gguf_meta_from_config(w, cfg, src->path, err)) { rc = -1; goto out; }
     rc |= gm_gguf_set_u32(w, "general.file_type", file_type(type));
     rc |= gm_gguf_set_u32(w, "general.quantization_version", 2);
-    rc |= gm_gguf_write_vocab(w, &v, cfg, src->chat_template);
+    rc |= gm_gguf_write_vocab(w, &v, cfg, src->config, src->chat_template);
     int n_freqs = gm_gguf_rope_freqs(cfg, freqs, 4096);
     if (n_freqs > 0) {
         int64_t ne = n_freqs;

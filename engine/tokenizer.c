@@ -41,6 +41,54 @@ static size_t table_size(size_t n)
     return s;
 }
 
+/* The code point of a valid 1-3 byte character, or -1 for anything else. */
+static int32_t bmp_cp(const unsigned char *u, size_t cl)
+{
+    if (cl == 1 && u[0] < 0x80) return u[0];
+    if (cl == 2) return (u[0] & 0x1F) << 6 | (u[1] & 0x3F);
+    if (cl == 3) return (u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F);
+    return -1;
+}
+
+bool tok_space_may_cut(const gm_tokenizer *tok, const unsigned char *c, size_t cl)
+{
+    int32_t cp = bmp_cp(c, cl);
+    if (cp == 0x2581) return false;
+    if (cp < 0) return !tok->join_space_other;
+    return !(tok->join_space[cp >> 3] >> (cp & 7) & 1);
+}
+
+/* Mark every character that some piece has right before a '▁'. */
+static void mark_join_space(gm_tokenizer *tok)
+{
+    for (int32_t id = 0; id < tok->n_vocab; id++) {
+        if (tok->off[id] == NO_OFF) continue;
+        const unsigned char *p = (const unsigned char *)tok->arena + tok->off[id];
+        size_t n = tok->len[id];
+        for (size_t i = 0; i < n; ) {
+            size_t cl = tok_utf8_len(p + i, n - i);
+            if (i + cl + 3 <= n && memcmp(p + i + cl, "\xe2\x96\x81", 3) == 0) {
+                int32_t cp = bmp_cp(p + i, cl);
+                if (cp < 0) tok->join_space_other = true;
+                else tok->join_space[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+            }
+            i += cl;
+        }
+    }
+}
+
+size_t tok_space_len(const unsigned char *s, size_t n)
+{
+    if (n == 0) return 0;
+    if (s[0] == ' ' || (s[0] >= 0x09 && s[0] <= 0x0D)) return 1;
+    size_t cl = tok_utf8_len(s, n);
+    int32_t cp = bmp_cp(s, cl);
+    if (cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+        cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xFEFF)
+        return cl;
+    return 0;
+}
+
 size_t tok_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
@@ -238,11 +286,35 @@ gm_tokenizer *tok_build(const tok_source *src, const char *what, gm_err *err)
         tok->type[i] = t;
     }
     tok->arena_len = at;
+    for (int32_t i = 0; src->strip && i < n && !tok->strip; i++)
+        if (src->strip[i]) {
+            tok->strip = malloc((size_t)n);
+            if (!tok->strip) {
+                gm_err_set(err, GM_E_NOMEM, "%s: out of memory", what);
+                goto fail;
+            }
+            memcpy(tok->strip, src->strip, (size_t)n);
+        }
     /* Ordinary pieces first, added tokens second, so added ones win a clash. */
     for (int pass = 0; pass < 2; pass++)
         for (int32_t i = 0; i < n; i++)
             if (tok->off[i] != NO_OFF && tok->len[i] > 0 && is_added_type(tok->type[i]) == (pass == 1))
                 map_insert(tok, i);
+    tok->bmp_id = malloc(0x10000 * sizeof *tok->bmp_id);
+    tok->join_space = calloc(0x10000 / 8, 1);
+    if (!tok->bmp_id || !tok->join_space) {
+        gm_err_set(err, GM_E_NOMEM, "%s: out of memory for the character table", what);
+        goto fail;
+    }
+    mark_join_space(tok);
+    /* one-character pieces below U+10000, each under the id the text maps to */
+    memset(tok->bmp_id, 0xff, 0x10000 * sizeof *tok->bmp_id);
+    for (int32_t i = 0; i < n; i++) {
+        if (tok->off[i] == NO_OFF || tok->len[i] == 0 || tok->len[i] > 3) continue;
+        const unsigned char *p = (const unsigned char *)tok->arena + tok->off[i];
+        int32_t cp = tok_utf8_len(p, tok->len[i]) == tok->len[i] ? bmp_cp(p, tok->len[i]) : -1;
+        if (cp >= 0) tok->bmp_id[cp] = tok_lookup(tok, (const char *)p, tok->len[i]);
+    }
     for (int b = 0; b < 256; b++) {
         char name[8];
         snprintf(name, sizeof name, "<0x%02X>", b);
@@ -330,6 +402,9 @@ void gm_tok_free(gm_tokenizer *tok)
     free(tok->map);
     free(tok->merges);
     free(tok->trie);
+    free(tok->bmp_id);
+    free(tok->join_space);
+    free(tok->strip);
     free(tok);
 }
 

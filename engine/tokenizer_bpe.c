@@ -27,7 +27,17 @@ typedef struct bpe_sym {
 typedef struct bpe_pair {
     uint64_t key;
     int32_t  left;
+    int32_t  result;       /* the merged piece */
 } bpe_pair;
+
+/* A direct-mapped cache of merge look-ups for long inputs: the same few
+ * thousand pairs recur, and the full table is too big to stay in cache. */
+#define MCACHE_BITS 13
+typedef struct mcache_ent {
+    uint64_t key;          /* 0: empty */
+    int32_t  rank;         /* -1: no merge */
+    int32_t  result;
+} mcache_ent;
 
 /* Scratch for one encode call: output ids and reusable buffers. */
 typedef struct enc_state {
@@ -36,6 +46,7 @@ typedef struct enc_state {
     char     *norm; size_t norm_cap;
     bpe_sym  *sym; size_t sym_cap;
     bpe_pair *heap; size_t heap_n, heap_cap;
+    mcache_ent *mcache;    /* NULL for short inputs */
     gm_err   *err;
 } enc_state;
 
@@ -76,15 +87,36 @@ static void sift_down(bpe_pair *h, size_t n, size_t i)
     h[i] = x;
 }
 
+/* The merge of ids a, b through the cache: rank and result, false if none. */
+static bool find_merge(const enc_state *st, int32_t a, int32_t b, int32_t *rank, int32_t *result)
+{
+    if (a < 0 || b < 0) return false;
+    mcache_ent *e = NULL;
+    uint64_t key = ((uint64_t)(uint32_t)a << 32 | (uint32_t)b) + 1;
+    if (st->mcache) {
+        e = &st->mcache[(key * 0x9E3779B97F4A7C15ull) >> (64 - MCACHE_BITS)];
+        if (e->key == key) {
+            *rank = e->rank;
+            *result = e->result;
+            return e->rank >= 0;
+        }
+    }
+    const tok_merge *m = tok_merge_find(st->tok, a, b);
+    *rank = m ? m->rank : -1;
+    *result = m ? m->result : -1;
+    if (e) *e = (mcache_ent){ key, *rank, *result };
+    return m != NULL;
+}
+
 /* The pair starting at symbol l if it has a merge: its heap entry. */
 static bool pair_at(const enc_state *st, int32_t l, bpe_pair *out)
 {
     if (l < 0) return false;
     const bpe_sym *L = &st->sym[l];
     if (L->next < 0) return false;
-    const tok_merge *m = tok_merge_find(st->tok, L->id, st->sym[L->next].id);
-    if (!m) return false;
-    out->key = (uint64_t)(uint32_t)m->rank << 32 | L->start;
+    int32_t rank;
+    if (!find_merge(st, L->id, st->sym[L->next].id, &rank, &out->result)) return false;
+    out->key = (uint64_t)(uint32_t)rank << 32 | L->start;
     out->left = l;
     return true;
 }
@@ -125,16 +157,26 @@ static int emit_fallback(enc_state *st, const unsigned char *s, size_t n)
     return emit(st, tok->unk_id);
 }
 
-/* BPE over one normalized run s[0..n). */
-static int bpe_run(enc_state *st, const char *s, size_t n)
+/* The id of the one character s[0..cl): the BMP table, else the hash. */
+static int32_t char_id(const gm_tokenizer *tok, const char *s, size_t cl)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (cl == 1 && u[0] < 0x80) return tok->bmp_id[u[0]];
+    if (cl == 2) return tok->bmp_id[(u[0] & 0x1F) << 6 | (u[1] & 0x3F)];
+    if (cl == 3) return tok->bmp_id[(u[0] & 0x0F) << 12 | (u[1] & 0x3F) << 6 | (u[2] & 0x3F)];
+    return tok_lookup(tok, s, cl);
+}
+
+/* BPE over the segment s[from..to) of a normalized run. */
+static int bpe_segment(enc_state *st, const char *s, size_t from, size_t to)
 {
     const gm_tokenizer *tok = st->tok;
     size_t ns = 0;
-    for (size_t i = 0; i < n; ) {
-        size_t cl = tok_utf8_len((const unsigned char *)s + i, n - i);
+    for (size_t i = from; i < to; ) {
+        size_t cl = tok_utf8_len((const unsigned char *)s + i, to - i);
         if (grow((void **)&st->sym, &st->sym_cap, ns + 1, sizeof *st->sym) < 0)
             return gm_err_set(st->err, GM_E_NOMEM, "tokenizer: out of memory for %zu symbols", ns + 1);
-        st->sym[ns] = (bpe_sym){ (uint32_t)i, (uint32_t)cl, tok_lookup(tok, s + i, cl),
+        st->sym[ns] = (bpe_sym){ (uint32_t)i, (uint32_t)cl, char_id(tok, s + i, cl),
                                  (int32_t)ns - 1, (int32_t)ns + 1 };
         ns++;
         i += cl;
@@ -155,7 +197,7 @@ static int bpe_run(enc_state *st, const char *s, size_t n)
         bpe_sym *L = &st->sym[p.left];
         if (L->len == 0 || !pair_at(st, p.left, &cur) || cur.key != p.key) continue;   /* stale */
         bpe_sym *R = &st->sym[L->next];
-        L->id = tok_merge_find(tok, L->id, R->id)->result;
+        L->id = cur.result;
         L->len += R->len;
         L->next = R->next;
         if (R->next >= 0) st->sym[R->next].prev = p.left;
@@ -169,6 +211,30 @@ static int bpe_run(enc_state *st, const char *s, size_t n)
         if (rc < 0) return -1;
     }
     return 0;
+}
+
+/* BPE over one normalized run s[0..n), cut into independent segments before
+ * each '▁' whose preceding character never ends up next to a '▁' inside any
+ * piece (tok->join_space): no merge can cross such a cut, and merges inside
+ * a segment do not depend on other segments, so the ids are the same as for
+ * the whole run, with small queues instead of one the size of the line. */
+static int bpe_run(enc_state *st, const char *s, size_t n)
+{
+    const gm_tokenizer *tok = st->tok;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t seg = 0, prev = 0, prev_len = 0;
+    for (size_t i = 0; i < n; ) {
+        size_t cl = tok_utf8_len(u + i, n - i);
+        if (cl == 3 && u[i] == 0xE2 && u[i + 1] == 0x96 && u[i + 2] == 0x81 && i > seg &&
+            tok_space_may_cut(tok, u + prev, prev_len)) {
+            if (bpe_segment(st, s, seg, i) < 0) return -1;
+            seg = i;
+        }
+        prev = i;
+        prev_len = cl;
+        i += cl;
+    }
+    return bpe_segment(st, s, seg, n);
 }
 
 /* Normalize one run (spaces -> U+2581) and BPE it. */
@@ -224,6 +290,18 @@ static int32_t match_added(const gm_tokenizer *tok, const unsigned char *s, size
     return best;
 }
 
+/* The end of s[start..end) without its trailing whitespace (lstrip). */
+static size_t trim_end(const unsigned char *s, size_t start, size_t end)
+{
+    while (end > start) {
+        size_t c = end - 1;             /* back to the last character's first byte */
+        while (c > start && end - c < 4 && (s[c] & 0xC0) == 0x80) c--;
+        if (tok_space_len(s + c, end - c) != end - c) break;
+        end = c;
+    }
+    return end;
+}
+
 int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
                   bool parse_special, int32_t **ids, size_t *n_ids, gm_err *err)
 {
@@ -236,6 +314,7 @@ int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
         return gm_err_set(err, GM_E_ARG, "gm_tok_encode: text of %zu bytes is too long; split it "
                           "below 1 GiB", len);
     enc_state st = { .tok = tok, .err = err };
+    if (len >= 4096) st.mcache = calloc((size_t)1 << MCACHE_BITS, sizeof *st.mcache);  /* optional */
     const unsigned char *u = (const unsigned char *)text;
     size_t start = 0, i = 0;
     int rc = 0;
@@ -243,15 +322,21 @@ int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
         size_t mlen = 0;
         int32_t id = tok->root_child[u[i]] >= 0 ? match_added(tok, u + i, len - i, parse_special, &mlen) : -1;
         if (id < 0) { i++; continue; }
-        rc = encode_plain(&st, text + start, i - start);
+        size_t end = i;
+        if (tok->strip && (tok->strip[id] & TOK_LSTRIP))
+            end = trim_end(u, start, end);
+        rc = encode_plain(&st, text + start, end - start);
         if (rc == 0) rc = emit(&st, id);
         i += mlen;
+        if (tok->strip && (tok->strip[id] & TOK_RSTRIP))
+            for (size_t w; (w = tok_space_len(u + i, len - i)) > 0; ) i += w;
         start = i;
     }
     if (rc == 0) rc = encode_plain(&st, text + start, len - start);
     free(st.norm);
     free(st.sym);
     free(st.heap);
+    free(st.mcache);
     if (rc < 0) {
         free(st.ids);
         return -1;

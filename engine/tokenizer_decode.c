@@ -22,7 +22,8 @@ typedef struct sink {
 /* Append n bytes to the sink. */
 static void put(sink *s, const void *p, size_t n)
 {
-    if (s->grows && s->n + n + 1 > s->cap && !s->oom) {
+    if (s->oom) return;
+    if (s->grows && s->n + n + 1 > s->cap) {
         size_t nc = s->cap ? s->cap : 256;
         while (nc < s->n + n + 1) nc *= 2;
         char *b = realloc(s->buf, nc);
@@ -30,11 +31,8 @@ static void put(sink *s, const void *p, size_t n)
         s->buf = b;
         s->cap = nc;
     }
-    if (s->oom) return;
     for (size_t i = 0; i < n; i++, s->n++)
         if (s->n < s->cap) s->buf[s->n] = ((const char *)p)[i];
-    if (!s->grows) return;
-    if (s->n > s->cap) s->oom = true;
 }
 
 static const char REPL[3] = { (char)0xEF, (char)0xBF, (char)0xBD };
@@ -134,13 +132,9 @@ size_t gm_tok_bytes(const gm_tokenizer *tok, int32_t id, char *buf, size_t cap)
 char *gm_tok_decode_n(const gm_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special,
                       size_t *out_len)
 {
-    sink s = { .grows = true };
-    put(&s, "", 0);                    /* always allocate, even for no ids */
-    if (!s.buf) {
-        s.buf = malloc(1);
-        if (!s.buf) return NULL;
-        s.cap = 1;
-    }
+    sink s = { .grows = true, .cap = 256 };
+    s.buf = malloc(s.cap);             /* allocated even for no ids */
+    if (!s.buf) return NULL;
     gm_detok d;
     gm_detok_init(&d);
     for (size_t i = 0; tok && ids && i < n; i++) {

@@ -46,11 +46,17 @@ struct gm_tokenizer {
     int32_t        n_trie, cap_trie;
     int32_t        root_child[256]; /* trie child of the root per first byte, -1 none */
 
+    int32_t *bmp_id;       /* code point < 0x10000 -> id of that one-character piece, -1 */
+    uint8_t *join_space;   /* bit per code point < 0x10000: some piece has it right before '▁' */
+    bool     join_space_other; /* the same for some longer character or stray byte */
     int32_t byte_id[256];  /* <0xXX> token of each byte, -1 if absent */
     int32_t unk_id;        /* -1 if none */
     bool    escape_spaces; /* normalizer: ' ' -> U+2581 */
     size_t  max_piece;     /* longest piece in bytes */
+    uint8_t *strip;        /* id -> TOK_LSTRIP | TOK_RSTRIP, NULL if no token strips */
 };
+
+enum { TOK_LSTRIP = 1, TOK_RSTRIP = 2 };
 
 /* A vocabulary with merges as (left, right) pairs: what both loaders hand
  * to tok_build.  lens may be NULL (then strlen). */
@@ -62,6 +68,7 @@ typedef struct tok_source {
     const char **merge_left;
     const char **merge_right;
     bool         escape_spaces;
+    const uint8_t *strip;    /* may be NULL: TOK_LSTRIP/TOK_RSTRIP per id */
 } tok_source;
 
 gm_tokenizer *tok_build(const tok_source *src, const char *what, gm_err *err);
@@ -70,6 +77,12 @@ int32_t       tok_lookup(const gm_tokenizer *tok, const char *s, size_t n);
 const tok_merge *tok_merge_find(const gm_tokenizer *tok, int32_t left, int32_t right);
 /* Whether a piece is a byte-fallback token "<0xXX>" (upper-case hex). */
 bool          tok_is_byte_piece(const char *p, size_t l);
+/* Whether BPE may cut a run before a '▁' that follows the character c
+ * (cl bytes): false if some piece holds c followed by '▁' (or c is '▁'). */
+bool          tok_space_may_cut(const gm_tokenizer *tok, const unsigned char *c, size_t cl);
+/* Length of the whitespace character at s (0 if none): the Unicode
+ * White_Space set plus U+FEFF, as JavaScript's trim() counts it. */
+size_t        tok_space_len(const unsigned char *s, size_t n);
 /* Length of the UTF-8 character at s (1 for an invalid byte), at most n. */
 size_t        tok_utf8_len(const unsigned char *s, size_t n);
 

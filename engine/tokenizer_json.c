@@ -5,7 +5,9 @@
  * Split-on-space one that is inert after that normalizer.  Anything else is
  * refused by name rather than tokenized differently from the reference.
  * Added tokens become CONTROL (special) or USER_DEFINED (not special) ids;
- * the file's unk token becomes UNKNOWN; "<0xXX>" pieces become BYTE. */
+ * the file's unk token becomes UNKNOWN; "<0xXX>" pieces become BYTE.  An
+ * added token's lstrip/rstrip eat the whitespace beside it; single_word is
+ * ignored, as the reference tokenizer ignores it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,11 +136,6 @@ static gm_tokenizer *build_from_doc(const cJSON *doc, const char *name, gm_err *
                        "\"content\"", name, count);
             return NULL;
         }
-        if (get_true(it, "lstrip") || get_true(it, "rstrip") || get_true(it, "single_word")) {
-            gm_err_set(err, GM_E_UNSUPPORTED, "%s: added token \"%.40s\" uses lstrip/rstrip/single_word, "
-                       "which this tokenizer does not implement", name, get_str(it, "content"));
-            return NULL;
-        }
         if (id > max_id) max_id = id;
         count++;
     }
@@ -151,11 +148,12 @@ static gm_tokenizer *build_from_doc(const cJSON *doc, const char *name, gm_err *
     int32_t nm = cJSON_GetArraySize(merges);
     const char **tokens = calloc((size_t)n, sizeof *tokens);
     int32_t *types = calloc((size_t)n, sizeof *types);
+    uint8_t *strip = calloc((size_t)n, 1);
     const char **left = calloc((size_t)nm + 1, sizeof *left);
     const char **right = calloc((size_t)nm + 1, sizeof *right);
     char *split = NULL;
     gm_tokenizer *tok = NULL;
-    if (!tokens || !types || !left || !right) {
+    if (!tokens || !types || !strip || !left || !right) {
         gm_err_set(err, GM_E_NOMEM, "%s: out of memory for %d tokens", name, n);
         goto out;
     }
@@ -171,6 +169,8 @@ static gm_tokenizer *build_from_doc(const cJSON *doc, const char *name, gm_err *
         tokens[id] = c;
         types[id] = !get_true(it, "special") ? GM_TOK_USER_DEFINED
                   : (unk && strcmp(unk, c) == 0) ? GM_TOK_UNKNOWN : GM_TOK_CONTROL;
+        strip[id] = (uint8_t)((get_true(it, "lstrip") ? TOK_LSTRIP : 0) |
+                              (get_true(it, "rstrip") ? TOK_RSTRIP : 0));
     }
     /* "a b" strings: split like the reference, at the first space. */
     size_t total = 0;
@@ -206,11 +206,13 @@ static gm_tokenizer *build_from_doc(const cJSON *doc, const char *name, gm_err *
         r++;
     }
     tok_source src = { .n_tokens = n, .tokens = tokens, .types = types, .n_merges = nm,
-                       .merge_left = left, .merge_right = right, .escape_spaces = escape };
+                       .merge_left = left, .merge_right = right, .escape_spaces = escape,
+                       .strip = strip };
     tok = tok_build(&src, name, err);
 out:
     free(tokens);
     free(types);
+    free(strip);
     free(left);
     free(right);
     free(split);

@@ -43,8 +43,7 @@ static void *worker(void *a)
     worker_arg wa = *(worker_arg *)a;
     free(a);
     gm_pool *p = wa.p;
-    unsigned seen = 0;             /* the generation at creation: a region started
-                                      before this thread ran must not be missed */
+    unsigned seen = 0;            /* gen is 0 until the first region; a late start must not miss it */
     for (;;) {
         unsigned g;
         int spins = 0;
@@ -105,7 +104,7 @@ gm_pool *gm_pool_new(int n_threads, gm_err *err)
     }
     for (int i = 1; i < n_threads; i++) {
         worker_arg *wa = malloc(sizeof *wa);
-        if (wa) { wa->p = p; wa->ith = i; }   /* filled before the thread can read it */
+        if (wa) { wa->p = p; wa->ith = i; }
         int rc = wa ? pthread_create(&p->threads[i], NULL, worker, wa) : ENOMEM;
         if (rc != 0) {
             free(wa);

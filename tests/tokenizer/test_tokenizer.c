@@ -203,6 +203,32 @@ static void test_stream_invalid(const gm_tokenizer *tok)
           "streaming holds back a partial character until its last byte");
 }
 
+/* lstrip/rstrip added tokens eat the whitespace beside them; others not. */
+static void test_strip(void)
+{
+    const char *j = "{\"added_tokens\": [{\"id\": 4, \"content\": \"<s>\", \"special\": true, \"lstrip\": true, "
+                    "\"rstrip\": true}, {\"id\": 5, \"content\": \"<t>\", \"special\": true}],"
+                    "\"normalizer\": {\"type\": \"Replace\", \"pattern\": {\"String\": \" \"}, \"content\": \"\xe2\x96\x81\"},"
+                    "\"model\": {\"type\": \"BPE\", \"unk_token\": \"<unk>\", \"vocab\": {\"<unk>\": 0, "
+                    "\"\xe2\x96\x81\": 1, \"a\": 2, \"b\": 3, \"<s>\": 4, \"<t>\": 5}, \"merges\": []}}";
+    gm_err err = {0};
+    gm_tokenizer *t = gm_tok_load_json_buf(j, strlen(j), "strip.json", &err);
+    if (!CHECK(t != NULL, "load a tokenizer with lstrip/rstrip tokens (%s)", t ? "ok" : err.msg)) return;
+    size_t n;
+    int32_t *ids = enc(t, "a \t<s> \xe3\x80\x80 b", 12, true, &n);
+    const int32_t w1[] = { 2, 4, 3 };
+    CHECK(ids_eq(ids, n, w1, 3), "\"a \\t<s> U+3000 b\" -> [a, <s>, b]: whitespace stripped on both sides");
+    free(ids);
+    ids = enc(t, "a <t> b", 7, true, &n);
+    const int32_t w2[] = { 2, 1, 5, 1, 3 };
+    CHECK(ids_eq(ids, n, w2, 5), "\"a <t> b\" keeps its spaces (no strip flags)");
+    free(ids);
+    ids = enc(t, "a\xc3\xa9", 3, true, &n);
+    CHECK(n == 2 && ids[0] == 2 && ids[1] == 0, "a character with no byte tokens becomes <unk>");
+    free(ids);
+    gm_tok_free(t);
+}
+
 static void test_errors(void)
 {
     gm_err err = {0};
@@ -251,5 +277,6 @@ int main(void)
     round_trip(tok, "text with a NUL byte", "a\0b", 3);
     gm_tok_free(tok);
     test_errors();
+    test_strip();
     return check_exit();
 }

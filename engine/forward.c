@@ -1,0 +1,319 @@
+/* forward.c: the Gemma 4 text decoder, one batch of tokens at a time.
+ *
+ * This is the whole model's math in one place (gemma4-arch.md §3), written
+ * against the backend calls in kernels.h.  A batch of n tokens at positions
+ * pos..pos+n-1 goes through every layer together, so each weight matrix is
+ * read once per batch (prefill) or once per token (decode, n = 1).  Every
+ * per-token computation (matrix rows, attention over the cache, norms) is
+ * done in the same order whatever n is, so prefill and decode give the same
+ * logits bit for bit. */
+#include <math.h>
+#include <string.h>
+#include "model.h"
+
+/* y = x / rms(x) * w (w NULL: no weight).  Sum of squares in double. */
+static void rmsnorm(float *y, const float *x, const float *w, int n, float eps)
+{
+    double ss = 0;
+    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float r = (float)(1.0 / sqrt(ss / n + eps));
+    if (w) for (int i = 0; i < n; i++) y[i] = x[i] * r * w[i];
+    else for (int i = 0; i < n; i++) y[i] = x[i] * r;
+}
+
+/* NeoX rotate-half RoPE over nh heads of D dims; inv_freq has D/2 entries,
+ * zeros where the dims pass through unchanged. */
+static void rope(float *x, int nh, int D, const float *inv_freq, int pos)
+{
+    int half = D / 2;
+    for (int i = 0; i < half; i++) {
+        if (inv_freq[i] == 0.0f) continue;
+        double a = (double)pos * inv_freq[i];
+        float cs = (float)cos(a), sn = (float)sin(a);
+        for (int h = 0; h < nh; h++) {
+            float *v = x + (size_t)h * D;
+            float x0 = v[i], x1 = v[i + half];
+            v[i] = x0 * cs - x1 * sn;
+            v[i + half] = x1 * cs + x0 * sn;
+        }
+    }
+}
+
+static inline float gelu(float x)
+{
+    const float k = 0.7978845608028654f;    /* sqrt(2/pi) */
+    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+}
+
+static int mm(gm_ctx *c, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx, int n,
+              float *Y, int64_t ldy, gm_err *err)
+{
+    if (gm_matmul(c->m->pool, W, slice, X, ldx, n, Y, ldy) == 0) return 0;
+    return gm_err_set(err, GM_E_UNSUPPORTED, "tensor '%s': no kernel for type %s", W->name,
+                      gm_type_name(W->type));
+}
+
+/* ---- attention ---------------------------------------------------------- */
+
+typedef struct {
+    gm_ctx *c;
+    const gm_kv_layer *kv;
+    const float *q;          /* n x (Hq*hd) */
+    float *out;              /* n x (Hq*hd) */
+    int n, p0, Hq, hd, G, window;   /* window 0 = full */
+} attn_job;
+
+/* One (token, head) pair per work item: scores over the visible keys,
+ * softmax, weighted sum of values.  Scale is 1.0 (the q/k norms carry it). */
+static void attn_worker(void *arg, int ith, int nth)
+{
+    const attn_job *j = arg;
+    float *sc = j->c->scores + (size_t)ith * (size_t)j->c->scores_cap;
+    int pairs = j->n * j->Hq, hd = j->hd, stride = j->Hq * hd;
+    for (int idx = ith; idx < pairs; idx += nth) {
+        int t = idx / j->Hq, h = idx % j->Hq, p = j->p0 + t, kvh = h / j->G;
+        int lo = j->window ? p - j->window + 1 : 0;
+        if (lo < 0) lo = 0;
+        const float *q = j->q + (size_t)t * stride + (size_t)h * hd;
+        float mx = -INFINITY;
+        for (int u = lo; u <= p; u++) {
+            const float *k = gm_kv_k(j->kv, u) + (size_t)kvh * hd;
+            float s = 0;
+            for (int d = 0; d < hd; d++) s += q[d] * k[d];
+            sc[u - lo] = s;
+            if (s > mx) mx = s;
+        }
+        double sum = 0;
+        for (int u = lo; u <= p; u++) { sc[u - lo] = expf(sc[u - lo] - mx); sum += sc[u - lo]; }
+        float inv = (float)(1.0 / sum);
+        float *o = j->out + (size_t)t * stride + (size_t)h * hd;
+        memset(o, 0, (size_t)hd * sizeof *o);
+        for (int u = lo; u <= p; u++) {
+            const float *v = gm_kv_v(j->kv, u) + (size_t)kvh * hd;
+            float w = sc[u - lo] * inv;
+            for (int d = 0; d < hd; d++) o[d] += w * v[d];
+        }
+    }
+}
+
+/* Attention block of layer l for the batch; x holds the input, xn scratch. */
+static int attention(gm_ctx *c, int l, int n, gm_err *err)
+{
+    const gm_model *m = c->m;
+    const gm_config *cfg = &m->cfg;
+    const gm_layer *y = &m->layers[l];
+    int H = cfg->hidden, Hq = cfg->n_heads, hd = cfg->head_dim_l[l], nkv = cfg->n_kv_heads_l[l];
+    int full = cfg->is_full[l], qw = Hq * hd, kw = nkv * hd;
+    const float *inv = m->inv_freq[full];
+    for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * H, c->x + (size_t)t * H, y->attn_norm, H, cfg->eps);
+    if (mm(c, y->wq, 0, c->xn, H, n, c->q, qw, err)) return -1;
+    for (int t = 0; t < n; t++) {
+        float *q = c->q + (size_t)t * qw;
+        for (int h = 0; h < Hq; h++) rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, y->q_norm, hd, cfg->eps);
+        rope(q, Hq, hd, inv, c->pos + t);
+    }
+    gm_kv_layer *kv = &c->kv[cfg->kv_source[l]];
+    if (cfg->kv_source[l] == l) {
+        if (mm(c, y->wk, 0, c->xn, H, n, c->k, kw, err)) return -1;
+        if (y->wv) { if (mm(c, y->wv, 0, c->xn, H, n, c->v, kw, err)) return -1; }
+        else memcpy(c->v, c->k, (size_t)n * kw * sizeof(float));   /* K = V: raw projection */
+        for (int t = 0; t < n; t++) {
+            float *k = c->k + (size_t)t * kw, *v = c->v + (size_t)t * kw;
+            for (int h = 0; h < nkv; h++) {
+                rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, y->k_norm, hd, cfg->eps);
+                rmsnorm(v + (size_t)h * hd, v + (size_t)h * hd, NULL, hd, cfg->eps);
+            }
+            rope(k, nkv, hd, inv, c->pos + t);
+            memcpy(gm_kv_k(kv, c->pos + t), k, (size_t)kw * sizeof(float));
+            memcpy(gm_kv_v(kv, c->pos + t), v, (size_t)kw * sizeof(float));
+        }
+    }
+    attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, Hq / nkv, full ? 0 : cfg->sliding_window};
+    gm_pool_run(m->pool, attn_worker, &j);
+    if (mm(c, y->wo, 0, c->att, qw, n, c->o, H, err)) return -1;
+    for (int t = 0; t < n; t++) {
+        float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
+        rmsnorm(o, o, y->post_attn_norm, H, cfg->eps);
+        for (int i = 0; i < H; i++) x[i] += o[i];
+    }
+    return 0;
+}
+
+/* ---- feed-forward --------------------------------------------------------- */
+
+/* Dense GeGLU MLP on rows in (n x H) -> out (n x H), no norms. */
+static int mlp(gm_ctx *c, const gm_layer *y, int F, const float *in, int n, float *out, gm_err *err)
+{
+    int H = c->m->cfg.hidden;
+    if (mm(c, y->gate, 0, in, H, n, c->g, F, err) || mm(c, y->up, 0, in, H, n, c->u, F, err)) return -1;
+    for (size_t i = 0; i < (size_t)n * F; i++) c->g[i] = gelu(c->g[i]) * c->u[i];
+    return mm(c, y->down, 0, c->g, F, n, out, H, err);
+}
+
+/* Routed experts (26B): softmax over all experts, top-k, renormalise, scale
+ * per expert; tokens are grouped by expert so each expert's weights are read
+ * once per batch.  Experts are visited in index order for every token, so the
+ * sum is the same in prefill and decode.  Result: c->moe_acc (n x H). */
+static int experts(gm_ctx *c, const gm_layer *y, int n, gm_err *err)
+{
+    const gm_config *cfg = &c->m->cfg;
+    int H = cfg->hidden, E = cfg->n_experts, K = cfg->top_k_experts, I = cfg->moe_inter;
+    float rs = 1.0f / sqrtf((float)H);
+    for (int t = 0; t < n; t++) {
+        float *r = c->xn + (size_t)t * H;
+        rmsnorm(r, c->x + (size_t)t * H, NULL, H, cfg->eps);
+        for (int i = 0; i < H; i++) r[i] = r[i] * y->router_scale[i] * rs;
+    }
+    if (mm(c, y->router, 0, c->xn, H, n, c->tmp, E, err)) return -1;
+    for (int t = 0; t < n; t++) {
+        float *lg = c->tmp + (size_t)t * E, mx = -INFINITY;
+        for (int e = 0; e < E; e++) if (lg[e] > mx) mx = lg[e];
+        double sum = 0;
+        for (int e = 0; e < E; e++) { lg[e] = expf(lg[e] - mx); sum += lg[e]; }
+        for (int e = 0; e < E; e++) lg[e] = (float)(lg[e] / sum);
+        int *idx = c->moe_idx + (size_t)t * K;
+        float *w = c->moe_w + (size_t)t * K, wsum = 0;
+        for (int k = 0; k < K; k++) {            /* top-k, lowest index first on ties */
+            int best = -1;
+            for (int e = 0; e < E; e++) {
+                bool used = false;
+                for (int j = 0; j < k; j++) used |= idx[j] == e;
+                if (!used && (best < 0 || lg[e] > lg[best])) best = e;
+            }
+            idx[k] = best;
+            w[k] = lg[best];
+            wsum += w[k];
+        }
+        for (int k = 0; k < K; k++) w[k] = w[k] / wsum * y->expert_scale[idx[k]];
+        rmsnorm(c->moe_z + (size_t)t * H, c->x + (size_t)t * H, y->pre_ffn_norm2, H, cfg->eps);
+    }
+    memset(c->moe_acc, 0, (size_t)n * H * sizeof(float));
+    for (int e = 0; e < E; e++) {
+        int ne = 0;
+        for (int t = 0; t < n; t++)
+            for (int k = 0; k < K; k++)
+                if (c->moe_idx[t * K + k] == e) {
+                    c->moe_tok[ne] = t * K + k;
+                    memcpy(c->moe_out + (size_t)ne * H, c->moe_z + (size_t)t * H, (size_t)H * sizeof(float));
+                    ne++;
+                }
+        if (!ne) continue;
+        if (mm(c, y->gate_up_exps, e, c->moe_out, H, ne, c->moe_gu, 2 * I, err)) return -1;
+        for (int r = 0; r < ne; r++) {
+            const float *gu = c->moe_gu + (size_t)r * 2 * I;
+            float *a = c->moe_act + (size_t)r * I;
+            for (int i = 0; i < I; i++) a[i] = gelu(gu[i]) * gu[I + i];
+        }
+        if (mm(c, y->down_exps, e, c->moe_act, I, ne, c->moe_out, H, err)) return -1;
+        for (int r = 0; r < ne; r++) {
+            int t = c->moe_tok[r] / K;
+            float w = c->moe_w[c->moe_tok[r]];
+            const float *o = c->moe_out + (size_t)r * H;
+            float *acc = c->moe_acc + (size_t)t * H;
+            for (int i = 0; i < H; i++) acc[i] += w * o[i];
+        }
+    }
+    return 0;
+}
+
+/* The FFN block: dense MLP, or dense + experts (26B); adds to the residual. */
+static int ffn(gm_ctx *c, int l, int n, gm_err *err)
+{
+    const gm_config *cfg = &c->m->cfg;
+    const gm_layer *y = &c->m->layers[l];
+    int H = cfg->hidden;
+    for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * H, c->x + (size_t)t * H, y->ffn_norm, H, cfg->eps);
+    if (mlp(c, y, cfg->ffn_width[l], c->xn, n, c->f, err)) return -1;
+    if (cfg->moe) {
+        for (int t = 0; t < n; t++) rmsnorm(c->f + (size_t)t * H, c->f + (size_t)t * H, y->post_ffn_norm1, H, cfg->eps);
+        if (experts(c, y, n, err)) return -1;
+        for (int t = 0; t < n; t++) {
+            float *f = c->f + (size_t)t * H, *a = c->moe_acc + (size_t)t * H;
+            rmsnorm(a, a, y->post_ffn_norm2, H, cfg->eps);
+            for (int i = 0; i < H; i++) f[i] += a[i];
+        }
+    }
+    for (int t = 0; t < n; t++) {
+        float *f = c->f + (size_t)t * H, *x = c->x + (size_t)t * H;
+        rmsnorm(f, f, y->post_ffn_norm, H, cfg->eps);
+        for (int i = 0; i < H; i++) x[i] += f[i];
+    }
+    return 0;
+}
+
+/* ---- per-layer embeddings (E2B/E4B) ------------------------------------------ */
+
+/* ple[t] = (rmsnorm_slices(Wpm·h0 / sqrt(H)) + Eple[tok]·sqrt(P)) / sqrt(2),
+ * computed once per batch before layer 0; h0 is the scaled embedding in x. */
+static int ple_inputs(gm_ctx *c, const int32_t *tok, int n, gm_err *err)
+{
+    const gm_model *m = c->m;
+    const gm_config *cfg = &m->cfg;
+    int H = cfg->hidden, P = cfg->ple_dim, LP = cfg->n_layers * P;
+    if (mm(c, m->ple_model_proj, 0, c->x, H, n, c->ple, LP, err)) return -1;
+    float hs = 1.0f / sqrtf((float)H), ps = sqrtf((float)P), r2 = 1.0f / sqrtf(2.0f);
+    for (int t = 0; t < n; t++) {
+        float *p = c->ple + (size_t)t * LP, *e = c->tmp;
+        gm_tensor_row(m->ple_embed, 0, tok[t] < cfg->ple_vocab ? tok[t] : cfg->pad_id, e);
+        for (int i = 0; i < LP; i++) p[i] *= hs;
+        for (int l = 0; l < cfg->n_layers; l++)
+            rmsnorm(p + (size_t)l * P, p + (size_t)l * P, m->ple_proj_norm, P, cfg->eps);
+        for (int i = 0; i < LP; i++) p[i] = (p[i] + e[i] * ps) * r2;
+    }
+    return 0;
+}
+
+/* x += rmsnorm(Wp · (gelu(Wg · x) ⊙ ple[l])), after the FFN residual add. */
+static int ple_inject(gm_ctx *c, int l, int n, gm_err *err)
+{
+    const gm_config *cfg = &c->m->cfg;
+    const gm_layer *y = &c->m->layers[l];
+    int H = cfg->hidden, P = cfg->ple_dim, LP = cfg->n_layers * P;
+    if (mm(c, y->ple_gate, 0, c->x, H, n, c->g, P, err)) return -1;
+    for (int t = 0; t < n; t++) {
+        float *g = c->g + (size_t)t * P;
+        const float *p = c->ple + (size_t)t * LP + (size_t)l * P;
+        for (int i = 0; i < P; i++) g[i] = gelu(g[i]) * p[i];
+    }
+    if (mm(c, y->ple_proj, 0, c->g, P, n, c->o, H, err)) return -1;
+    for (int t = 0; t < n; t++) {
+        float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
+        rmsnorm(o, o, y->ple_post_norm, H, cfg->eps);
+        for (int i = 0; i < H; i++) x[i] += o[i];
+    }
+    return 0;
+}
+
+/* ---- the whole pass ---------------------------------------------------------- */
+
+int gm_forward(gm_ctx *c, const int32_t *tok, int n, float *logits, bool all_logits, gm_err *err)
+{
+    const gm_model *m = c->m;
+    const gm_config *cfg = &m->cfg;
+    int H = cfg->hidden, V = cfg->vocab;
+    float es = (float)sqrt((double)H);
+    for (int t = 0; t < n; t++) {
+        float *x = c->x + (size_t)t * H;
+        gm_tensor_row(m->embed, 0, tok[t], x);
+        for (int i = 0; i < H; i++) x[i] *= es;
+    }
+    if (cfg->ple_dim > 0 && ple_inputs(c, tok, n, err)) return -1;
+    for (int l = 0; l < cfg->n_layers; l++) {
+        if (c->interrupt && *c->interrupt)
+            return gm_err_set(err, GM_E_INTERRUPTED, "interrupted");
+        if (attention(c, l, n, err) || ffn(c, l, n, err)) return -1;
+        if (cfg->ple_dim > 0 && ple_inject(c, l, n, err)) return -1;
+        float s = m->layers[l].layer_scalar;
+        if (s != 1.0f) for (size_t i = 0; i < (size_t)n * H; i++) c->x[i] *= s;
+    }
+    for (int t = 0; t < n; t++)
+        rmsnorm(c->hidden + (size_t)t * H, c->x + (size_t)t * H, m->final_norm, H, cfg->eps);
+    c->n_hidden_rows = n;
+    if (!logits) return 0;
+    int first = all_logits ? 0 : n - 1, rows = n - first;
+    if (mm(c, m->lm_head, 0, c->hidden + (size_t)first * H, H, rows, logits, V, err)) return -1;
+    float cap = cfg->final_softcap;
+    if (cap > 0)
+        for (size_t i = 0; i < (size_t)rows * V; i++) logits[i] = cap * tanhf(logits[i] / cap);
+    return 0;
+}

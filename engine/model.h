@@ -1,0 +1,106 @@
+/* model.h: the loaded model and a sequence's state (internal to engine/).
+ *
+ * gm_model holds the config, the tokenizer and, per layer, pointers to the
+ * weight tensors (owned by the source's mmap, or by the model when converted
+ * at load).  Small vectors (norm weights, scalars) are kept as float copies.
+ * gm_ctx holds one sequence: the KV cache and all scratch the forward pass
+ * needs, sized once, so a decode step allocates nothing. */
+#ifndef GEMMASH_MODEL_H
+#define GEMMASH_MODEL_H
+
+#include "engine.h"
+#include "kernels.h"
+#include "source.h"
+
+typedef struct gm_layer {
+    /* attention */
+    const float     *attn_norm, *q_norm, *k_norm, *post_attn_norm;
+    const gm_tensor *wq, *wk, *wv, *wo;     /* wk/wv NULL on KV-shared layers; wv NULL when k_eq_v */
+    /* dense MLP */
+    const float     *ffn_norm, *post_ffn_norm;
+    const gm_tensor *gate, *up, *down;
+    /* MoE (26B) */
+    const float     *pre_ffn_norm2, *post_ffn_norm1, *post_ffn_norm2, *router_scale, *expert_scale;
+    const gm_tensor *router, *gate_up_exps, *down_exps;
+    /* per-layer embeddings (E2B/E4B) */
+    const gm_tensor *ple_gate, *ple_proj;
+    const float     *ple_post_norm;
+    float            layer_scalar;
+} gm_layer;
+
+struct gm_model {
+    gm_config      cfg;
+    gm_genconfig   gen;
+    gm_chat_family family;
+    gm_source     *src;
+    gm_tokenizer  *tok;
+    gm_pool       *pool;
+    const gm_tensor *embed, *lm_head, *ple_embed, *ple_model_proj;
+    const float   *final_norm, *ple_proj_norm;
+    gm_layer      *layers;
+    /* rope inverse frequencies per layer type (0 sliding, 1 full) */
+    float         *inv_freq[2];
+    int            rope_dim[2];             /* head dim the table belongs to */
+    /* owned memory: float copies of small vectors, converted tensors */
+    void         **owned;
+    int            n_owned, cap_owned;
+    size_t         weight_bytes;            /* bytes of all bound tensors */
+    size_t         bytes_per_token;         /* weight bytes one decode step reads */
+};
+
+/* Small-file helpers shared by the loaders: a whole file (at most max
+ * bytes) as a NUL-terminated buffer, and a JSON file (NULL and no error when
+ * an optional file is absent). */
+char  *gm_read_file(const char *path, size_t max, size_t *len, gm_err *err);
+cJSON *gm_read_json(const char *path, bool required, gm_err *err);
+
+/* Owned allocation tied to the model's lifetime (freed by gm_model_free). */
+void *gm_model_alloc(gm_model *m, size_t bytes);
+
+/* Parse a text config (flat gemma4_text, or nested under text_config) into
+ * cfg, deriving the per-layer plan.  name is the file for messages. */
+int gm_config_parse(const cJSON *root, const char *name, gm_config *cfg, gm_err *err);
+/* generation_config.json (may be NULL: defaults). */
+void gm_genconfig_parse(const cJSON *root, gm_genconfig *g);
+
+/* ---- KV cache --------------------------------------------------------------- */
+
+#define GM_KV_BLOCK 256          /* positions per block of a full-attention cache */
+
+typedef struct gm_kv_layer {
+    int     owner;               /* 1 if this layer computes and stores K/V */
+    int     ring;                /* sliding: ring size in positions; 0 = full (block table) */
+    int     row;                 /* floats per position (nkv * hd) */
+    float  *k, *v;               /* ring storage */
+    float **kb, **vb;            /* full: block tables */
+    int     n_blocks, cap_blocks;
+} gm_kv_layer;
+
+struct gm_ctx {
+    gm_model    *m;
+    int          n_ctx;          /* capacity in tokens */
+    int          pos;            /* tokens in the cache */
+    int32_t     *tokens;         /* history, n_ctx entries */
+    int          max_batch;      /* tokens per forward chunk */
+    gm_kv_layer *kv;
+    /* scratch, max_batch rows each */
+    float *x, *xn, *q, *k, *v, *att, *o, *f, *g, *u, *ple, *tmp, *hidden;
+    float *moe_z, *moe_gu, *moe_act, *moe_out, *moe_acc, *moe_w;
+    int   *moe_idx, *moe_tok;
+    float *scores;               /* per thread: n_ctx floats */
+    int    scores_cap;
+    int    n_hidden_rows;
+    volatile sig_atomic_t *interrupt;
+};
+
+/* Store K/V rows of n tokens at positions pos..pos+n-1 for an owner layer. */
+int   gm_kv_reserve(gm_ctx *c, int n_total, gm_err *err);
+float *gm_kv_k(const gm_kv_layer *l, int pos);
+float *gm_kv_v(const gm_kv_layer *l, int pos);
+/* Lowest position a sliding ring still holds when the cache ends at pos. */
+int   gm_kv_ring_oldest(const gm_kv_layer *l, int pos);
+
+/* Run n tokens (n <= max_batch) at positions c->pos.. through the model. */
+int gm_forward(gm_ctx *c, const int32_t *tokens, int n, float *logits, bool all_logits, gm_err *err);
+
+#endif
