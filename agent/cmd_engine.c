@@ -67,12 +67,17 @@ char *cli_slurp(FILE *f, size_t *len)
 
 gm_model *cli_load_model(const char *cmd, const char *path, int threads)
 {
+    return cli_load_model_quant(cmd, path, threads, NULL);
+}
+
+gm_model *cli_load_model_quant(const char *cmd, const char *path, int threads, const char *quant)
+{
     if (!path) {
         fprintf(stderr, "gemmash %s: no model given; use -m DIR (a Hugging Face checkpoint folder)\n", cmd);
         return NULL;
     }
     gm_err err = {0};
-    gm_load_opts o = {.threads = threads};
+    gm_load_opts o = {.threads = threads, .quant = quant};
     gm_model *m = gm_model_load(path, &o, &err);
     if (!m) fprintf(stderr, "gemmash %s: %s\n", cmd, err.msg);
     return m;
@@ -116,24 +121,26 @@ static void logits_usage(FILE *f)
           "    empty cache and writes float32 little-endian logits, one row of vocab floats per\n"
           "    position, after the final softcap.  --step N feeds N tokens per forward pass\n"
           "    (default: all at once, a batched prefill; 1: token by token, as decoding does).\n"
-          "    --hidden FILE also writes the post-norm hidden states [tokens x hidden].\n", f);
+          "    --hidden FILE also writes the post-norm hidden states [tokens x hidden].\n"
+          "    --quant q8_0|q4_0|q4_k quantizes the matrices of a checkpoint folder while loading.\n", f);
 }
 
 int cmd_logits(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", 1, 0, 'm'}, {"tokens", 1, 0, 't'}, {"out", 1, 0, 'o'}, {"step", 1, 0, 's'},
-        {"threads", 1, 0, 'j'}, {"hidden", 1, 0, 'H'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *model = NULL, *toks = NULL, *out = NULL, *hid = NULL;
+        {"threads", 1, 0, 'j'}, {"hidden", 1, 0, 'H'}, {"quant", 1, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model = NULL, *toks = NULL, *out = NULL, *hid = NULL, *quant = NULL;
     long step = 0, threads = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:t:o:s:j:H:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "m:t:o:s:j:H:q:h", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 't': toks = optarg; break;
         case 'o': out = optarg; break;
         case 'H': hid = optarg; break;
+        case 'q': quant = optarg; break;
         case 's': if (cli_parse_int("logits", "--step", optarg, 1, 1 << 20, &step)) return GM_EXIT_USAGE; break;
         case 'j': if (cli_parse_int("logits", "--threads", optarg, 1, 512, &threads)) return GM_EXIT_USAGE; break;
         case 'h': logits_usage(stdout); return GM_EXIT_OK;
@@ -150,7 +157,7 @@ int cmd_logits(int argc, char **argv)
         fprintf(stderr, "gemmash logits: --tokens wants comma-separated token ids, got '%s'\n", toks);
         return GM_EXIT_USAGE;
     }
-    gm_model *m = cli_load_model("logits", model, (int)threads);
+    gm_model *m = cli_load_model_quant("logits", model, (int)threads, quant);
     if (!m) { free(ids); return GM_EXIT_MODEL; }
     int rc = GM_EXIT_MODEL, V = gm_model_config(m)->vocab, H = gm_model_config(m)->hidden;
     gm_err err = {0};

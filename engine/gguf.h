@@ -152,8 +152,5 @@ int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *t
 struct gm_source;
 int gm_gguf_convert(struct gm_source *src, const char *tokenizer_json, const char *out_path, const char *type,
                     gm_pool *pool, bool verbose, gm_err *err);
-/* The type a tensor gets under a conversion/quantization scheme, or -1 to
- * keep it in F32 (1-D tensors, router).  layer: -1 for global tensors. */
-int gm_quant_type_for(const char *scheme, const char *hf_name, int layer, int n_layers, const gm_tensor *t);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "model.h"
+#include "quant.h"
 
 void *gm_model_alloc(gm_model *m, size_t bytes)
 {
@@ -32,6 +33,31 @@ static void shape_str(char *buf, size_t n, const int64_t ne[3], int nd)
     int o = snprintf(buf, n, "[");
     for (int i = nd - 1; i >= 0 && o < (int)n; i--)
         o += snprintf(buf + o, n - (size_t)o, "%lld%s", (long long)ne[i], i ? ", " : "]");
+}
+
+/* --quant: a matrix converted into an owned copy of the scheme's type (the
+ * rule gm_quant_type_for shares with `gemmash convert`); the mapped source
+ * pages are then released, so resident memory is about the quantized size. */
+static const gm_tensor *quantize_at_load(gm_model *m, const char *name, const gm_tensor *t, gm_err *err)
+{
+    int layer = -1;
+    if (sscanf(name, "layers.%d.", &layer) != 1) layer = -1;
+    int q = gm_quant_type_for(m->quant, name, layer, m->cfg.n_layers, t);
+    if (q < 0 || q == (int)t->type) { m->weight_bytes += t->nbytes; return t; }
+    size_t rows = (size_t)(t->ne[1] * t->ne[2]), rb = gm_type_row_bytes((gm_type)q, t->ne[0]);
+    gm_tensor *o = gm_model_alloc(m, sizeof *o);
+    void *data = o ? gm_model_alloc(m, rb * rows) : NULL;
+    if (!data) { gm_err_set(err, GM_E_NOMEM, "%s: out of memory quantizing %s", m->src->path, name); return NULL; }
+    if (gm_quantize_tensor_into(t, (gm_type)q, data, rb * rows, m->pool, err)) return NULL;
+    *o = *t;
+    o->type = (gm_type)q;
+    o->row_bytes = rb;
+    o->nbytes = rb * rows;
+    o->data = data;
+    o->packed = NULL;
+    gm_tensor_release_pages(t);
+    m->weight_bytes += o->nbytes;
+    return o;
 }
 
 /* Find a tensor and check its shape (ne0 innermost; nd dims).  required=0
@@ -63,6 +89,7 @@ static const gm_tensor *bind(gm_model *m, const char *name, int nd, int64_t ne0,
                    "disagree)", m->src->path, name, a, b);
         return NULL;
     }
+    if (m->quant && nd >= 2) return quantize_at_load(m, name, t, err);
     m->weight_bytes += t->nbytes;
     return t;
 }
@@ -186,8 +213,14 @@ gm_model *gm_model_load(const char *path, const gm_load_opts *opts, gm_err *err)
         gm_err_set(err, GM_E_IO, "%s: no such file or folder (give a checkpoint folder or a .gguf file)", path);
         return NULL;
     }
+    if (opts->quant && strcmp(opts->quant, "q8_0") && strcmp(opts->quant, "q4_0") && strcmp(opts->quant, "q4_k")) {
+        gm_err_set(err, GM_E_ARG, "--quant %s: use q8_0, q4_0 or q4_k", opts->quant);
+        return NULL;
+    }
     gm_model *m = calloc(1, sizeof *m);
     if (!m) { gm_err_set(err, GM_E_NOMEM, "out of memory"); return NULL; }
+    m->quant = opts->quant;
+    if (m->quant && !(m->pool = gm_pool_new(opts->threads, err))) goto fail;   /* quantization runs on it */
     m->src = S_ISDIR(st.st_mode) ? gm_source_open_hf(path, err) : gm_source_open_gguf(path, err);
     if (!m->src) goto fail;
     char cname[4200];
@@ -228,7 +261,7 @@ gm_model *gm_model_load(const char *path, const gm_load_opts *opts, gm_err *err)
         (dg > 0 && rope_table(m, 1, dg, c->rope_theta_global, c->partial_rotary_global, err)))
         goto fail;
     m->bytes_per_token = per_token_bytes(m);
-    if (!(m->pool = gm_pool_new(opts->threads, err))) goto fail;
+    if (!m->pool && !(m->pool = gm_pool_new(opts->threads, err))) goto fail;
     return m;
 fail:
     if (err && !err->code) gm_err_set(err, GM_E_NOMEM, "out of memory");

@@ -46,6 +46,7 @@ struct gm_model {
     int            n_owned, cap_owned;
     size_t         weight_bytes;            /* bytes of all bound tensors */
     size_t         bytes_per_token;         /* weight bytes one decode step reads */
+    const char    *quant;                   /* NULL, or the scheme matrices are quantized to at load */
 };
 
 /* Small-file helpers shared by the loaders: a whole file (at most max

@@ -4,7 +4,8 @@ gemmash binary (convert + logits).
 1. The same model from GGUF and from safetensors gives the same logits, bit
    for bit, at the same type (F32 fixtures as f32, the BF16 release as bf16).
 2. Converting twice writes the same bytes; a quantized file gives the same
-   logits decoding token by token as in one batched prefill.
+   logits decoding token by token as in one batched prefill; --quant at load
+   lands near the converted file of the same scheme.
 3. Accuracy against the F32 model, on 256-wide random models (the fixtures
    are 48 wide, so nothing in them can be stored in 32- or 256-blocks except
    o_proj; and their random routers and one-hot attention make even BF16
@@ -112,6 +113,17 @@ def main():
                 step = logits(os.path.join(tmp, "%s.%s.gguf" % (kind, typ)), toks, o, step=1)
                 check(step is not None and np.array_equal(step, out[typ]),
                       "%s/%s: decoding token by token gives the batched prefill's logits bit for bit" % (kind, typ))
+        # quantization while loading the folder (-m DIR --quant): the same rule as convert, but rows that fit
+        # no block stay F32 instead of F16, so the logits are close to, not equal to, the converted file's
+        for q, typ in (("q8_0", "q8_0"), ("q4_0", "q4_0"), ("q4_k", "q4_k_m")):
+            args = ["logits", "-m", d, "--tokens", ",".join(map(str, toks)), "--out", o, "--quant", q]
+            rc, err = run(*args)
+            x = np.fromfile(o, dtype="<f4").reshape(len(toks), -1) if rc == 0 else None
+            bound = 0.10 if q == "q8_0" else 0.8
+            check(x is not None and relrms(x, ref) < bound and typ in out and relrms(x, out[typ]) < bound / 2,
+                  "%s: --quant %s at load: relative RMS %.4f to F32 (< %.2f), %.4f to the converted %s file"
+                  % (kind, q, relrms(x, ref) if x is not None else -1, bound,
+                     relrms(x, out[typ]) if x is not None and typ in out else -1, typ))
         am = ref.argmax(1)
         if "bf16" in out:
             x = out["bf16"]
