@@ -26,6 +26,7 @@ static int fit(gm_type t, int64_t ne0)
     return -1;
 }
 
+/* Name suffix test for the type rules. */
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -65,6 +66,7 @@ static int conv_fill(void *ud, void *dst, size_t nbytes, gm_err *err)
     return gm_quantize_tensor_into(c->src, c->dst, dst, nbytes, c->pool, err);
 }
 
+/* general.file_type as llama.cpp numbers it (LLAMA_FTYPE_*). */
 static uint32_t file_type(const char *type)
 {
     static const struct { const char *name; uint32_t ft; } FT[] = {

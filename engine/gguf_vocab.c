@@ -27,6 +27,7 @@ static char *slurp(const char *path, gm_err *err)
     return buf;
 }
 
+/* Is s a byte-fallback piece "<0xAB>"? */
 static bool is_byte_piece(const char *s)
 {
     return strlen(s) == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>' &&
