@@ -49,6 +49,10 @@ int      gm_pool_size(const gm_pool *p);
 /* Run fn(arg, i, n) on every thread (the caller is thread 0); returns when all are done. */
 void     gm_pool_run(gm_pool *p, gm_pool_fn fn, void *arg);
 int      gm_physical_cores(void);
+/* Thread ith's private scratch (GM_POOL_SCRATCH bytes, 64-byte aligned), made
+ * once with the pool so kernels never allocate; NULL without a pool. */
+#define GM_POOL_SCRATCH (1024 * 1024)
+void    *gm_pool_scratch(gm_pool *p, int ith);
 
 /* ---- matrix products -------------------------------------------------------- */
 
@@ -82,7 +86,15 @@ int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, in
                int n, float *Y, int64_t ldy);
 int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
 
-/* ---- small vector ops (scalar C; cheap next to the matrix work) ---------- */
+/* ---- small vector ops --------------------------------------------------------- */
+
+/* Dot product of two float vectors, SIMD in the chosen kernel family, with
+ * a fixed summation order: the same inputs give the same bits whatever
+ * batch the caller is in (attention scores in prefill and decode agree). */
+float gm_vec_dot(const float *a, const float *b, int64_t n);
+/* y[i] += a * x[i] (attention's weighted sum of values). */
+void  gm_vec_axpy(float *y, float a, const float *x, int64_t n);
+
 
 float gm_bf16_to_f32(uint16_t h);
 uint16_t gm_f32_to_bf16(float f);

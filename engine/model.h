@@ -46,7 +46,6 @@ struct gm_model {
     int            n_owned, cap_owned;
     size_t         weight_bytes;            /* bytes of all bound tensors */
     size_t         bytes_per_token;         /* weight bytes one decode step reads */
-    const char    *quant;                   /* NULL, or the scheme matrices are quantized to at load */
 };
 
 /* Small-file helpers shared by the loaders: a whole file (at most max
@@ -54,6 +53,9 @@ struct gm_model {
  * an optional file is absent). */
 char  *gm_read_file(const char *path, size_t max, size_t *len, gm_err *err);
 cJSON *gm_read_json(const char *path, bool required, gm_err *err);
+
+/* Validate a safetensors image in memory (header, offsets, sizes). */
+int gm_safetensors_check_buf(const void *buf, size_t len, const char *name, gm_err *err);
 
 /* Owned allocation tied to the model's lifetime (freed by gm_model_free). */
 void *gm_model_alloc(gm_model *m, size_t bytes);

@@ -56,8 +56,9 @@ static void row_tile_scalar(const gm_mm_args *a, const char *row, int64_t r, int
 }
 
 /* Portable band: every row against every token, SC_NT tokens at a time. */
-void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1)
+void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {
+    (void)scratch;
     for (int t0 = 0; t0 < a->n; t0 += SC_NT) {
         int nt = a->n - t0 < SC_NT ? a->n - t0 : SC_NT;
         for (int64_t r = r0; r < r1; r++)
@@ -65,18 +66,39 @@ void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1)
     }
 }
 
+/* Dot product in 8 lanes (column i to lane i % 8), summed in a fixed order. */
+float gm_vec_dot_scalar(const float *a, const float *b, int64_t n)
+{
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) s[l] += a[i + l] * b[i + l];
+    for (; i < n; i++) s[i % 8] += a[i] * b[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+void gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 /* ---- kernel family choice --------------------------------------------------- */
 
-typedef struct { const char *name; gm_mm_band_fn band; } isa_entry;
+typedef struct {
+    const char   *name;
+    gm_mm_band_fn band;
+    float       (*dot)(const float *, const float *, int64_t);
+    void        (*axpy)(float *, float, const float *, int64_t);
+} isa_entry;
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
-    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar },
+    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar },
 #if defined(__x86_64__)
-    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2 },
-    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512 },
+    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2 },
+    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512 },
 #else
-    [GM_ISA_AVX2]   = { "avx2",   NULL },
-    [GM_ISA_AVX512] = { "avx512", NULL },
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL },
 #endif
 };
 
@@ -135,6 +157,16 @@ gm_isa gm_isa_default(void)
 
 const char *gm_kernel_isa(void) { return gm_isa_name(gm_isa_default()); }
 
+float gm_vec_dot(const float *a, const float *b, int64_t n)
+{
+    return ISA_TABLE[gm_isa_default()].dot(a, b, n);
+}
+
+void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
+{
+    ISA_TABLE[gm_isa_default()].axpy(y, a, x, n);
+}
+
 /* ---- driver ------------------------------------------------------------------ */
 
 void gm_tensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
@@ -149,6 +181,7 @@ void gm_tensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
 }
 
 typedef struct {
+    gm_pool      *pool;
     gm_mm_args    a;
     gm_mm_band_fn band;
     int64_t       rows;
@@ -162,7 +195,7 @@ static void mm_worker(void *arg, int ith, int nth)
     int64_t units = (j->rows + j->align - 1) / j->align;
     int64_t r0 = units * ith / nth * j->align, r1 = units * (ith + 1) / nth * j->align;
     if (r1 > j->rows) r1 = j->rows;
-    if (r0 < r1) j->band(&j->a, r0, r1);
+    if (r0 < r1) j->band(&j->a, r0, r1, gm_pool_scratch(j->pool, ith));
 }
 
 int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, const float *X,
@@ -174,6 +207,7 @@ int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, con
     if ((unsigned)isa >= GM_ISA_COUNT || !ISA_TABLE[isa].band || !gm_isa_supported(isa))
         isa = GM_ISA_SCALAR;
     mm_job j = {
+        .pool = p,
         .a = { W->type, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
                W->row_bytes, W->ne[0], X, ldx, n, Y, ldy },
         .band = ISA_TABLE[isa].band, .rows = W->ne[1], .align = n == 1 ? 8 : 4,

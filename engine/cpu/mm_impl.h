@@ -21,12 +21,23 @@ typedef struct gm_mm_args {
     int64_t      ldy;
 } gm_mm_args;
 
-typedef void (*gm_mm_band_fn)(const gm_mm_args *a, int64_t r0, int64_t r1);
+/* scratch: the calling thread's GM_POOL_SCRATCH bytes, or NULL. */
+typedef void (*gm_mm_band_fn)(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
 
-void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1);
+void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
 #if defined(__x86_64__)
-void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1);
-void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1);
+void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
+void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch);
+#endif
+
+/* Vector ops per kernel family (gm_vec_dot, gm_vec_axpy). */
+float gm_vec_dot_scalar(const float *a, const float *b, int64_t n);
+void  gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n);
+#if defined(__x86_64__)
+float gm_vec_dot_avx2(const float *a, const float *b, int64_t n);
+void  gm_vec_axpy_avx2(float *y, float a, const float *x, int64_t n);
+float gm_vec_dot_avx512(const float *a, const float *b, int64_t n);
+void  gm_vec_axpy_avx512(float *y, float a, const float *x, int64_t n);
 #endif
 
 /* Tokens per cache block: enough that the block of X (tokens x cols floats)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "check.h"
 #include "kernels.h"
+#include "cpu/mm_impl.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
@@ -106,6 +107,13 @@ static void check_identity(gm_pool **pools, gm_isa isa, gm_type t, int64_t cols,
         for (int64_t r = 0; r < rows; r++) same_decode &= memcmp(&Y1[r], &Yb[0][tk * ldy + r], 4) == 0;
         free(Y1);
     }
+    /* no pool: no scratch, so the kernels split X on the fly */
+    {
+        float *Yn = run_case(NULL, isa, t, cols, rows, n, 2, 1, X, ldx, 0);
+        for (int tk = 0; tk < n; tk++)
+            for (int64_t r = 0; r < rows; r++) same_threads &= memcmp(&Yn[tk * ldy + r], &Yb[0][tk * ldy + r], 4) == 0;
+        free(Yn);
+    }
     /* a batch that starts mid-way (odd offsets into the token tiles) */
     if (n > 3) {
         float *Ys = run_case(pools[1], isa, t, cols, rows, n - 3, 2, 1, X + 3 * ldx, ldx, 0);
@@ -114,7 +122,7 @@ static void check_identity(gm_pool **pools, gm_isa isa, gm_type t, int64_t cols,
                 same_decode &= memcmp(&Ys[tk * ldy + r], &Yb[0][(tk + 3) * ldy + r], 4) == 0;
         free(Ys);
     }
-    CHECK(same_threads && same_decode, "%s %s %lldx%lld n=%d: bit-identical across 1/2/3 threads (%s) "
+    CHECK(same_threads && same_decode, "%s %s %lldx%lld n=%d: bit-identical across 0/1/2/3 threads (%s) "
           "and decode vs batch (%s)", gm_isa_name(isa), gm_type_name(t), (long long)rows,
           (long long)cols, n, same_threads ? "yes" : "NO", same_decode ? "yes" : "NO");
     for (int k = 0; k < 3; k++) free(Yb[k]);
@@ -191,6 +199,44 @@ static void check_conversions(void)
           "f16: NaN encodes as NaN, subnormals widen exactly");
 }
 
+/* The vector ops of each family against float64, every tail length. */
+static void check_vec_ops(void)
+{
+    typedef float (*dot_fn)(const float *, const float *, int64_t);
+    typedef void (*axpy_fn)(float *, float, const float *, int64_t);
+    dot_fn dots[GM_ISA_COUNT] = { gm_vec_dot_scalar };
+    axpy_fn axpys[GM_ISA_COUNT] = { gm_vec_axpy_scalar };
+#if defined(__x86_64__)
+    dots[GM_ISA_AVX2] = gm_vec_dot_avx2; axpys[GM_ISA_AVX2] = gm_vec_axpy_avx2;
+    dots[GM_ISA_AVX512] = gm_vec_dot_avx512; axpys[GM_ISA_AVX512] = gm_vec_axpy_avx512;
+#endif
+    float a[300], b[300], y[300], y0[300];
+    for (int i = 0; i < 300; i++) { a[i] = frand(); b[i] = frand(); y0[i] = frand(); }
+    for (int isa = 0; isa < GM_ISA_COUNT; isa++) {
+        if (!gm_isa_supported((gm_isa)isa) || !dots[isa]) continue;
+        double worst_dot = 0, worst_axpy = 0;
+        int kept = 1;
+        for (int n = 0; n <= 290; n += (n < 70 ? 1 : 37)) {
+            double ref = 0, mag = 1e-30;
+            for (int i = 0; i < n; i++) { ref += (double)a[i] * b[i]; mag += fabs((double)a[i] * b[i]); }
+            double e = fabs(dots[isa](a, b, n) - ref) / mag;
+            if (!(e <= worst_dot)) worst_dot = e;
+            memcpy(y, y0, sizeof y);
+            axpys[isa](y, 0.75f, a, n);
+            for (int i = 0; i < n; i++) {
+                double ea = fabs(y[i] - (y0[i] + 0.75 * a[i]));
+                if (!(ea <= worst_axpy)) worst_axpy = ea;
+            }
+            for (int i = n; i < 300; i++) kept &= y[i] == y0[i];
+        }
+        CHECK(worst_dot < 1e-6 && worst_axpy < 1e-6 && kept,
+              "%s vec ops: dot rel err %.1e, axpy err %.1e, nothing past n written (%s)", gm_isa_name((gm_isa)isa),
+              worst_dot, worst_axpy, kept ? "yes" : "NO");
+    }
+    float d1 = gm_vec_dot(a, b, 256), d2 = gm_vec_dot(a, b, 256);
+    CHECK(memcmp(&d1, &d2, 4) == 0, "gm_vec_dot is deterministic (%s)", gm_kernel_isa());
+}
+
 typedef struct { atomic_int calls; atomic_int seen[8]; int nth; } pool_probe;
 
 /* Pool worker for the probe: counts calls and which ith ran. */
@@ -239,6 +285,7 @@ int main(void)
     CHECK(gm_physical_cores() >= 1, "physical cores: %d", gm_physical_cores());
     check_pools(pools);
     check_conversions();
+    check_vec_ops();
     CHECK(gm_isa_supported(gm_isa_default()) && gm_isa_supported(GM_ISA_SCALAR),
           "default kernel family %s is supported", gm_kernel_isa());
 
