@@ -11,6 +11,7 @@
 #include "gguf.h"
 #include "source.h"
 
+/* The manual page of the command. */
 static void convert_usage(FILE *f)
 {
     fputs("NAME\n"

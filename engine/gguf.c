@@ -37,6 +37,7 @@ static void *arena_alloc(void **arena, size_t n)
     return p;
 }
 
+/* Free every block of the string arena. */
 static void arena_free(void *arena)
 {
     for (arena_blk *b = arena, *n; b; b = n) { n = b->next; free(b); }
@@ -52,6 +53,7 @@ typedef struct {
     gm_gguf *g;
 } rd;
 
+/* The one message for running off the end of the file. */
 static int truncated(rd *r, const char *what)
 {
     return gm_err_set(r->err, GM_E_FORMAT, "%s: truncated GGUF file: reading %s at byte %zu needs more than the "
@@ -59,6 +61,7 @@ static int truncated(rd *r, const char *what)
                       r->path, what, r->off, r->size);
 }
 
+/* Copy n bytes at the cursor, or fail as truncated. */
 static int rd_bytes(rd *r, void *dst, size_t n, const char *what)
 {
     if (r->size - r->off < n) return truncated(r, what);
@@ -67,6 +70,7 @@ static int rd_bytes(rd *r, void *dst, size_t n, const char *what)
     return 0;
 }
 
+/* Little-endian integers (the format and this machine agree). */
 static int rd_u32(rd *r, uint32_t *v, const char *what) { return rd_bytes(r, v, 4, what); }
 static int rd_u64(rd *r, uint64_t *v, const char *what) { return rd_bytes(r, v, 8, what); }
 
@@ -162,6 +166,7 @@ static void decode_scalar(gm_gguf_vtype t, const uint8_t *b, gm_gguf_kv *kv)
     kv->v.b = i != 0;
 }
 
+/* One metadata entry: key, type, value (arrays of numbers stay in the map). */
 static int read_kv(rd *r, gm_gguf_kv *kv, int64_t idx)
 {
     char what[96];
@@ -213,6 +218,7 @@ static int read_kv(rd *r, gm_gguf_kv *kv, int64_t idx)
 
 /* ---- tensors --------------------------------------------------------------------- */
 
+/* One tensor info: name, dims, type, offset; shapes are checked here. */
 static int read_tensor(rd *r, gm_gguf_tensor *ti, int64_t idx)
 {
     char what[64];
@@ -255,6 +261,7 @@ static int read_tensor(rd *r, gm_gguf_tensor *ti, int64_t idx)
     return 0;
 }
 
+/* qsort order for the overlap check. */
 static int cmp_by_offset(const void *a, const void *b)
 {
     const gm_gguf_tensor *x = *(gm_gguf_tensor *const *)a, *y = *(gm_gguf_tensor *const *)b;
@@ -293,6 +300,7 @@ static int check_layout(rd *r)
     return rc;
 }
 
+/* qsort order for the duplicate check. */
 static int cmp_str_ptr(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -325,6 +333,7 @@ static int check_unique(gm_gguf *g, bool tensors, gm_err *err)
 
 /* ---- open / close ------------------------------------------------------------------ */
 
+/* Validate and index the whole file; the cursor never trusts a length it has not checked. */
 static int parse(gm_gguf *g, gm_err *err)
 {
     rd r = { g->base, g->size, 0, g->path, err, g };

@@ -139,8 +139,9 @@ typedef struct gm_hf_vocab {
 int  gm_hf_vocab_load(const char *tokenizer_json, gm_hf_vocab *v, gm_err *err);
 void gm_hf_vocab_free(gm_hf_vocab *v);
 /* The tokenizer keys as llama.cpp's gemma4 converter writes them; special
- * ids come from the text config (bos/eos/pad_token_id). */
-int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *text_config, const char *chat_template);
+ * ids come from the text config (bos/eos/pad_token_id), else from root. */
+int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *text_config, const cJSON *root,
+                         const char *chat_template);
 
 /* ---- conversion (gguf_convert.c) ------------------------------------------- */
 
@@ -151,8 +152,5 @@ int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *t
 struct gm_source;
 int gm_gguf_convert(struct gm_source *src, const char *tokenizer_json, const char *out_path, const char *type,
                     gm_pool *pool, bool verbose, gm_err *err);
-/* The type a tensor gets under a conversion/quantization scheme, or -1 to
- * keep it in F32 (1-D tensors, router).  layer: -1 for global tensors. */
-int gm_quant_type_for(const char *scheme, const char *hf_name, int layer, int n_layers, const gm_tensor *t);
 
 #endif

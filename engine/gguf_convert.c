@@ -26,6 +26,7 @@ static int fit(gm_type t, int64_t ne0)
     return -1;
 }
 
+/* Name suffix test for the type rules. */
 static bool ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -65,6 +66,7 @@ static int conv_fill(void *ud, void *dst, size_t nbytes, gm_err *err)
     return gm_quantize_tensor_into(c->src, c->dst, dst, nbytes, c->pool, err);
 }
 
+/* general.file_type as llama.cpp numbers it (LLAMA_FTYPE_*). */
 static uint32_t file_type(const char *type)
 {
     static const struct { const char *name; uint32_t ft; } FT[] = {
@@ -82,7 +84,8 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
     bool known = false;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) known |= !strcmp(types[i], type);
     if (!known) return gm_err_set(err, GM_E_ARG, "convert: unknown type '%s' (use bf16, q8_0, q4_0 or q4_k_m)", type);
-    const cJSON *cfg = src->config;
+    const cJSON *cfg = src->config, *tc = cJSON_GetObjectItemCaseSensitive(src->config, "text_config");
+    if (cJSON_IsObject(tc)) cfg = tc;       /* released multimodal layout: the decoder is nested */
     const cJSON *nl = cJSON_GetObjectItemCaseSensitive(cfg, "num_hidden_layers");
     int L = cJSON_IsNumber(nl) ? (int)nl->valuedouble : 0;
     if (L < 1 || L > GM_MAX_LAYERS) return gm_err_set(err, GM_E_FORMAT, "%s: num_hidden_layers is missing", src->path);
@@ -99,7 +102,7 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
     if (gm_gguf_meta_from_config(w, cfg, src->path, err)) { rc = -1; goto out; }
     rc |= gm_gguf_set_u32(w, "general.file_type", file_type(type));
     rc |= gm_gguf_set_u32(w, "general.quantization_version", 2);
-    rc |= gm_gguf_write_vocab(w, &v, cfg, src->chat_template);
+    rc |= gm_gguf_write_vocab(w, &v, cfg, src->config, src->chat_template);
     int n_freqs = gm_gguf_rope_freqs(cfg, freqs, 4096);
     if (n_freqs > 0) {
         int64_t ne = n_freqs;

@@ -91,6 +91,7 @@ static int need_int(const gm_gguf *g, const char *suffix, int64_t lo, int64_t hi
     return 0;
 }
 
+/* Optional "gemma4.<suffix>" values with a default. */
 static int64_t opt_int(const gm_gguf *g, const char *suffix, int64_t def)
 {
     int64_t v;
@@ -119,6 +120,7 @@ static int check_layer_array(const gm_gguf *g, const gm_gguf_kv *kv, int64_t L, 
     return 0;
 }
 
+/* Does layer l have tensor blk.l.<what>? (K=V is deduced from attn_v being absent.) */
 static bool has_tensor(const gm_gguf *g, int layer, const char *what)
 {
     char name[96];
@@ -266,6 +268,7 @@ static int64_t cfg_int(const cJSON *c, const char *key, int64_t def)
     return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
 }
 
+/* Number field of the config, or def. */
 static double cfg_num(const cJSON *c, const char *key, double def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, key);

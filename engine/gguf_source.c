@@ -26,6 +26,7 @@ static const gm_tensor *gs_find(gm_source *s, const char *hf_name)
     return t ? &t->t : NULL;
 }
 
+/* source->free: everything the source owns, then the mapping. */
 static void gs_free(gm_source *s)
 {
     gguf_source *gs = (gguf_source *)s;

@@ -27,6 +27,7 @@ static char *slurp(const char *path, gm_err *err)
     return buf;
 }
 
+/* Is s a byte-fallback piece "<0xAB>"? */
 static bool is_byte_piece(const char *s)
 {
     return strlen(s) == 6 && s[0] == '<' && s[1] == '0' && s[2] == 'x' && s[5] == '>' &&
@@ -131,7 +132,8 @@ out:
     return rc;
 }
 
-int gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *cfg, const char *chat_template)
+int gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *cfg, const cJSON *root,
+                        const char *chat_template)
 {
     int rc = 0;
     rc |= gm_gguf_set_str(w, "tokenizer.ggml.model", "gemma4");
@@ -145,6 +147,7 @@ int gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *cf
     };
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         const cJSON *x = cJSON_GetObjectItemCaseSensitive(cfg, ids[i].json);
+        if (!x || cJSON_IsNull(x)) x = cJSON_GetObjectItemCaseSensitive(root, ids[i].json);
         if (cJSON_IsArray(x)) x = cJSON_GetArrayItem(x, 0);
         if (cJSON_IsNumber(x) && x->valuedouble >= 0) rc |= gm_gguf_set_u32(w, ids[i].key, (uint32_t)x->valuedouble);
     }

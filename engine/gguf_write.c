@@ -64,10 +64,12 @@ static int put(gm_gguf_writer *w, const void *p, size_t n)
     return 0;
 }
 
+/* Fixed-size fields and strings, little-endian as the format wants. */
 static int put_u32(gm_gguf_writer *w, uint32_t v) { return put(w, &v, 4); }
 static int put_u64(gm_gguf_writer *w, uint64_t v) { return put(w, &v, 8); }
 static int put_str(gm_gguf_writer *w, const char *s, size_t n) { return put_u64(w, n) || put(w, s, n); }
 
+/* Start a metadata entry: its key and value type. */
 static int put_key(gm_gguf_writer *w, const char *key, gm_gguf_vtype t)
 {
     w->n_kv++;

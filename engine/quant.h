@@ -120,6 +120,13 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
 int  gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err);
 /* The same into a caller's buffer of exactly the converted size. */
 int  gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err);
+/* The type a tensor gets under a scheme ("f32", "f16", "bf16", "q8_0",
+ * "q4_0", "q4_k_m" or its alias "q4_k"), or -1: keep a float type (vectors
+ * and the MoE router, or rows that fit no block; K types fall back to Q8_0
+ * first).  hf_name without prefix; layer -1 for global tensors.  Shared by
+ * `gemmash convert` and quantization at load. */
+int gm_quant_type_for(const char *scheme, const char *hf_name, int layer, int n_layers, const gm_tensor *t);
+
 /* Tell the kernel the pages of a mapped tensor are no longer needed (after
  * it was quantized into an owned copy), so a model's resident memory stays
  * near the size of what it uses.  Only whole pages inside the tensor are

@@ -6,6 +6,7 @@
 #include "quant.h"
 #if defined(__x86_64__)
 #include <cpuid.h>
+#include <pthread.h>
 
 /* The OS's enabled register state (XCR0), or 0 without OSXSAVE. */
 static uint64_t xcr0(void)
@@ -17,7 +18,27 @@ static uint64_t xcr0(void)
     return (uint64_t)hi << 32 | lo;
 }
 
+/* cpuid traps to the hypervisor in a virtual machine (hundreds of
+ * microseconds here), and the kernels ask on every matrix product, so the
+ * answers are read once, under pthread_once, and constant after. */
+static pthread_once_t feat_once = PTHREAD_ONCE_INIT;
+static bool feat[3];
+
+static bool cpu_has_uncached(gm_cpu_feature f);
+
+static void feat_init(void)
+{
+    for (int i = 0; i < 3; i++) feat[i] = cpu_has_uncached((gm_cpu_feature)i);
+}
+
 bool gm_cpu_has(gm_cpu_feature f)
+{
+    pthread_once(&feat_once, feat_init);
+    return (unsigned)f < 3 && feat[f];
+}
+
+/* The cpuid/xgetbv answer for one feature. */
+static bool cpu_has_uncached(gm_cpu_feature f)
 {
     unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0, a7 = 0, b7 = 0, c7 = 0, d7 = 0, a71 = 0, b71 = 0, c71 = 0, d71 = 0;
     __get_cpuid(1, &a1, &b1, &c1, &d1);

@@ -8,6 +8,7 @@
  * so they agree with this file only to float rounding. */
 #include "quant.h"
 
+/* The block scales are half precision. */
 static inline float h2f(uint16_t h) { return gm_f16_to_f32(h); }
 
 /* Q8_0 weights x gm_bq8 activations. */

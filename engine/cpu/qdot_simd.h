@@ -18,6 +18,7 @@
 
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
 
+/* Sum of the eight float lanes (one fixed order, shared by x1 and x4). */
 ALWAYS_INLINE float hsum_ps(__m256 v)
 {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -26,6 +27,7 @@ ALWAYS_INLINE float hsum_ps(__m256 v)
     return _mm_cvtss_f32(s);
 }
 
+/* Sum of the eight int32 lanes. */
 ALWAYS_INLINE int hsum_epi32(__m256i v)
 {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -39,6 +41,7 @@ ALWAYS_INLINE int hsum_epi32(__m256i v)
 
 /* ---- Q8_0: |w| (u8) times x with w's sign ---------------------------------- */
 
+/* Q8_0 rows times nt activation rows. */
 ALWAYS_INLINE void q8_0_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
 {
     const gm_block_q8_0 *w = wv;
@@ -58,6 +61,7 @@ ALWAYS_INLINE void q8_0_n(int64_t nb, const void *wv, const void *xv, size_t xs,
 
 /* ---- Q4_0: nibbles (u8) times x, minus 8*sum(x) in lane 0 ------------------- */
 
+/* Q4_0 rows times nt activation rows. */
 ALWAYS_INLINE void q4_0_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
 {
     const gm_block_q4_0 *w = wv;
@@ -79,6 +83,7 @@ ALWAYS_INLINE void q4_0_n(int64_t nb, const void *wv, const void *xv, size_t xs,
 
 /* ---- Q4_K / Q5_K: per 32-element sub-block, maddubs then scale by sc_j ------- */
 
+/* Q4_K (five = false) or Q5_K rows times nt activation rows. */
 ALWAYS_INLINE void qk_type1_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out, bool five)
 {
     const __m256i m4 = _mm256_set1_epi8(0x0F), b16 = _mm256_set1_epi8(16);
@@ -120,6 +125,7 @@ ALWAYS_INLINE void qk_type1_n(int64_t nb, const void *wv, const void *xv, size_t
 
 /* ---- Q6_K: 6-bit levels (u8) times x, scaled per 16, minus 32*sc*bsum ------- */
 
+/* Q6_K rows times nt activation rows. */
 ALWAYS_INLINE void q6_K_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
 {
     const gm_block_q6_K *w = wv;
@@ -166,6 +172,7 @@ ALWAYS_INLINE void q6_K_n(int64_t nb, const void *wv, const void *xv, size_t xs,
     static void KERNEL(name##_x4)(int64_t nb, const void *w, const void *x, size_t xs, float *o) \
     { body(nb, w, x, xs, 4, o); }
 
+/* Q4_K and Q5_K share the type-1 kernel. */
 ALWAYS_INLINE void q4_K_n(int64_t nb, const void *w, const void *x, size_t xs, int nt, float *o) { qk_type1_n(nb, w, x, xs, nt, o, false); }
 ALWAYS_INLINE void q5_K_n(int64_t nb, const void *w, const void *x, size_t xs, int nt, float *o) { qk_type1_n(nb, w, x, xs, nt, o, true); }
 

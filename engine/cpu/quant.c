@@ -8,6 +8,7 @@
 #include <string.h>
 #include "quant.h"
 
+/* Short names for the half-precision scale conversions and clamping. */
 static inline float h2f(uint16_t h) { return gm_f16_to_f32(h); }
 static inline uint16_t f2h(float f) { return gm_f32_to_f16(f); }
 static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
@@ -26,6 +27,7 @@ static void quantize_q8_0(const float *x, gm_block_q8_0 *y, int64_t n)
     }
 }
 
+/* y = d * q. */
 static void dequantize_q8_0(const gm_block_q8_0 *x, float *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++) {
@@ -53,6 +55,7 @@ static void quantize_q4_0(const float *x, gm_block_q4_0 *y, int64_t n)
     }
 }
 
+/* y = d * (q - 8); low nibbles are elements 0..15, high nibbles 16..31. */
 static void dequantize_q4_0(const gm_block_q4_0 *x, float *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++, y += GM_QK) {
@@ -139,6 +142,7 @@ static void quantize_k_type1(const float *x, int nmax, uint8_t scales[12], uint1
 
 /* ---- Q4_K ---------------------------------------------------------------- */
 
+/* Levels 0..15 per sub-block; qs[32c+l] holds elements 64c+l (low) and 64c+32+l (high). */
 static void quantize_q4_K(const float *x, gm_block_q4_K *y, int64_t n)
 {
     uint8_t L[256];
@@ -169,6 +173,7 @@ static void dequantize_q4_K(const gm_block_q4_K *x, float *y, int64_t n)
 
 /* ---- Q5_K ---------------------------------------------------------------- */
 
+/* Levels 0..31: four low bits as in Q4_K, the fifth in qh. */
 static void quantize_q5_K(const float *x, gm_block_q5_K *y, int64_t n)
 {
     uint8_t L[256];
@@ -248,6 +253,7 @@ static inline int q6_level(const gm_block_q6_K *x, int e)
     return low | high << 4;
 }
 
+/* y = d * scale[e/16] * (level - 32). */
 static void dequantize_q6_K(const gm_block_q6_K *x, float *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QKK; b++) {

@@ -7,7 +7,8 @@ fixtures are 48 wide and would fall back to float).
 The layout is the text-only Hugging Face one (names "model.*", F32, one
 safetensors file), with the tokenizer files of the e2b_like fixture.  Weight
 statistics follow the fixtures: matrices N(0, 1/fan_in), embedding tables
-N(0, 1/row width), norms and scalars U[0.5, 1.5]."""
+N(0, 1/row width), norms and scalars U[0.5, 1.5], except the q/k norms (see
+soft() below)."""
 import json
 import os
 import shutil
@@ -55,6 +56,13 @@ def tensors(c, rng):
     def vec(name, n):
         t[name] = rng.uniform(0.5, 1.5, (n,)).astype(np.float32)
 
+    def soft(name, n):
+        # q/k norm weights ~ U[0.25, 0.45]: Gemma 4 scores are q.k with scale 1, so
+        # unit weights give score spreads of ~sqrt(head_dim) and one-hot attention,
+        # where any rounding flips the picked key; these keep attention soft, so the
+        # model responds smoothly to weight rounding (what the quantization tests measure)
+        t[name] = rng.uniform(0.25, 0.45, (n,)).astype(np.float32)
+
     t["model.embed_tokens.weight"] = rng.normal(0, 1 / np.sqrt(H), (V, H)).astype(np.float32)
     vec("model.norm.weight", H)
     if P:
@@ -70,10 +78,10 @@ def tensors(c, rng):
         Hq = c["num_attention_heads"]
         vec(p + "input_layernorm.weight", H)
         mat(p + "self_attn.q_proj.weight", Hq * hd, H)
-        vec(p + "self_attn.q_norm.weight", hd)
+        soft(p + "self_attn.q_norm.weight", hd)
         if l < first_shared:
             mat(p + "self_attn.k_proj.weight", nkv * hd, H)
-            vec(p + "self_attn.k_norm.weight", hd)
+            soft(p + "self_attn.k_norm.weight", hd)
             if not (full and c["attention_k_eq_v"]):
                 mat(p + "self_attn.v_proj.weight", nkv * hd, H)
         mat(p + "self_attn.o_proj.weight", H, Hq * hd)

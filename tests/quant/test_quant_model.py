@@ -1,0 +1,154 @@
+"""Model-level checks of GGUF conversion and quantized weights, through the
+gemmash binary (convert + logits).
+
+1. The same model from GGUF and from safetensors gives the same logits, bit
+   for bit, at the same type (F32 fixtures as f32, the BF16 release as bf16).
+2. Converting twice writes the same bytes; a quantized file gives the same
+   logits decoding token by token as in one batched prefill; --quant at load
+   lands near the converted file of the same scheme.
+3. Accuracy against the F32 model, on 256-wide random models (the fixtures
+   are 48 wide, so nothing in them can be stored in 32- or 256-blocks except
+   o_proj; and their random routers and one-hot attention make even BF16
+   rounding flip up to half of their argmaxes, so they cannot measure
+   quantization).  Bounds, from the block error of each format
+   (tests/quant/test_quant_blocks: relative RMS per weight BF16 0.2%, Q8_0
+   0.4% plus 0.5% from the 8-bit activations, Q4_0/Q4_K about 6%) and the
+   amplification of these 6-layer models (the BF16 logits move about 6x their
+   weight error):
+     BF16  logits relative RMS < 0.03, argmax equal wherever the F32 top-2
+           margin exceeds 0.25;
+     Q8_0  relative RMS < 0.10, argmax equal at >= 99% of the positions with
+           margin > 0.25 (all positions: the margin filter only drops ties
+           that float rounding alone can flip);
+     Q4_0, Q4_K_M  relative RMS < 0.8 (about 10x Q8_0, as the weight error),
+           and the F32 argmax within the quantized top 5 at >= 60% of the
+           positions (dense) / argmax equal at >= 95% with margin > 0.25 (MoE).
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import numpy as np  # noqa: E402
+from gmtest import BIN, FIXTURES, ROOT, check, done  # noqa: E402
+
+PY = os.environ.get("PYTHON", "/usr/bin/python3")
+REF = os.path.join(FIXTURES, "gemma4-ref")
+
+
+def run(*args):
+    r = subprocess.run([BIN] + list(args), capture_output=True)
+    return r.returncode, r.stderr.decode(errors="replace")
+
+
+def logits(model, tokens, out, step=None):
+    args = ["logits", "-m", model, "--tokens", ",".join(map(str, tokens)), "--out", out]
+    if step:
+        args += ["--step", str(step)]
+    rc, err = run(*args)
+    if rc != 0:
+        print("# logits failed: " + err.strip())
+        return None
+    return np.fromfile(out, dtype="<f4").reshape(len(tokens), -1)
+
+
+def convert(src, out, typ):
+    rc, err = run("convert", "-m", src, "-o", out, "--type", typ)
+    if rc != 0:
+        print("# convert failed: " + err.strip())
+    return rc == 0
+
+
+def relrms(x, ref):
+    return float(np.sqrt(((x - ref) ** 2).mean() / (ref ** 2).mean()))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="gemmash_qmodel_")
+    o = os.path.join(tmp, "o.bin")
+    # 1. GGUF == safetensors at the same type
+    for case, typ in (("e2b_like", "f32"), ("moe_26b_like", "f32"), ("dense_31b_like", "f32"),
+                      ("e4b_like_released_bf16", "bf16")):
+        d = os.path.join(REF, case)
+        toks = [int(t) for t in open(os.path.join(d, "tokens.txt")).read().split(",")]
+        g = os.path.join(tmp, case + ".gguf")
+        ok = convert(d, g, typ)
+        a = logits(d, toks, o)
+        b = logits(g, toks, o) if ok else None
+        check(a is not None and b is not None and np.array_equal(a, b),
+              "%s: logits from the %s GGUF equal those from safetensors bit for bit" % (case, typ))
+        ref = np.load(os.path.join(d, "logits.npy"))
+        if b is not None:
+            check(np.abs(b - ref).max() < 1e-3, "%s: GGUF logits within 1e-3 of the reference (max %.2e)"
+                  % (case, np.abs(b - ref).max()))
+
+    # 2. 256-wide random models: conversion determinism, decode == prefill, accuracy
+    rng = np.random.default_rng(5)
+    toks = [2] + [int(t) for t in rng.integers(3, 512, size=99)]
+    for kind in ("dense", "moe"):
+        d = os.path.join(tmp, "tiny_" + kind)
+        r = subprocess.run([PY, os.path.join(ROOT, "tests", "quant", "make_tiny_model.py"), d, kind, "3"],
+                           capture_output=True)
+        if not check(r.returncode == 0, "%s: generate a 256-wide random model" % kind):
+            print("# " + r.stderr.decode(errors="replace"))
+            continue
+        ref = logits(d, toks, o)
+        s = np.sort(ref, 1)
+        margin = s[:, -1] - s[:, -2]
+        sure = margin > 0.25
+        out = {}
+        for typ in ("bf16", "q8_0", "q4_0", "q4_k_m"):
+            g = os.path.join(tmp, "%s.%s.gguf" % (kind, typ))
+            if not check(convert(d, g, typ), "%s: convert --type %s" % (kind, typ)):
+                continue
+            out[typ] = logits(g, toks, o)
+        if "q4_k_m" in out:
+            g2 = os.path.join(tmp, "%s.again.gguf" % kind)
+            convert(d, g2, "q4_k_m")
+            with open(os.path.join(tmp, "%s.q4_k_m.gguf" % kind), "rb") as f1, open(g2, "rb") as f2:
+                check(f1.read() == f2.read(), "%s: converting twice to q4_k_m writes the same bytes" % kind)
+        for typ in ("q8_0", "q4_k_m"):
+            if typ in out:
+                step = logits(os.path.join(tmp, "%s.%s.gguf" % (kind, typ)), toks, o, step=1)
+                check(step is not None and np.array_equal(step, out[typ]),
+                      "%s/%s: decoding token by token gives the batched prefill's logits bit for bit" % (kind, typ))
+        # quantization while loading the folder (-m DIR --quant): the same rule as convert, but rows that fit
+        # no block stay F32 instead of F16, so the logits are close to, not equal to, the converted file's
+        for q, typ in (("q8_0", "q8_0"), ("q4_0", "q4_0"), ("q4_k", "q4_k_m")):
+            args = ["logits", "-m", d, "--tokens", ",".join(map(str, toks)), "--out", o, "--quant", q]
+            rc, err = run(*args)
+            x = np.fromfile(o, dtype="<f4").reshape(len(toks), -1) if rc == 0 else None
+            bound = 0.10 if q == "q8_0" else 0.8
+            check(x is not None and relrms(x, ref) < bound and typ in out and relrms(x, out[typ]) < bound / 2,
+                  "%s: --quant %s at load: relative RMS %.4f to F32 (< %.2f), %.4f to the converted %s file"
+                  % (kind, q, relrms(x, ref) if x is not None else -1, bound,
+                     relrms(x, out[typ]) if x is not None and typ in out else -1, typ))
+        am = ref.argmax(1)
+        if "bf16" in out:
+            x = out["bf16"]
+            check(relrms(x, ref) < 0.03 and (x.argmax(1) == am)[sure].all(),
+                  "%s/bf16: relative RMS %.4f < 0.03, argmax equal on all %d positions with margin > 0.25"
+                  % (kind, relrms(x, ref), sure.sum()))
+        if "q8_0" in out:
+            x = out["q8_0"]
+            agree = (x.argmax(1) == am)[sure].mean()
+            check(relrms(x, ref) < 0.10 and agree >= 0.99,
+                  "%s/q8_0: relative RMS %.4f < 0.10, argmax agrees at %.1f%% of %d positions with margin > 0.25 "
+                  "(%.1f%% of all)" % (kind, relrms(x, ref), 100 * agree, sure.sum(), 100 * (x.argmax(1) == am).mean()))
+        for typ in ("q4_0", "q4_k_m"):
+            if typ not in out:
+                continue
+            x = out[typ]
+            top5 = np.argsort(-x, 1)[:, :5]
+            in5 = float(np.mean([am[i] in top5[i] for i in range(len(toks))]))
+            agree = float((x.argmax(1) == am)[sure].mean())
+            good = in5 >= 0.6 if kind == "dense" else agree >= 0.95
+            check(relrms(x, ref) < 0.8 and good,
+                  "%s/%s: relative RMS %.3f < 0.8; F32 argmax in its top 5 at %.0f%%, argmax equal at %.0f%% with "
+                  "margin > 0.25" % (kind, typ, relrms(x, ref), 100 * in5, 100 * agree))
+    subprocess.run(["rm", "-rf", tmp])
+    done()
+
+
+main()
