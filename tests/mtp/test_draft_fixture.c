@@ -57,7 +57,7 @@ static void run_case(const char *fx, const char *target, const char *drafter)
     char tdir[4096], ddir[4096], f[4200];
     snprintf(tdir, sizeof tdir, "%s", path(fx, target));
     snprintf(ddir, sizeof ddir, "%s", path(fx, drafter));
-    gm_load_opts lo = {.threads = 2};
+    gm_load_opts lo = {.threads = 1};
     gm_model *m = gm_model_load(tdir, &lo, &err);
     if (!CHECK(m, "%s: target loads (%s)", target, err.msg)) return;
     gm_drafter *d = gm_drafter_load(ddir, m, &err);
