@@ -31,7 +31,7 @@
 
 #define LOOKUP_MAX_NGRAM 8
 #define LOOKUP_MIN_NGRAM 2
-#define EMA 0.05
+#define EMA 0.1
 
 /* Monotonic seconds. */
 static double now_s(void)
@@ -142,40 +142,62 @@ static int32_t draw(spec *S, float *logits, gm_err *err)
     return t;
 }
 
-/* Draft up to k tokens after y (history in c->tokens[0..pos) + y).  Sets
- * *src to 1 (drafter), 2 (lookup) or 3 (hook). */
-static int make_draft(spec *S, int32_t y, int k, int32_t *out, int *src, gm_err *err)
+/* Expected tokens per unit of target time for the best K (in [0, kmax])
+ * of a source with acceptance a and cost per draft; *k gets that K. */
+static double rate_of(const double *a, int kmax, double cost, int *k)
+{
+    *k = gm_spec_best_k(a, kmax, cost, true);
+    double tok = 1.0;
+    for (int j = 0; j < *k; j++) tok += a[j];
+    return tok / (1.0 + cost * *k);
+}
+
+/* Choose the source and K for this round and draft up to kcap tokens after
+ * y (history: c->tokens[0..pos) + y).  Sets *src to 1 (drafter), 2
+ * (lookup), 3 (hook) or 0 (no draft this round). */
+static int make_draft(spec *S, int32_t y, int kcap, int32_t *out, int *src, gm_err *err)
 {
     gm_ctx *c = S->c;
     const gm_spec_params *sp = S->sp;
     c->tokens[c->pos] = y;     /* scratch slot: the next eval writes it anyway */
     const int32_t *h = c->tokens;
-    int n = c->pos + 1;
+    int n = c->pos + 1, fixed = sp->fixed_k || sp->draft_hook;
+    int kmax = kcap < S->kmax ? kcap : S->kmax;
     *src = 0;
+    if (kmax <= 0) return 0;
     if (sp->draft_hook) {
         *src = 3;
-        int m = sp->draft_hook(sp->draft_ud, h, n, k, out);
-        return m < 0 ? 0 : m > k ? k : m;
+        int m = sp->draft_hook(sp->draft_ud, h, n, kmax, out);
+        return m < 0 ? 0 : m > kmax ? kmax : m;
     }
     int32_t look[GM_SPEC_KMAX];
-    int nl = sp->mode == GM_SPEC_MTP ? 0 : gm_spec_lookup(h, n, k, look);
-    double el = 0, em = 0;
-    for (int j = 0; j < nl; j++) el += S->a_look[j];
+    int nl = sp->mode == GM_SPEC_MTP ? 0 : gm_spec_lookup(h, n, kmax, look);
     bool mtp = sp->draft && sp->mode != GM_SPEC_LOOKUP;
-    if (mtp) for (int j = 0; j < k; j++) em += S->a_mtp[j];
-    if (nl > 0 && (!mtp || el >= em)) {
+    int kl = 0, km = 0;
+    double rl = nl > 0 ? rate_of(S->a_look, nl, S->beta, &kl) : 0.0;
+    double rm = mtp ? rate_of(S->a_mtp, kmax, S->beta + S->gamma, &km) : 0.0;
+    if (fixed) { kl = nl; km = kmax; }
+    if (nl > 0 && (!mtp || rl >= rm) && (kl > 0 || ++S->idle >= 16)) {
+        S->idle = 0;
         *src = 2;
-        memcpy(out, look, (size_t)nl * sizeof *out);
-        return nl;
+        if (kl <= 0) kl = 1;
+        if (kl > nl) kl = nl;
+        for (int j = 0; j < kl; j++) out[j] = look[j];
+        return kl;
     }
     if (!mtp) return 0;
+    if (km == 0) {
+        if (++S->idle < 16) return 0;    /* nothing pays; probe now and then to keep measuring */
+        km = 1;
+    }
+    S->idle = 0;
     *src = 1;
     gm_drafter *d = sp->draft;
     double t0 = now_s();
     float *cur = S->carry, *nxt = S->hrows;     /* hrows is free until the verify pass */
     int m = 0;
     int32_t tok = y;
-    for (; m < k; m++) {
+    for (; m < km; m++) {
         int32_t t = gm_drafter_step(d, c, tok, cur, c->pos, c->pos, NULL, nxt, err);
         if (t < 0) return -1;
         out[m] = tok = t;
@@ -199,21 +221,6 @@ static void learn(spec *S, int src, int m, int n)
     else if (src == 2) S->st->lookup_rounds++;
     else if (src == 3) S->st->hook_rounds++;
     S->st->rounds++;
-}
-
-/* How many tokens to draft this round (before the budget clamps). */
-static int choose_k(spec *S)
-{
-    const gm_spec_params *sp = S->sp;
-    if (sp->fixed_k || sp->draft_hook) return S->kdef;
-    bool mtp = sp->draft && sp->mode != GM_SPEC_LOOKUP;
-    int km = gm_spec_best_k(mtp ? S->a_mtp : S->a_look, S->kmax, S->beta + (mtp ? S->gamma : 0.0), true);
-    if (sp->mode == GM_SPEC_AUTO || sp->mode == GM_SPEC_LOOKUP) {
-        int kl = gm_spec_best_k(S->a_look, S->kmax, S->beta, true);
-        if (kl > km) km = kl;
-    }
-    if (km == 0 && ++S->idle >= 16) { S->idle = 0; km = 1; }    /* keep measuring */
-    return km;
 }
 
 /* The main loop; see gm_generate_spec in engine.h.  rc 0/-1. */
@@ -253,7 +260,7 @@ static int run(spec *S, const int32_t *prompt, int n, gm_gen_result *res, gm_err
         bool stop = is_stop(p, &m->gen, y);
         size_t len = stop ? 0 : gm_detok_push(m->tok, &dt, y, text, sizeof text);
         if (c->pos >= c->n_ctx) { res->reason = GM_STOP_CONTEXT; break; }
-        int k = stop ? 0 : choose_k(S), src = 0;
+        int k = stop ? 0 : S->kmax, src = 0;
         if (k > c->n_ctx - c->pos - 1) k = c->n_ctx - c->pos - 1;
         if (p->max_tokens > 0 && k > p->max_tokens - res->n_generated) k = p->max_tokens - res->n_generated;
         int nd = k > 0 ? make_draft(S, y, k, draft, &src, err) : 0;
@@ -340,7 +347,9 @@ int gm_generate_spec(gm_ctx *c, const int32_t *prompt, int n, const gm_gen_param
     gm_spec_size size = gm_spec_size_of(&m->cfg);
     spec S = {.c = c, .p = p, .sp = sp, .st = stats, .beta = GM_SPEC_VERIFY_COST};
     S.kdef = sp->k ? sp->k : default_k[size];
-    S.kmax = sp->fixed_k || sp->draft_hook ? S.kdef : (2 * S.kdef > 8 ? (S.kdef > 8 ? S.kdef : 8) : 2 * S.kdef);
+    /* adaptive: K moves between 0 and twice the default (at most 8, or the default if larger) */
+    S.kmax = 2 * S.kdef > 8 ? 8 : 2 * S.kdef;
+    if (sp->fixed_k || sp->draft_hook || S.kmax < S.kdef) S.kmax = S.kdef;
     gm_spec_prior(size, S.a_mtp, GM_SPEC_KMAX);
     for (int j = 0; j < GM_SPEC_KMAX; j++) S.a_look[j] = 0.5 * pow(0.75, j);
     S.gamma = sp->draft ? gm_drafter_cost_ratio(sp->draft) : 0.0;
