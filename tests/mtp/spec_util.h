@@ -18,7 +18,7 @@ typedef struct {
 } collect;
 
 /* on_token: keep real tokens (id -1 is the final flush). */
-static int collect_tok(void *ud, int32_t id, const char *text, size_t len)
+static inline int collect_tok(void *ud, int32_t id, const char *text, size_t len)
 {
     (void)text; (void)len;
     collect *c = ud;
@@ -36,7 +36,7 @@ typedef struct {
 
 /* Draft hook: the expected continuation, with chosen positions replaced by
  * a different token (period 1: every draft is wrong). */
-static int oracle_draft(void *ud, const int32_t *h, int n, int k, int32_t *out)
+static inline int oracle_draft(void *ud, const int32_t *h, int n, int k, int32_t *out)
 {
     oracle *o = ud;
     o->calls++;
@@ -52,7 +52,7 @@ static int oracle_draft(void *ud, const int32_t *h, int n, int k, int32_t *out)
 
 /* Do two contexts hold the same tokens and bit-identical K/V in every
  * owner layer, over every position both still hold? */
-static int same_cache(const gm_ctx *a, const gm_ctx *b, char *why, size_t cap)
+static inline int same_cache(const gm_ctx *a, const gm_ctx *b, char *why, size_t cap)
 {
     if (a->pos != b->pos) { snprintf(why, cap, "lengths %d vs %d", a->pos, b->pos); return 0; }
     if (memcmp(a->tokens, b->tokens, (size_t)a->pos * sizeof *a->tokens)) {
@@ -76,7 +76,7 @@ static int same_cache(const gm_ctx *a, const gm_ctx *b, char *why, size_t cap)
     return 1;
 }
 
-static int read_tokens_file(const char *file, int32_t *out, int cap)
+static inline int read_tokens_file(const char *file, int32_t *out, int cap)
 {
     FILE *f = fopen(file, "r");
     if (!f) return -1;
