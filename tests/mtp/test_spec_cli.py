@@ -11,6 +11,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/pylib")
+import gen_assistant  # noqa: E402
 import gen_ckpt  # noqa: E402
 from gmtest import FIXTURES, check, done, run  # noqa: E402
 
@@ -37,6 +38,19 @@ for geo_name, drafter in (("tiny-e2b", "e2b_like_assistant"), ("tiny-moe", "moe_
     err = r.stderr.decode(errors="replace")
     check(r.returncode == 0 and "acceptance per draft position" in err and "tokens per pass" in err
           and "without" in err, "%s: --stats reports acceptance, tokens per pass and the speed without" % geo_name)
+
+# a generated drafter (bf16, clustered head, no tokenizer.json) for a generated target
+tgt = os.path.join(tmp.name, "tiny-e4b")
+gen_ckpt.generate(tgt, gen_ckpt.geometry("tiny-e4b"), "released", "bf16", seed=9)
+gen_assistant.generate(tgt + "-assistant", tgt, d=32, mlp=64, heads=4, centroids=16, top_k=4, seed=4)
+check(not os.path.exists(os.path.join(tgt + "-assistant", "tokenizer.json")), "generated drafter has no tokenizer")
+outs = []
+for mode in ("off", "mtp"):
+    r = run(["generate", "-m", tgt, "--threads", "1", "--raw", "--temp", "0", "-n", "40", "--spec", mode, PROMPT])
+    check(r.returncode == 0, "tiny-e4b + generated drafter: --spec %s exits 0 (%s)"
+          % (mode, r.stderr.decode(errors="replace").strip()[-200:]))
+    outs.append(r.stdout)
+check(outs[0] == outs[1] and len(outs[0]) > 0, "tiny-e4b + generated drafter: same text with and without MTP")
 
 # errors: no drafter for --spec mtp, a drafter of another geometry, a bad mode
 d31 = os.path.join(REF, "dense_31b_like")
