@@ -113,7 +113,9 @@ static int dattn(gm_drafter *d, gm_ctx *c, const gm_draft_layer *y, int n_kv, gm
         d->scores_cap = cap;
     }
     dattn_job j = {d, kv, lo, n_kv, y->hd, d->nH / y->nkv, d->nH};
-    gm_pool_run(d->target->pool, dattn_worker, &j);
+    /* a short window is not worth waking the pool */
+    if ((double)need * d->nH * y->hd < 65536.0) dattn_worker(&j, 0, 1);
+    else gm_pool_run(d->target->pool, dattn_worker, &j);
     return 0;
 }
 

@@ -98,7 +98,7 @@ static void run_fixture(const char *fx, const char *case_name, const char *draft
     memcpy(f.prompt + n, f.prompt + 1, (size_t)(n - 1) * sizeof *f.prompt);
     f.n_prompt = 2 * n - 1;
     int V = f.m->cfg.vocab;
-    gm_gen_params gp = {.sampling = {.temperature = 0}, .max_tokens = 60, .stop = NEVER, .n_stop = 1};
+    gm_gen_params gp = {.sampling = {.temperature = 0}, .max_tokens = 40, .stop = NEVER, .n_stop = 1};
 
     /* the expected continuation, for the oracle drafts */
     collect plain = {0};
@@ -137,10 +137,10 @@ static void run_fixture(const char *fx, const char *case_name, const char *draft
     }
     /* a long run: the sliding rings wrap and roll back many times */
     gm_gen_params glong = gp;
-    glong.max_tokens = 330;
+    glong.max_tokens = 300;
     o.period = 3; o.phase = 1;
     gm_spec_params s7 = {.mode = GM_SPEC_AUTO, .k = 7, .draft_hook = oracle_draft, .draft_ud = &o};
-    compare(&f, "330 tokens, K = 7, every third draft wrong", 0, &glong, &s7);
+    compare(&f, "300 tokens, K = 7, every third draft wrong", 0, &glong, &s7);
     /* temperature > 0: same seed, same tokens */
     gm_gen_params gt = gp;
     gt.sampling = (gm_sampler_params){.temperature = 0.8f, .top_k = 40, .top_p = 0.95f, .seed = 11};
