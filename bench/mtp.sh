@@ -8,7 +8,8 @@
 # acceptance (gemma4-mtp.md §11) and each size's real drafter/target weight
 # ratio (computed here from the real geometries).
 #
-# Environment: MODEL (a checkpoint folder; default: an E2B-shaped model with
+# Environment: MODEL (a checkpoint folder; default: bench/run.sh's E2B model
+# bench/out/e2b-L6-bf16 if it exists, else an E2B-shaped model with
 # 5 layers and a 32768-token vocabulary, generated once under
 # $BUILD/bench-models: small enough for a shared 2-core machine), DRAFT (its
 # drafter; default: a generated E2B-shaped drafter with the clustered head),
@@ -26,6 +27,9 @@ cc -std=c11 -D_GNU_SOURCE -O2 -g -pthread -Iengine -Wall -Wextra -Werror -o "$bi
     "$BUILD/libengine.a" -lcjson -lm -lpthread
 
 models="$BUILD/bench-models"
+if [ -z "${MODEL:-}" ] && [ -f "bench/out/e2b-L${BENCH_LAYERS:-6}-bf16/config.json" ]; then
+    MODEL="bench/out/e2b-L${BENCH_LAYERS:-6}-bf16"     # the model bench/run.sh generates, if it is there
+fi
 if [ -z "${MODEL:-}" ]; then
     MODEL="$models/e2b-l5-v32k"
     if [ ! -f "$MODEL/config.json" ]; then
