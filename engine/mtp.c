@@ -238,6 +238,7 @@ static int scratch(gm_drafter *d, gm_err *err)
     return 0;
 }
 
+/* Load, validate against the target, bind and size the scratch (engine.h). */
 gm_drafter *gm_drafter_load(const char *dir, gm_model *target, gm_err *err)
 {
     gm_err local = {0};
@@ -260,6 +261,7 @@ gm_drafter *gm_drafter_load(const char *dir, gm_model *target, gm_err *err)
     return d;
 }
 
+/* Release the drafter, its weights' mappings and scratch. */
 void gm_drafter_free(gm_drafter *d)
 {
     if (!d) return;
@@ -270,6 +272,7 @@ void gm_drafter_free(gm_drafter *d)
     free(d);
 }
 
+/* The drafter folder beside a target folder (engine.h), or NULL. */
 char *gm_drafter_find(const char *target_path)
 {
     static const char *const fmt[] = {"%s-assistant", "%s_assistant", "%s/assistant"};
@@ -291,6 +294,7 @@ char *gm_drafter_find(const char *target_path)
     return NULL;
 }
 
+/* Draft-step weight bytes over target decode-step weight bytes. */
 double gm_drafter_cost_ratio(const gm_drafter *d)
 {
     size_t t = d->target->bytes_per_token;

@@ -165,6 +165,7 @@ static int32_t dense_head(gm_drafter *d, float *logits, gm_err *err)
     return best;
 }
 
+/* One draft step (mtp.h): §4.1-4.5 of gemma4-mtp.md in order. */
 int32_t gm_drafter_step(gm_drafter *d, gm_ctx *c, int32_t tok, const float *h_in, int pos, int n_kv,
                         float *logits, float *h_out, gm_err *err)
 {
@@ -204,6 +205,7 @@ int32_t gm_drafter_step(gm_drafter *d, gm_ctx *c, int32_t tok, const float *h_in
     return d->n_centroids > 0 ? clustered_head(d, logits, err) : dense_head(d, logits, err);
 }
 
+/* k greedy steps from one start (engine.h); the carried state swaps buffers. */
 int gm_drafter_round(gm_drafter *d, gm_ctx *c, int32_t tok, const float *hidden, int pos, int n_kv,
                      int k, int32_t *out, float *logits, float *hidden_out, gm_err *err)
 {

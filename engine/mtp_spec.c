@@ -41,6 +41,7 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* Which released size a target is shaped like (drives K and the priors). */
 gm_spec_size gm_spec_size_of(const gm_config *c)
 {
     if (c->moe) return GM_SIZE_26B;
@@ -62,15 +63,18 @@ static const double prior_acc[GM_SIZE_COUNT][4] = {
 static const int default_k[GM_SIZE_COUNT] = {2, 3, 2, 4};
 static const char *const size_names[GM_SIZE_COUNT] = {"E2B", "E4B", "26B-A4B", "31B"};
 
+/* Names and default K per size (gemma4-mtp.md §11). */
 const char *gm_spec_size_name(gm_spec_size s) { return size_names[s]; }
 int gm_spec_default_k(gm_spec_size s) { return default_k[s]; }
 
+/* Prior per-position acceptance, extended geometrically past position 4. */
 void gm_spec_prior(gm_spec_size s, double *a, int n)
 {
     for (int j = 0; j < n; j++)
         a[j] = j < 4 ? prior_acc[s][j] : a[j - 1] * (prior_acc[s][3] / prior_acc[s][2]);
 }
 
+/* K with the most expected tokens per unit of target time (mtp_spec.h). */
 int gm_spec_best_k(const double *a, int kmax, double cost_per_draft, bool allow_zero)
 {
     double best = allow_zero ? 1.0 : -1.0, tok = 1.0;
@@ -83,6 +87,7 @@ int gm_spec_best_k(const double *a, int kmax, double cost_per_draft, bool allow_
     return bk;
 }
 
+/* Prompt lookup (mtp_spec.h): latest, longest suffix n-gram match. */
 int gm_spec_lookup(const int32_t *h, int n, int k, int32_t *out)
 {
     int best_len = 0, best_at = -1;
@@ -118,6 +123,7 @@ typedef struct {
     int idle;                  /* rounds since the last draft (exploration) */
 } spec;
 
+/* Is t a stop token (the caller's list, else generation_config's)? */
 static bool is_stop(const gm_gen_params *p, const gm_genconfig *g, int32_t t)
 {
     const int32_t *s = p->stop ? p->stop : g->eos;
@@ -320,6 +326,7 @@ static int run(spec *S, const int32_t *prompt, int n, gm_gen_result *res, gm_err
     return 0;
 }
 
+/* Set up the round state and run the loop (see engine.h). */
 int gm_generate_spec(gm_ctx *c, const int32_t *prompt, int n, const gm_gen_params *p,
                      const gm_spec_params *sp, gm_gen_result *res, gm_spec_stats *stats, gm_err *err)
 {
