@@ -90,7 +90,7 @@ bench: all
 # Same suite, built with AddressSanitizer and UBSan into its own folder.
 asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" build-asan/gemmash tests-bin
-	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 BUILD=build-asan GEMMASH_BIN=build-asan/gemmash PYTHON=$(PYTHON) bash tests/run.sh $(T)
+	@TEST_TIMEOUT=$${TEST_TIMEOUT:-1800} ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 BUILD=build-asan GEMMASH_BIN=build-asan/gemmash PYTHON=$(PYTHON) bash tests/run.sh $(T)
 
 fuzz:
 	@BUILD=$(BUILD) FUZZ_SECONDS=$${FUZZ_SECONDS:-60} bash tests/fuzz/run.sh

@@ -57,6 +57,7 @@ static double time_gemm(gm_pool *p, gm_isa isa, const char *buf, gm_type t, int6
     return bench_median(v, runs);
 }
 
+/* Parse the options, measure, print. */
 int main(int argc, char **argv)
 {
     int threads = 0, runs = 5, ntok = 512;

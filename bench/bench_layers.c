@@ -41,6 +41,7 @@ static int layer_shapes(int l, shape *s)
     return n;
 }
 
+/* Parse the options, measure, print. */
 int main(int argc, char **argv)
 {
     int layers = 6, threads = 0, runs = 3, ntok = 512;

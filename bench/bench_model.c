@@ -4,9 +4,8 @@
  * tokens by default) and decode N tokens one at a time.  Prints medians of
  * prefill tokens/s and decode tokens/s, peak RSS, and the decode roofline
  * ratio: weight bytes read per token / time per token, over the memory
- * bandwidth measured in this same run (before and after; the better of the
- * two, so the ratio is never flattered).  Prefill is also given as a
- * fraction of the FMA peak measured here.
+ * bandwidth measured in this same run (just before each decode).  Prefill
+ * is also given as a fraction of the FMA peak measured just before it.
  *
  * Usage: bench_model DIR [--threads N] [--prompt N] [--decode N] [--runs N]
  *                        [--label TEXT] [--header] */
@@ -56,11 +55,23 @@ static double measure_bw(int threads)
     gm_err err = {0};
     gm_pool *p = gm_pool_new(threads, &err);
     if (!p) { fprintf(stderr, "bench_model: %s\n", err.msg); return -1; }
-    double bw = bench_read_bw(p, (size_t)1 << 30, 3);
+    double bw = bench_read_bw(p, (size_t)1 << 30, 2);
     gm_pool_free(p);
     return bw;
 }
 
+/* FMA peak of isa on a short-lived pool, GFLOP/s. */
+static double measure_fma(int threads, gm_isa isa)
+{
+    gm_err err = {0};
+    gm_pool *p = gm_pool_new(threads, &err);
+    if (!p) { fprintf(stderr, "bench_model: %s\n", err.msg); return -1; }
+    double g = bench_fma_peak(p, isa, 2);
+    gm_pool_free(p);
+    return g;
+}
+
+/* Parse the options, measure, print. */
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *label = NULL;
@@ -79,17 +90,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_model: give a model folder, and positive --prompt/--decode, 1..64 --runs\n");
         return 2;
     }
-    double bw0 = measure_bw(threads);
-    double fma = -1;
-    {
-        gm_err err = {0};
-        gm_pool *p = gm_pool_new(threads, &err);
-        if (!p) { fprintf(stderr, "bench_model: %s\n", err.msg); return 1; }
-        gm_isa isa = gm_isa_default() == GM_ISA_SCALAR ? GM_ISA_AVX2 : gm_isa_default();
-        fma = bench_fma_peak(p, isa, 3);
-        gm_pool_free(p);
-    }
-
+    gm_isa peak_isa = gm_isa_default() == GM_ISA_SCALAR ? GM_ISA_AVX2 : gm_isa_default();
     gm_err err = {0};
     gm_load_opts lo = { .threads = threads };
     double t0 = bench_now();
@@ -108,14 +109,19 @@ int main(int argc, char **argv)
         toks[i] = 3 + (int32_t)((s >> 33) % (uint64_t)(cfg->vocab - 3));
     }
 
-    double pre[64], dec[64];
+    /* Each run measures the machine right before using it (FMA peak before
+     * the prefill, bandwidth before the decode): on a shared machine what the
+     * others take changes from second to second. */
+    double pre[64], dec[64], bws[64], fmas[64];
     for (int r = 0; r < runs; r++) {
         if (gm_ctx_truncate(c, 0, &err) != 0) { fprintf(stderr, "bench_model: truncate: %s\n", err.msg); return 1; }
+        fmas[r] = measure_fma(threads, peak_isa);
         t0 = bench_now();
         if (gm_ctx_eval(c, toks, n_prompt, logits, false, &err) != 0) {
             fprintf(stderr, "bench_model: prefill of %d tokens: %s\n", n_prompt, err.msg); return 1;
         }
         pre[r] = bench_now() - t0;
+        bws[r] = measure_bw(threads);
         t0 = bench_now();
         for (int i = 0; i < n_decode; i++)
             if (gm_ctx_eval(c, toks + n_prompt + i, 1, logits, false, &err) != 0) {
@@ -123,8 +129,6 @@ int main(int argc, char **argv)
             }
         dec[r] = (bench_now() - t0) / n_decode;
     }
-    double pre_s = bench_median(pre, runs), dec_s = bench_median(dec, runs);
-    double bw1 = measure_bw(threads), bw = bw0 > bw1 ? bw0 : bw1;
 
     /* bytes of weights per decode token: the model's own count if it gives one */
     double lm, rows_read, params = params_per_token(cfg, &lm, &rows_read);
@@ -138,19 +142,26 @@ int main(int argc, char **argv)
         cJSON_Delete(d);
     }
     double pflop = 2.0 * params * n_prompt + 2.0 * lm + attn_flops(cfg, n_prompt);
-    double roof = wbytes / dec_s * 1e-9 / bw;
+    double roof[64], frac[64];
+    for (int r = 0; r < runs; r++) {
+        roof[r] = wbytes / dec[r] * 1e-9 / bws[r];
+        frac[r] = pflop / pre[r] * 1e-9 / fmas[r];
+    }
+    double pre_s = bench_median(pre, runs), dec_s = bench_median(dec, runs);
+    double bw = bench_median(bws, runs), fma = bench_median(fmas, runs);
+    double roof_m = bench_median(roof, runs), frac_m = bench_median(frac, runs);
 
     if (header)
         printf("%-22s %9s %9s %8s %9s %8s %8s %7s %8s\n", "model", "prefill", "decode", "ms/tok",
                "RSS MiB", "MB/tok", "roofline", "%FMA", "load s");
     printf("%-22s %9.1f %9.2f %8.1f %9.0f %8.1f %7.0f%% %6.0f%% %8.1f\n", label ? label : dir,
            n_prompt / pre_s, 1.0 / dec_s, dec_s * 1e3, bench_peak_rss_mib(), wbytes / 1e6,
-           100 * roof, 100 * pflop / pre_s * 1e-9 / fma, load_s);
-    printf("# %s: %d layers, %d threads, kernels %s; prefill %d tokens %.3f s (%.1f GFLOP/s of %.1f peak); "
-           "decode %.2f ms/token -> %.1f GB/s of %.1f GB/s read bandwidth (before %.1f, after %.1f); "
-           "weight bytes/token from the %s; medians of %d runs\n",
-           label ? label : dir, cfg->n_layers, threads, gm_kernel_isa(), n_prompt, pre_s,
-           pflop / pre_s * 1e-9, fma, dec_s * 1e3, wbytes / dec_s * 1e-9, bw, bw0, bw1, wsrc, runs);
+           100 * roof_m, 100 * frac_m, load_s);
+    printf("# %s: %d layers, %d threads, kernels %s; prefill %d tokens %.3f s (%.1f GFLOP/s; FMA peak %.1f); "
+           "decode %.2f ms/token -> %.1f GB/s (read bandwidth %.1f GB/s); weight bytes/token from the %s; "
+           "medians of %d runs, each ratio against the machine measured just before it\n",
+           label ? label : dir, cfg->n_layers, threads ? threads : gm_physical_cores(), gm_kernel_isa(), n_prompt, pre_s,
+           pflop / pre_s * 1e-9, fma, dec_s * 1e3, wbytes / dec_s * 1e-9, bw, wsrc, runs);
     free(toks); free(logits);
     gm_ctx_free(c);
     gm_model_free(m);

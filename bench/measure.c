@@ -13,6 +13,7 @@
 #include <time.h>
 #include "measure.h"
 
+/* Wall clock for timings. */
 double bench_now(void)
 {
     struct timespec ts;
@@ -20,6 +21,7 @@ double bench_now(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* CPU time of the process, all threads. */
 double bench_cpu(void)
 {
     struct timespec ts;
@@ -34,6 +36,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Median of n timings (sorts them). */
 double bench_median(double *v, int n)
 {
     if (n <= 0) return 0;
@@ -119,7 +122,9 @@ static double bw_run(gm_pool *p, size_t bytes, int reps, int copy)
     return best;
 }
 
+/* Streaming read bandwidth, GB/s. */
 double bench_read_bw(gm_pool *p, size_t bytes, int reps) { return bw_run(p, bytes, reps, 0); }
+/* Copy bandwidth (read + write), GB/s. */
 double bench_copy_bw(gm_pool *p, size_t bytes, int reps) { return bw_run(p, bytes, reps, 1); }
 
 #define FMA_ITERS 4000000L
@@ -179,15 +184,18 @@ static double fma_peak(gm_pool *p, gm_isa isa, int reps, int per_cpu)
     for (int r = 0; r < reps; r++) {
         double t0 = bench_now(), c0 = bench_cpu();
         gm_pool_run(p, fma_worker, &j);
-        double g = per_cpu ? flops / nth / (bench_cpu() - c0) * 1e-9 : flops / (bench_now() - t0) * 1e-9;
+        double g = per_cpu ? flops / (bench_cpu() - c0) * 1e-9 : flops / (bench_now() - t0) * 1e-9;
         if (g > best) best = g;
     }
     return best;
 }
 
+/* FMA peak of all threads, wall clock. */
 double bench_fma_peak(gm_pool *p, gm_isa isa, int reps) { return fma_peak(p, isa, reps, 0); }
+/* FMA peak per thread per CPU second. */
 double bench_fma_peak_cpu(gm_pool *p, gm_isa isa, int reps) { return fma_peak(p, isa, reps, 1); }
 
+/* Peak RSS from getrusage. */
 double bench_peak_rss_mib(void)
 {
     struct rusage ru;
@@ -195,6 +203,7 @@ double bench_peak_rss_mib(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+/* The CPU model for the table header. */
 void bench_cpu_name(char *buf, size_t cap)
 {
     snprintf(buf, cap, "unknown CPU");

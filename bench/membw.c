@@ -6,6 +6,7 @@
 #include <string.h>
 #include "measure.h"
 
+/* Parse the options, measure, print. */
 int main(int argc, char **argv)
 {
     int threads = 0;

@@ -39,10 +39,13 @@ static void rope(float *x, int nh, int D, const float *inv_freq, int pos)
     }
 }
 
+/* tanh-approximated GELU, written as x * sigmoid(2u) = 0.5x(1 + tanh(u)):
+ * one expf instead of a tanhf, which is several times cheaper. */
 static inline float gelu(float x)
 {
-    const float k = 0.7978845608028654f;    /* sqrt(2/pi) */
-    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
+    const float k2 = 2.0f * 0.7978845608028654f;    /* 2 sqrt(2/pi) */
+    float u2 = k2 * (x + 0.044715f * x * x * x);
+    return x / (1.0f + expf(-u2));
 }
 
 static int mm(gm_ctx *c, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx, int n,
@@ -86,8 +89,13 @@ static void attn_worker(void *arg, int ith, int nth)
         float inv = (float)(1.0 / sum);
         float *o = j->out + (size_t)t * stride + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof *o);
-        for (int u = lo; u <= p; u++) {
-            gm_vec_axpy(o, sc[u - lo] * inv, gm_kv_v(j->kv, u) + (size_t)kvh * hd, hd);
+        for (int u = lo; u <= p; u++) sc[u - lo] *= inv;
+        for (int u = lo; u <= p;) {        /* runs of positions stored one after another */
+            const float *v0 = gm_kv_v(j->kv, u);
+            int e = u + 1;
+            while (e <= p && gm_kv_v(j->kv, e) == v0 + (size_t)(e - u) * j->kv->row) e++;
+            gm_vec_wsum(o, sc + (u - lo), v0 + (size_t)kvh * hd, j->kv->row, e - u, hd);
+            u = e;
         }
     }
 }

@@ -94,6 +94,9 @@ int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
 float gm_vec_dot(const float *a, const float *b, int64_t n);
 /* y[i] += a * x[i] (attention's weighted sum of values). */
 void  gm_vec_axpy(float *y, float a, const float *x, int64_t n);
+/* y[i] += sum over u < m of w[u] * v[u * ldv + i], i < n: m axpys in a row,
+ * with y kept in registers (same bits as the gm_vec_axpy loop). */
+void  gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
 
 
 float gm_bf16_to_f32(uint16_t h);

@@ -2,12 +2,13 @@
  *
  * Decode (n = 1) is a matrix-vector product bounded by memory bandwidth; the
  * rows are split across the pool.  Prefill (n > 1) splits rows the same way
- * and each thread applies its band of rows to every token in register tiles,
- * so every weight is read from memory by one thread per batch.  The kernel
+ * and each thread applies its pieces of rows to every token in register
+ * tiles, so every weight is read from memory by one thread per batch.  The kernel
  * family (AVX-512, AVX2, portable C) is chosen once per process; the SIMD
  * kernels live in files with an ISA suffix (compiled with those flags).
  * Quantized types are handed to qmatmul.c. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +78,16 @@ float gm_vec_dot_scalar(const float *a, const float *b, int64_t n)
     return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
+/* y += a x, one element at a time. */
 void gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* Weighted sum of m rows as m axpys (the definition the SIMD ones follow). */
+void gm_vec_wsum_scalar(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
+{
+    for (int u = 0; u < m; u++) gm_vec_axpy_scalar(y, w[u], v + (int64_t)u * ldv, n);
 }
 
 /* ---- kernel family choice --------------------------------------------------- */
@@ -89,19 +97,21 @@ typedef struct {
     gm_mm_band_fn band;
     float       (*dot)(const float *, const float *, int64_t);
     void        (*axpy)(float *, float, const float *, int64_t);
+    void        (*wsum)(float *, const float *, const float *, int64_t, int, int64_t);
 } isa_entry;
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
-    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar },
+    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar },
 #if defined(__x86_64__)
-    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2 },
-    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512 },
+    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2 },
+    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512 },
 #else
-    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL },
-    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL },
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL },
 #endif
 };
 
+/* Printable name of a kernel family. */
 const char *gm_isa_name(gm_isa isa)
 {
     return (unsigned)isa < GM_ISA_COUNT ? ISA_TABLE[isa].name : "unknown";
@@ -149,22 +159,32 @@ static void isa_init(void)
     isa_chosen = best;
 }
 
+/* The family gm_matmul uses, decided on first use. */
 gm_isa gm_isa_default(void)
 {
     pthread_once(&isa_once, isa_init);
     return isa_chosen;
 }
 
+/* Name of the family in use, for logs and `gemmash info`. */
 const char *gm_kernel_isa(void) { return gm_isa_name(gm_isa_default()); }
 
+/* Dispatch to the chosen family. */
 float gm_vec_dot(const float *a, const float *b, int64_t n)
 {
     return ISA_TABLE[gm_isa_default()].dot(a, b, n);
 }
 
+/* Dispatch to the chosen family. */
 void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].axpy(y, a, x, n);
+}
+
+/* Dispatch to the chosen family. */
+void gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
+{
+    ISA_TABLE[gm_isa_default()].wsum(y, w, v, ldv, m, n);
 }
 
 /* ---- driver ------------------------------------------------------------------ */
@@ -185,19 +205,29 @@ typedef struct {
     gm_mm_args    a;
     gm_mm_band_fn band;
     int64_t       rows;
-    int           align;   /* band boundaries are multiples of this */
+    int64_t       chunk;   /* rows per piece of work (a multiple of the tiles) */
+    atomic_llong  next;    /* next piece to take */
 } mm_job;
 
-/* Each thread takes a contiguous band of rows and applies it to all tokens. */
+/* Threads take pieces of consecutive rows from a shared counter and apply
+ * them to all tokens: every weight row is still read by one thread per
+ * batch, and a thread the OS pauses (the machine may be shared) leaves its
+ * rows to the others instead of holding up the whole product.  Which
+ * thread computes a row never changes its bits. */
 static void mm_worker(void *arg, int ith, int nth)
 {
-    const mm_job *j = arg;
-    int64_t units = (j->rows + j->align - 1) / j->align;
-    int64_t r0 = units * ith / nth * j->align, r1 = units * (ith + 1) / nth * j->align;
-    if (r1 > j->rows) r1 = j->rows;
-    if (r0 < r1) j->band(&j->a, r0, r1, gm_pool_scratch(j->pool, ith));
+    (void)nth;
+    mm_job *j = arg;
+    void *scratch = gm_pool_scratch(j->pool, ith);
+    for (;;) {
+        int64_t r0 = (int64_t)atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed) * j->chunk;
+        if (r0 >= j->rows) break;
+        int64_t r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
+        j->band(&j->a, r0, r1, scratch);
+    }
 }
 
+/* The product with an explicit family: rows split in pieces across the pool. */
 int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, const float *X,
                   int64_t ldx, int n, float *Y, int64_t ldy)
 {
@@ -210,14 +240,22 @@ int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, con
         .pool = p,
         .a = { W->type, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
                W->row_bytes, W->ne[0], X, ldx, n, Y, ldy },
-        .band = ISA_TABLE[isa].band, .rows = W->ne[1], .align = n == 1 ? 8 : 4,
+        .band = ISA_TABLE[isa].band, .rows = W->ne[1],
     };
+    /* About 8 pieces per thread; multiples of the decode tile (8 rows) or of
+     * every prefill tile (3, 4 rows), not so small that a piece is all edges. */
+    int64_t align = n == 1 ? 8 : 12, pieces = (int64_t)gm_pool_size(p) * 8;
+    int64_t chunk = (W->ne[1] + pieces - 1) / pieces;
+    chunk = (chunk + align - 1) / align * align;
+    j.chunk = chunk < 2 * align ? 2 * align : chunk;
+    atomic_init(&j.next, 0);
     /* Tiny products are not worth waking the pool. */
     if ((double)W->ne[0] * (double)W->ne[1] * n < 32768.0) mm_worker(&j, 0, 1);
     else gm_pool_run(p, mm_worker, &j);
     return 0;
 }
 
+/* The product with the process-wide family. */
 int gm_matmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
               int n, float *Y, int64_t ldy)
 {

@@ -330,6 +330,34 @@ void gm_vec_axpy_avx2(float *y, float a, const float *x, int64_t n)
     }
 }
 
+/* y += sum_u w[u] v_u: 32 columns of y in registers across all m rows,
+ * each element updated by the same FMA sequence as m calls of axpy. */
+void gm_vec_wsum_avx2(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 a0 = _mm256_loadu_ps(y + i), a1 = _mm256_loadu_ps(y + i + 8);
+        __m256 a2 = _mm256_loadu_ps(y + i + 16), a3 = _mm256_loadu_ps(y + i + 24);
+        for (int u = 0; u < m; u++) {
+            const float *x = v + (int64_t)u * ldv + i;
+            __m256 wu = _mm256_set1_ps(w[u]);
+            a0 = _mm256_fmadd_ps(wu, _mm256_loadu_ps(x), a0);
+            a1 = _mm256_fmadd_ps(wu, _mm256_loadu_ps(x + 8), a1);
+            a2 = _mm256_fmadd_ps(wu, _mm256_loadu_ps(x + 16), a2);
+            a3 = _mm256_fmadd_ps(wu, _mm256_loadu_ps(x + 24), a3);
+        }
+        _mm256_storeu_ps(y + i, a0); _mm256_storeu_ps(y + i + 8, a1);
+        _mm256_storeu_ps(y + i + 16, a2); _mm256_storeu_ps(y + i + 24, a3);
+    }
+    for (; i < n; i += 8) {
+        __m256i mk = tail_mask(n - i >= 8 ? 8 : (int)(n - i));
+        __m256 a0 = _mm256_maskload_ps(y + i, mk);
+        for (int u = 0; u < m; u++)
+            a0 = _mm256_fmadd_ps(_mm256_set1_ps(w[u]), _mm256_maskload_ps(v + (int64_t)u * ldv + i, mk), a0);
+        _mm256_maskstore_ps(y + i, mk, a0);
+    }
+}
+
 /* Entry point: Y rows [r0, r1) for all tokens. */
 void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {

@@ -318,6 +318,34 @@ void gm_vec_axpy_avx512(float *y, float a, const float *x, int64_t n)
     }
 }
 
+/* y += sum_u w[u] v_u: 64 columns of y in registers across all m rows,
+ * each element updated by the same FMA sequence as m calls of axpy. */
+void gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512 a0 = _mm512_loadu_ps(y + i), a1 = _mm512_loadu_ps(y + i + 16);
+        __m512 a2 = _mm512_loadu_ps(y + i + 32), a3 = _mm512_loadu_ps(y + i + 48);
+        for (int u = 0; u < m; u++) {
+            const float *x = v + (int64_t)u * ldv + i;
+            __m512 wu = _mm512_set1_ps(w[u]);
+            a0 = _mm512_fmadd_ps(wu, _mm512_loadu_ps(x), a0);
+            a1 = _mm512_fmadd_ps(wu, _mm512_loadu_ps(x + 16), a1);
+            a2 = _mm512_fmadd_ps(wu, _mm512_loadu_ps(x + 32), a2);
+            a3 = _mm512_fmadd_ps(wu, _mm512_loadu_ps(x + 48), a3);
+        }
+        _mm512_storeu_ps(y + i, a0); _mm512_storeu_ps(y + i + 16, a1);
+        _mm512_storeu_ps(y + i + 32, a2); _mm512_storeu_ps(y + i + 48, a3);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 mk = (__mmask16)(n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1u);
+        __m512 a0 = _mm512_maskz_loadu_ps(mk, y + i);
+        for (int u = 0; u < m; u++)
+            a0 = _mm512_fmadd_ps(_mm512_set1_ps(w[u]), _mm512_maskz_loadu_ps(mk, v + (int64_t)u * ldv + i), a0);
+        _mm512_mask_storeu_ps(y + i, mk, a0);
+    }
+}
+
 /* Entry point: Y rows [r0, r1) for all tokens. */
 void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {

@@ -33,11 +33,14 @@ void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratc
 /* Vector ops per kernel family (gm_vec_dot, gm_vec_axpy). */
 float gm_vec_dot_scalar(const float *a, const float *b, int64_t n);
 void  gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n);
+void  gm_vec_wsum_scalar(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
 #if defined(__x86_64__)
 float gm_vec_dot_avx2(const float *a, const float *b, int64_t n);
 void  gm_vec_axpy_avx2(float *y, float a, const float *x, int64_t n);
+void  gm_vec_wsum_avx2(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
 float gm_vec_dot_avx512(const float *a, const float *b, int64_t n);
 void  gm_vec_axpy_avx512(float *y, float a, const float *x, int64_t n);
+void  gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
 #endif
 
 /* Tokens per cache block: enough that the block of X (tokens x cols floats)

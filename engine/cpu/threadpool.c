@@ -155,6 +155,7 @@ void gm_pool_free(gm_pool *p)
 
 int gm_pool_size(const gm_pool *p) { return p ? p->n : 1; }
 
+/* Thread ith's scratch buffer (see kernels.h). */
 void *gm_pool_scratch(gm_pool *p, int ith)
 {
     return p && ith >= 0 && ith < p->n ? p->scratch[ith] : NULL;

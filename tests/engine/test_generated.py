@@ -27,13 +27,18 @@ def cases():
     yield "tiny-e4b f32 text layout", gen_ckpt.geometry("tiny-e4b"), "text", "f32", 40
     yield "tiny-moe bf16 released", gen_ckpt.geometry("tiny-moe"), "released", "bf16", 40
     yield "tiny-31b f16 released", gen_ckpt.geometry("tiny-31b"), "released", "f16", 40
-    # real E2B widths; a short window so the sequence outruns it; one KV-shared
-    # layer of each type (S <- 2, F <- 1), double-wide MLP on the shared ones
-    e2b = gen_ckpt.geometry("e2b", vocab=2048, layer_types=["sliding_attention", "full_attention",
-                            "sliding_attention", "sliding_attention", "full_attention"],
-                            kv_shared=2, window=16)
-    yield "E2B widths, 5 layers, window 16", e2b, "released", "bf16", 48
+    # real E2B widths (hidden 1536, 8 heads, head dims 256/512, MLP 6144 and
+    # 12288 double-wide on the KV-shared layers, per-layer inputs 256); a short
+    # window so the sequence outruns it; layers 2 and 3 read the caches of
+    # layers 0 (sliding) and 1 (full)
+    e2b = gen_ckpt.geometry("e2b", vocab=1024, layer_types=["sliding_attention", "full_attention",
+                            "sliding_attention", "full_attention"], kv_shared=2, window=8)
+    yield "E2B widths, 4 layers, window 8", e2b, "released", "bf16", 24
     if LONG:
+        e2b5 = gen_ckpt.geometry("e2b", vocab=2048, layer_types=["sliding_attention", "full_attention",
+                                 "sliding_attention", "sliding_attention", "full_attention"],
+                                 kv_shared=2, window=16)
+        yield "E2B widths, 5 layers, window 16", e2b5, "released", "bf16", 48
         e2b_long = gen_ckpt.geometry("e2b", vocab=4096, layers=5)
         yield "E2B widths, real window 512, 600 tokens", e2b_long, "released", "bf16", 600
 

@@ -233,6 +233,17 @@ static void check_vec_ops(void)
               "%s vec ops: dot rel err %.1e, axpy err %.1e, nothing past n written (%s)", gm_isa_name((gm_isa)isa),
               worst_dot, worst_axpy, kept ? "yes" : "NO");
     }
+    /* wsum: the same bits as m axpys, every tail length */
+    int same = 1;
+    for (int n = 1; n <= 140; n += 3) {
+        float ys[300], yw[300];
+        memcpy(ys, y0, sizeof ys);
+        memcpy(yw, y0, sizeof yw);
+        for (int u = 0; u < 5; u++) gm_vec_axpy(ys, b[u], a + u * 30, n);
+        gm_vec_wsum(yw, b, a, 30, 5, n);
+        same &= memcmp(ys, yw, sizeof ys) == 0;
+    }
+    CHECK(same, "gm_vec_wsum gives the bits of repeated gm_vec_axpy and writes nothing past n (%s)", gm_kernel_isa());
     float d1 = gm_vec_dot(a, b, 256), d2 = gm_vec_dot(a, b, 256);
     CHECK(memcmp(&d1, &d2, 4) == 0, "gm_vec_dot is deterministic (%s)", gm_kernel_isa());
 }
