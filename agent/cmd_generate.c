@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cli_spec.h"
 #include "commands.h"
 #include "engine.h"
 
@@ -97,6 +98,7 @@ static void generate_usage(FILE *f)
     fputs("NAME\n    gemmash generate - stream a completion from a model\n\n"
           "SYNOPSIS\n    gemmash generate -m MODEL [--raw] [--think] [-n N] [--temp T] [--top-k K]\n"
           "                     [--top-p P] [--min-p P] [--seed S] [--threads N] [--ctx N]\n"
+          "                     [--spec auto|mtp|lookup|off] [--draft DIR] [--draft-k K]\n"
           "                     [--stats] PROMPT\n\n"
           "DESCRIPTION\n"
           "    Without --raw, PROMPT becomes a user turn in the model's chat format and the\n"
@@ -110,7 +112,14 @@ static void generate_usage(FILE *f)
           "    --top-k K, --top-p P, --min-p P   sampling filters (defaults from the model)\n"
           "    --seed S             the same seed gives the same output\n"
           "    --quant TYPE         quantize a checkpoint at load: q8_0, q4_0 or q4_k\n"
-          "    --stats              print prefill and decode speed to stderr\n\n"
+          "    --spec MODE          speculative decoding: auto (default: the MTP drafter next to\n"
+          "                         the model if there is one, and prompt lookup, whichever\n"
+          "                         promises more per round), mtp, lookup, or off.  The output\n"
+          "                         is the same as without it.\n"
+          "    --draft DIR          the drafter (gemma4_assistant folder); default: MODEL-assistant\n"
+          "    --draft-k K          draft tokens per round, fixed (default: per model size, adaptive)\n"
+          "    --stats              print prefill and decode speed to stderr; with speculation also\n"
+          "                         acceptance per draft position and the speed without it\n\n"
           "EXIT STATUS\n    0 done, 2 usage error, 3 model error, 6 context full, 130 interrupted.\n", f);
 }
 
@@ -168,8 +177,11 @@ int cmd_generate(int argc, char **argv)
         {"model", 1, 0, 'm'}, {"raw", 0, 0, 'r'}, {"think", 0, 0, 'k'}, {"max-tokens", 1, 0, 'n'},
         {"temp", 1, 0, 't'}, {"top-k", 1, 0, 'K'}, {"top-p", 1, 0, 'P'}, {"min-p", 1, 0, 'p'},
         {"seed", 1, 0, 's'}, {"threads", 1, 0, 'j'}, {"ctx", 1, 0, 'c'}, {"stats", 0, 0, 'S'}, {"quant", 1, 0, 'q'},
+        {"spec", 1, 0, 'X'}, {"draft", 1, 0, 'D'}, {"draft-k", 1, 0, 'Q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *model = NULL, *quant = NULL;
+    const char *model = NULL, *quant = NULL, *draft = NULL;
+    int spec = GM_SPEC_AUTO;
+    long draftk = 0;
     bool raw = false, think = false, stats = false;
     long maxn = 0, topk = -1, seed = 0, threads = 0, ctxn = 0;
     double temp = -1, topp = -1, minp = -1;
@@ -191,6 +203,14 @@ int cmd_generate(int argc, char **argv)
         case 's': bad = cli_parse_int("generate", "--seed", optarg, 0, 0x7fffffffffffffffL, &seed); break;
         case 'j': bad = cli_parse_int("generate", "--threads", optarg, 1, 512, &threads); break;
         case 'c': bad = cli_parse_int("generate", "--ctx", optarg, 1, 1 << 24, &ctxn); break;
+        case 'D': draft = optarg; break;
+        case 'Q': bad = cli_parse_int("generate", "--draft-k", optarg, 1, GM_SPEC_KMAX, &draftk); break;
+        case 'X':
+            if ((spec = cli_spec_mode(optarg)) < 0) {
+                fprintf(stderr, "gemmash generate: --spec wants auto, mtp, lookup or off, got '%s'\n", optarg);
+                return GM_EXIT_USAGE;
+            }
+            break;
         case 'h': generate_usage(stdout); return GM_EXIT_OK;
         default: generate_usage(stderr); return GM_EXIT_USAGE;
         }
@@ -217,6 +237,7 @@ int cmd_generate(int argc, char **argv)
     size_t n = 0;
     int rc = GM_EXIT_MODEL;
     gm_ctx *ctx = NULL;
+    gm_drafter *dr = NULL;
     if (raw) {
         bool has_bos = strncmp(prompt, "<bos>", 5) == 0;
         size_t l = strlen(prompt) + 6;
@@ -236,6 +257,7 @@ int cmd_generate(int argc, char **argv)
         fprintf(stderr, "gemmash generate: %s\n", err.msg);
         goto done;
     }
+    if (cli_spec_drafter("generate", (gm_spec_mode)spec, draft, model, m, &dr)) goto done;
     if (!(ctx = gm_ctx_new(m, (int)ctxn, &err))) { fprintf(stderr, "gemmash generate: %s\n", err.msg); goto done; }
     stream_state ss = {.tok = tok, .chan_open = gm_tok_find(tok, "<|channel>"),
                        .chan_close = gm_tok_find(tok, "<channel|>"),
@@ -250,7 +272,9 @@ int cmd_generate(int argc, char **argv)
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, &old);
     gm_gen_result res;
-    int gr = gm_generate(ctx, ids, (int)n, &gp, &res, &err);
+    gm_spec_params sp = {.mode = (gm_spec_mode)spec, .draft = dr, .k = (int)draftk, .fixed_k = draftk > 0};
+    gm_spec_stats sst;
+    int gr = gm_generate_spec(ctx, ids, (int)n, &gp, &sp, &res, &sst, &err);
     sigaction(SIGINT, &old, NULL);
     if (ss.in_thought && ss.color) fputs("\033[0m", stdout);
     fputc('\n', stdout);
@@ -259,6 +283,17 @@ int cmd_generate(int argc, char **argv)
         fprintf(stderr, "prefill %d tokens in %.3f s (%.1f tok/s), decode %d tokens in %.3f s (%.1f tok/s)\n",
                 res.n_prompt, res.prefill_s, res.prefill_s > 0 ? res.n_prompt / res.prefill_s : 0,
                 res.n_generated, res.decode_s, res.decode_s > 0 ? res.n_generated / res.decode_s : 0);
+    if (stats && spec != GM_SPEC_OFF && gr == 0) {   /* the same run without speculation, for the speed */
+        gm_gen_params pp = gp;
+        pp.on_token = NULL;
+        pp.max_tokens = res.n_generated;
+        gm_gen_result pres;
+        gm_err perr = {0};
+        gm_ctx_truncate(ctx, 0, &perr);
+        double plain = gm_generate(ctx, ids, (int)n, &pp, &pres, &perr) == 0 && pres.decode_s > 0
+                       ? pres.n_generated / pres.decode_s : 0;
+        cli_spec_report(&sst, &res, plain);
+    }
     if (res.reason == GM_STOP_INTERRUPT) rc = GM_EXIT_INTERRUPTED;
     else if (res.reason == GM_STOP_CONTEXT) {
         fprintf(stderr, "gemmash generate: %s\n", err.code ? err.msg : "the context is full (raise --ctx)");
@@ -267,6 +302,7 @@ int cmd_generate(int argc, char **argv)
     else rc = GM_EXIT_OK;
 done:
     gm_ctx_free(ctx);
+    gm_drafter_free(dr);
     gm_model_free(m);
     free(ids);
     free(text);

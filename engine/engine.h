@@ -322,4 +322,64 @@ typedef struct gm_gen_result {
 int gm_generate(gm_ctx *c, const int32_t *prompt, int n, const gm_gen_params *p,
                 gm_gen_result *res, gm_err *err);
 
+/* ------------------------------------------------------------------------ */
+/* Speculative decoding: MTP drafters and prompt lookup (gemma4-mtp.md)       */
+/* ------------------------------------------------------------------------ */
+
+/* A Gemma 4 "assistant" drafter (model_type gemma4_assistant) bound to its
+ * target: it reads the target's KV cache, embedding table and hidden rows,
+ * and keeps no state of its own. */
+typedef struct gm_drafter gm_drafter;
+
+/* Load the drafter in folder dir for target (tokenizer.json optional).  The
+ * drafter must belong to the target: hidden size, vocabulary and the head
+ * geometry of the KV layers it reads are checked, with a message naming the
+ * mismatch.  The target must outlive the drafter. */
+gm_drafter *gm_drafter_load(const char *dir, gm_model *target, gm_err *err);
+void        gm_drafter_free(gm_drafter *d);
+/* The drafter folder that sits next to a target folder: "<path>-assistant",
+ * "<path>_assistant" or "<path>/assistant"; malloc'd, or NULL if none. */
+char       *gm_drafter_find(const char *target_path);
+
+/* One drafting round: k greedy draft tokens after tok, whose carried hidden
+ * state is hidden (target width); every step uses RoPE position pos and
+ * attends to the target's cache positions [0, n_kv).  out gets k tokens;
+ * logits (k x vocab floats) and hidden_out (k x target width) may be NULL.
+ * The clustered head fills unscored tokens with the minimum logit minus 1. */
+int gm_drafter_round(gm_drafter *d, gm_ctx *c, int32_t tok, const float *hidden, int pos, int n_kv,
+                     int k, int32_t *out, float *logits, float *hidden_out, gm_err *err);
+
+typedef enum { GM_SPEC_AUTO = 0, GM_SPEC_OFF, GM_SPEC_MTP, GM_SPEC_LOOKUP } gm_spec_mode;
+
+#define GM_SPEC_KMAX 16
+
+typedef struct gm_spec_params {
+    gm_spec_mode mode;      /* AUTO: drafter and prompt lookup, whichever promises more */
+    gm_drafter  *draft;     /* NULL: prompt lookup only */
+    int          k;         /* draft tokens per round; 0 = per model size (gemma4-mtp.md §11) */
+    bool         fixed_k;   /* keep k; otherwise adapt it to the measured acceptance */
+    /* Optional external drafter (tests, other draft sources): write up to k
+     * tokens continuing tokens[0..n) to out and return how many (0 = none). */
+    int        (*draft_hook)(void *ud, const int32_t *tokens, int n, int k, int32_t *out);
+    void        *draft_ud;
+} gm_spec_params;
+
+typedef struct gm_spec_stats {
+    int    rounds;                      /* verify passes with at least one draft */
+    int    target_passes;               /* every target eval after the prompt */
+    int    mtp_rounds, lookup_rounds, hook_rounds;
+    long   drafted[GM_SPEC_KMAX];       /* rounds that drafted position j */
+    long   accepted[GM_SPEC_KMAX];      /* rounds whose position j was accepted */
+    double draft_s, verify_s;           /* time in the drafter and in target passes */
+} gm_spec_stats;
+
+/* gm_generate with speculation: the same callbacks in the same order
+ * (mask before each token, on_token after it), the same stop rules, and the
+ * same cache contents at the end.  At temperature 0 the tokens equal plain
+ * decoding's; at temperature > 0 every token is drawn by the sampler from
+ * the target's own distribution (so the output distribution is the target's,
+ * and a fixed seed gives plain decoding's tokens).  stats may be NULL. */
+int gm_generate_spec(gm_ctx *c, const int32_t *prompt, int n, const gm_gen_params *p,
+                     const gm_spec_params *sp, gm_gen_result *res, gm_spec_stats *stats, gm_err *err);
+
 #endif

@@ -353,7 +353,8 @@ int gm_safetensors_check_buf(const void *buf, size_t len, const char *name, gm_e
     return rc;
 }
 
-gm_source *gm_source_open_hf(const char *dir, gm_err *err)
+/* Open a folder; a tokenizer.json is required only when need_tok is set. */
+static gm_source *open_hf(const char *dir, bool need_tok, gm_err *err)
 {
     st_source *s = calloc(1, sizeof *s);
     if (!s) { gm_err_set(err, GM_E_NOMEM, "out of memory"); return NULL; }
@@ -371,7 +372,7 @@ gm_source *gm_source_open_hf(const char *dir, gm_err *err)
     if (!s->base.genconfig && access(p, F_OK) == 0) goto fail;
     free(p);
     if (!(p = join(dir, "tokenizer.json"))) goto fail;
-    if (!(s->base.tok = gm_tok_load_json(p, err))) goto fail;
+    if ((need_tok || access(p, F_OK) == 0) && !(s->base.tok = gm_tok_load_json(p, err))) goto fail;
     free(p);
     if (!(p = join(dir, "chat_template.jinja"))) goto fail;
     if (access(p, F_OK) == 0 && !(s->base.chat_template = gm_read_file(p, 4u << 20, NULL, err))) goto fail;
@@ -407,3 +408,8 @@ fail:
     st_free(&s->base);
     return NULL;
 }
+
+gm_source *gm_source_open_hf(const char *dir, gm_err *err) { return open_hf(dir, true, err); }
+
+/* Drafter folders may ship without a tokenizer (they use the target's). */
+gm_source *gm_source_open_hf_weights(const char *dir, gm_err *err) { return open_hf(dir, false, err); }

@@ -29,6 +29,8 @@ struct gm_source {
 /* Open a Hugging Face checkpoint folder (config.json, tokenizer.json,
  * model.safetensors or shards with an index). */
 gm_source *gm_source_open_hf(const char *dir, gm_err *err);
+/* The same without requiring tokenizer.json (MTP drafter folders). */
+gm_source *gm_source_open_hf_weights(const char *dir, gm_err *err);
 /* Open a GGUF file (config synthesized from its metadata). */
 gm_source *gm_source_open_gguf(const char *path, gm_err *err);
 
