@@ -2,21 +2,41 @@
  *
  * Loads a checkpoint, sizes the context (the model's limit, or --ctx,
  * capped so that the KV cache fits in half of the available memory), and
- * generates with gm_generate, whose gm_ctx_sync keeps the common prefix of
- * consecutive prompts in the cache. */
+ * generates with gm_generate_spec, whose gm_ctx_sync keeps the common prefix
+ * of consecutive prompts in the cache.  Speculative decoding is on by
+ * default: the MTP drafter found next to the model, and prompt lookup, which
+ * pays off when the model quotes its context (file edits, tool arguments).
+ * It never changes what is generated: at temperature 0 the tokens are those
+ * of plain decoding, above it the distribution is the model's.
+ * GEMMASH_SPEC=off|lookup|mtp|auto overrides the mode. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "agent.h"
 
-typedef struct eng { gm_model *m; gm_ctx *c; char name[256]; } eng;
+typedef struct eng { gm_model *m; gm_ctx *c; gm_drafter *d; gm_spec_mode mode; char name[256]; } eng;
 
-/* Generation with prefix reuse (gm_ctx_sync inside gm_generate). */
+/* Generation with prefix reuse (gm_ctx_sync inside the decode loop). */
 static int eng_generate(void *ud, const int32_t *prompt, int n, const gm_gen_params *p,
                         gm_gen_result *res, gm_err *err)
 {
     eng *e = ud;
-    return gm_generate(e->c, prompt, n, p, res, err);
+    if (e->mode == GM_SPEC_OFF) return gm_generate(e->c, prompt, n, p, res, err);
+    gm_spec_params sp = {.mode = e->mode, .draft = e->d};
+    return gm_generate_spec(e->c, prompt, n, p, &sp, res, NULL, err);
+}
+
+/* The speculation mode from GEMMASH_SPEC (default auto). */
+static gm_spec_mode spec_mode(void)
+{
+    const char *s = getenv("GEMMASH_SPEC");
+    if (!s || !*s || !strcmp(s, "auto")) return GM_SPEC_AUTO;
+    if (!strcmp(s, "off")) return GM_SPEC_OFF;
+    if (!strcmp(s, "lookup")) return GM_SPEC_LOOKUP;
+    if (!strcmp(s, "mtp")) return GM_SPEC_MTP;
+    fprintf(stderr, "gemmash: GEMMASH_SPEC='%s' is not off, lookup, mtp or auto; using auto\n", s);
+    return GM_SPEC_AUTO;
 }
 
 /* Free the context and the model. */
@@ -24,6 +44,7 @@ static void eng_close(void *ud)
 {
     eng *e = ud;
     gm_ctx_free(e->c);
+    gm_drafter_free(e->d);
     gm_model_free(e->m);
     free(e);
 }
@@ -55,6 +76,15 @@ int ag_backend_open(ag_backend *b, const char *model, int threads, int n_ctx, gm
     e->c = gm_ctx_new(e->m, n, err);
     if (!e->c) { gm_model_free(e->m); free(e); return -1; }
     snprintf(e->name, sizeof e->name, "%s", model);
+    e->mode = spec_mode();
+    char *dp = e->mode == GM_SPEC_OFF || e->mode == GM_SPEC_LOOKUP ? NULL : gm_drafter_find(model);
+    if (dp) {                                    /* a drafter that does not fit is skipped, with a note */
+        gm_err derr = {0};
+        e->d = gm_drafter_load(dp, e->m, &derr);
+        if (!e->d) fprintf(stderr, "gemmash: not using the drafter %s: %s\n", dp, derr.msg);
+        free(dp);
+    }
+    if (e->mode == GM_SPEC_MTP && !e->d) e->mode = GM_SPEC_LOOKUP;
     const gm_genconfig *gc = gm_model_genconfig(e->m);
     b->ud = e;
     b->tok = gm_model_tokenizer(e->m);
