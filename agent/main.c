@@ -17,6 +17,8 @@ static const command commands[] = {
     {"render",     cmd_render,     "print the exact prompt for a conversation"},
     {"logits",     cmd_logits,     "write raw logits for a token sequence"},
     {"info",       cmd_info,       "describe a model: layers, parameters, memory"},
+    {"pull",       cmd_pull,       "fetch a model into the store (aliases: e2b, e4b, 26b, 31b ...)"},
+    {"models",     cmd_models,     "list the models in the store"},
     {"exec",       cmd_exec,       "run a command inside the sandbox"},
     {"sandbox",    cmd_sandbox,    "sandbox doctor: what the kernel offers and what is enforced"},
 };
@@ -36,7 +38,7 @@ static void usage(FILE *f)
     fputs("\n    Run 'gemmash COMMAND --help' for a command's options.\n\n"
           "FILES\n"
           "    ~/.config/gemmash/config      settings\n"
-          "    ~/.cache/gemmash/models/      downloaded models\n\n"
+          "    ~/.cache/gemmash/models/      downloaded models ($GEMMASH_HOME/models)\n\n"
           "EXIT STATUS\n"
           "    0 done, 1 internal error, 2 usage error, 3 model or engine error,\n"
           "    4 approval needed, 5 turn or time limit, 6 context exhausted,\n"
