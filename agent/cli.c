@@ -183,7 +183,7 @@ int ag_main(int argc, char **argv)
     }
     char model_path[4608];
     if (!c.o.model && !c.endpoint) {               /* first run: the store's model, or pull a suggested one */
-        int fr = ms_first_run(!headless, model_path, sizeof model_path);
+        int fr = ms_first_run(!headless, &interrupted, model_path, sizeof model_path);
         if (fr) {
             snprintf(err, sizeof err, "no model: pass -m MODEL, --endpoint URL, or fetch one with 'gemmash pull %s'",
                      ms_suggest(0));

@@ -82,8 +82,9 @@ const char *ms_suggest(uint64_t mem_bytes);
 
 /* First run: no -m and no configured model.  Uses the only/first model in
  * the store, else suggests one; interactive: asks once and pulls it;
- * headless: prints the command and returns 3.  0 with path, or an exit code. */
-int ms_first_run(bool interactive, char *path, size_t len);
+ * headless: prints the command and returns 3.  0 with path, or an exit code
+ * (130 when interrupt was set during the download). */
+int ms_first_run(bool interactive, volatile sig_atomic_t *interrupt, char *path, size_t len);
 
 /* out = a/b; -1 if it does not fit (nothing is ever silently cut). */
 int ms_join(char *out, size_t n, const char *a, const char *b);

@@ -129,7 +129,7 @@ int ms_list(ms_entry **out, size_t *n, char *err, size_t errlen)
     return 0;
 }
 
-int ms_first_run(bool interactive, char *path, size_t len)
+int ms_first_run(bool interactive, volatile sig_atomic_t *interrupt, char *path, size_t len)
 {
     ms_entry *es;
     size_t n;
@@ -165,6 +165,6 @@ int ms_first_run(bool interactive, char *path, size_t len)
         fprintf(stderr, "gemmash: not downloading; fetch a model with 'gemmash pull %s' or pass -m PATH\n", sug);
         return MS_E_FAIL;
     }
-    ms_pull_opts o = {.retries = -1, .progress = -1};
+    ms_pull_opts o = {.retries = -1, .progress = -1, .interrupt = interrupt};
     return ms_pull(sug, &o, path, len, err, sizeof err);
 }

@@ -289,7 +289,12 @@ static int fetch_file(pull *p, const char *repo, const char *dir, const char *fi
             fprintf(stderr, "gemmash pull: %s\n", p->err);
             return MS_E_INTERRUPTED;
         }
-        if (p->status == 416) { if (truncate(part, 0)) {} continue; }
+        if (p->status == 416) {                         /* our .part does not fit the file: start over once */
+            if (have == 0 || attempt >= retries)
+                return fail(p, "the hub refused the byte range for %s (HTTP 416) even from the start%s%s", file, "", "");
+            if (truncate(part, 0)) return fail(p, "cannot truncate %s: %s%s", part, strerror(errno), "");
+            continue;
+        }
         if (rc == CURLE_OK && p->status >= 400 && p->status != 429 && p->status < 500)
             return http_refusal(p, p->status, repo, what);
         if (rc == CURLE_OK && now_have == size) break;
@@ -297,6 +302,12 @@ static int fetch_file(pull *p, const char *repo, const char *dir, const char *fi
                          rc == CURLE_OPERATION_TIMEDOUT || rc == CURLE_SEND_ERROR || rc == CURLE_OK ||
                          p->status == 429 || p->status >= 500;
         if (!transient) return net_failure(p, rc, what);
+        if (attempt >= retries && (p->status == 429 || p->status >= 500)) {
+            char sts[24];
+            snprintf(sts, sizeof sts, "%ld", p->status);
+            return fail(p, "the hub kept answering HTTP %s for %s of %s; try again later (the partial file is kept)",
+                        sts, file, repo);
+        }
         if (attempt >= retries) {
             char got[64];
             snprintf(got, sizeof got, "%llu", (unsigned long long)now_have);

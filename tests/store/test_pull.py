@@ -2,7 +2,10 @@
 redirects, resume after a dropped connection (in one run and across runs), checksum
 failures, 401/404/no network messages, GGUF single-file pulls, and running the pulled model."""
 import json
+import re
 import os
+import pty
+import select
 import shutil
 import struct
 import subprocess
@@ -46,6 +49,9 @@ for repo in ["test/tiny-e2b", "test/drop", "test/dropall", "test/corrupt", "test
     shutil.copytree(src, os.path.join(hub, repo))
 os.makedirs(os.path.join(hub, "test", "gguf"))
 fake_gguf(os.path.join(hub, "test", "gguf", "tiny-Q4_K_M.gguf"))
+for size in ["E2B", "E4B", "26B-A4B"]:          # what the first run may suggest
+    os.makedirs(os.path.join(hub, "unsloth", "gemma-4-%s-it-GGUF" % size))
+    fake_gguf(os.path.join(hub, "unsloth", "gemma-4-%s-it-GGUF" % size, "gemma-4-%s-it-Q4_K_M.gguf" % size))
 write_behaviour({"test/drop": {"drop_after": 100000, "times": 1}, "test/dropall": {"drop_after": 100000, "times": -1},
                  "test/corrupt": {"corrupt": True}, "test/gated": {"status": 401, "token": "hf_good"}})
 portfile = os.path.join(tmp, "port")
@@ -156,6 +162,44 @@ try:
     check(rc == 3 and "no such file or folder" in err, "-m with a missing path says so")
     rc, out, err = gm("pull", "--help")
     check(rc == 0 and "e2b-q4" in out and "google/gemma-4-E2B-it" in out and "HF_TOKEN" in out, "pull --help lists aliases and variables")
+
+    # first run: no -m, nothing in the store
+    fresh = os.path.join(tmp, "fresh")
+    work = os.path.join(tmp, "work")
+    os.makedirs(work)
+    rc, out, err = gm("-p", "hi", "--no-session", GEMMASH_HOME=fresh)
+    check(rc == 3 and "suggested model for this machine's memory" in err and re.search(r"gemmash pull (e2b|e4b|26b)-q4", err),
+          "headless first run with an empty store: exit 3 and the pull command (%d)" % rc)
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, "--no-session"], stdin=slave, stdout=slave, stderr=slave, cwd=work,
+                         env=dict(env, GEMMASH_HOME=fresh, XDG_STATE_HOME=os.path.join(tmp, "state")))
+    os.close(slave)
+    seen, answered, t0 = b"", False, time.time()
+    while time.time() - t0 < 60:
+        r, _, _ = select.select([master], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        if not answered and b"[Y/n]" in seen:
+            os.write(master, b"y\n")
+            answered = True
+        if p.poll() is not None and not r:
+            break
+    p.wait(timeout=30)
+    os.close(master)
+    text = seen.decode(errors="replace")
+    made = [d for d in os.listdir(os.path.join(fresh, "models"))] if os.path.isdir(os.path.join(fresh, "models")) else []
+    check(answered and "done:" in text and len(made) == 1 and made[0].endswith("-q4") and
+          os.path.exists(os.path.join(fresh, "models", made[0], ".gemmash.json")),
+          "interactive first run asks once and pulls the suggested model (%r)" % made)
+    rc, out, err = gm("-p", "hi", "--no-session", GEMMASH_HOME=fresh)
+    check("using '%s' from the model store" % (made[0] if made else "?") in err,
+          "the next run without -m uses the model in the store")
 finally:
     srv.terminate()
     srv.wait()

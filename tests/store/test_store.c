@@ -61,7 +61,7 @@ int main(void)
     CHECK(mkdtemp(tmpl) != NULL, "a temporary store");
     setenv("GEMMASH_HOME", tmpl, 1);
     CHECK(ms_dir(path, sizeof path) == 0 && strstr(path, "/models"), "GEMMASH_HOME/models is the store");
-    CHECK(ms_first_run(false, path, sizeof path) == MS_E_FAIL, "a headless first run with an empty store exits 3");
+    CHECK(ms_first_run(false, NULL, path, sizeof path) == MS_E_FAIL, "a headless first run with an empty store exits 3");
     char d[200];
     snprintf(d, sizeof d, "%s/models", tmpl);
     mkdir(d, 0755);
@@ -75,7 +75,7 @@ int main(void)
     write_file(p2, "{\"repo\":\"x/y\"}");
     CHECK(ms_resolve("mine", path, sizeof path, err, sizeof err) == 0 && !strcmp(path, d), "-m NAME resolves to the store folder");
     CHECK(ms_resolve(d, path, sizeof path, err, sizeof err) == 0 && !strcmp(path, d), "an existing path is kept");
-    CHECK(ms_first_run(false, path, sizeof path) == 0 && !strcmp(path, d), "the first run picks the installed model");
+    CHECK(ms_first_run(false, NULL, path, sizeof path) == 0 && !strcmp(path, d), "the first run picks the installed model");
     ms_entry *es;
     size_t n;
     CHECK(ms_list(&es, &n, err, sizeof err) == 0 && n == 1 && !strcmp(es[0].arch, "Gemma4ForConditionalGeneration") &&
