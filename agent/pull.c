@@ -2,7 +2,8 @@
  * the store (mstore.h has the layout).
  *
  * The file list, sizes and sha256 come from GET {endpoint}/api/models/
- * {repo}/tree/main (LFS files carry lfs.oid = the sha256 of the content).
+ * {repo}/tree/main (LFS files carry lfs.oid = the sha256 of the content;
+ * files kept in git carry oid = their git blob id, a SHA-1, checked too).
  * Each file is fetched from {endpoint}/{repo}/resolve/main/{file}
  * (redirects followed) into FILE.part; a .part left by an earlier run or a
  * dropped connection is continued with a Range request; the finished file
@@ -21,6 +22,7 @@
 #include <cjson/cJSON.h>
 #include "mstore.h"
 #include "sha256.h"
+#include "gitsha1.h"
 
 /* One pull: options, where things go, and the progress display state. */
 typedef struct pull {
@@ -226,7 +228,8 @@ static uint64_t file_size(const char *path)
 }
 
 /* Fetch one file into dir with resume, retries and verification. */
-static int fetch_file(pull *p, const char *repo, const char *dir, const char *file, uint64_t size, const char *sha)
+static int fetch_file(pull *p, const char *repo, const char *dir, const char *file, uint64_t size, const char *sha,
+                      const char *git_oid)
 {
     char final[4600], part[4700], url[2600], what[600];
     if (ms_join(final, sizeof final, dir, file)) return fail(p, "path too long: %s/%s%s", dir, file, "");
@@ -333,6 +336,17 @@ static int fetch_file(pull *p, const char *repo, const char *dir, const char *fi
                         "(if it repeats, the mirror or a proxy corrupts the download)%s", file, msg, "");
         }
     }
+    else if (git_oid && strlen(git_oid) == 40) {
+        char got[41];
+        if (git_blob_id_file(part, got)) return fail(p, "cannot read back %s: %s%s", part, strerror(errno), "");
+        if (strcmp(got, git_oid) != 0) {
+            unlink(part);
+            char msg[200];
+            snprintf(msg, sizeof msg, "expected git blob id %.40s, got %.40s", git_oid, got);
+            return fail(p, "checksum mismatch for %s: %s; the damaged file was removed, run the pull again%s",
+                        file, msg, "");
+        }
+    }
     if (file_size(part) != size) return fail(p, "size mismatch for %s after download%s%s", file, "", "");
     if (rename(part, final)) return fail(p, "cannot rename %s into place: %s%s", part, strerror(errno), "");
     return MS_OK;
@@ -419,6 +433,8 @@ static cJSON *choose(pull *p, const cJSON *tree, const ms_target *t, uint64_t *t
         cJSON_AddStringToObject(f, "path", path);
         cJSON_AddNumberToObject(f, "size", sz->valuedouble);
         if (oid) cJSON_AddStringToObject(f, "sha256", oid);
+        else if (cJSON_GetStringValue(cJSON_GetObjectItem(e, "oid")))
+            cJSON_AddStringToObject(f, "git_oid", cJSON_GetStringValue(cJSON_GetObjectItem(e, "oid")));
         cJSON_AddItemToArray(out, f);
         *total += (uint64_t)sz->valuedouble;
     }
@@ -504,7 +520,8 @@ int ms_pull(const char *arg, const ms_pull_opts *o, char *path, size_t len, char
     if (rc == MS_OK) cJSON_ArrayForEach(f, files) {
         rc = fetch_file(&p, t.repo, folder, cJSON_GetStringValue(cJSON_GetObjectItem(f, "path")),
                         (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "size")),
-                        cJSON_GetStringValue(cJSON_GetObjectItem(f, "sha256")));
+                        cJSON_GetStringValue(cJSON_GetObjectItem(f, "sha256")),
+                        cJSON_GetStringValue(cJSON_GetObjectItem(f, "git_oid")));
         if (rc != MS_OK) break;
     }
     if (rc == MS_OK) { rc = write_manifest(&p, folder, &t, files); files = NULL; }

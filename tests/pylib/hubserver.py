@@ -12,6 +12,7 @@ Behaviour per repository comes from ROOT/behaviour.json:
                                               unless it carries "Authorization: Bearer T"
   {"OWNER/REPO": {"drop_after": N, "times": K}} the first K file bodies (K=-1: all) stop after N bytes
   {"OWNER/REPO": {"corrupt": true}}           one byte of each served LFS file is flipped
+  {"OWNER/REPO": {"corrupt_small": true}}     the same for the files kept in git (config.json ...)
 Every request is appended to ROOT/requests.log as "METHOD PATH RANGE".
 Usage: hubserver.py ROOT PORTFILE   (binds 127.0.0.1 on a free port, writes it to PORTFILE)
 """
@@ -119,7 +120,7 @@ class Hub(http.server.BaseHTTPRequestHandler):
             return self.reply(404, b'{"error":"Entry not found"}')
         data = bytearray(open(p, "rb").read())
         b = behaviour(repo)
-        if b.get("corrupt") and is_lfs(name):
+        if (b.get("corrupt") and is_lfs(name)) or (b.get("corrupt_small") and not is_lfs(name)):
             data[len(data) // 2] ^= 0x01
         start, code, extra = 0, 200, [("Accept-Ranges", "bytes")]
         rng = self.headers.get("Range")

@@ -45,7 +45,7 @@ def log_lines():
 src = os.path.join(tmp, "tiny")
 subprocess.run([PY, os.path.join(ROOT, "tests", "pylib", "gen_ckpt.py"), "--geometry", "tiny-e2b", "--out", src],
                check=True, capture_output=True)
-for repo in ["test/tiny-e2b", "test/drop", "test/dropall", "test/corrupt", "test/gated"]:
+for repo in ["test/tiny-e2b", "test/drop", "test/dropall", "test/corrupt", "test/corrupt-small", "test/gated"]:
     shutil.copytree(src, os.path.join(hub, repo))
 os.makedirs(os.path.join(hub, "test", "gguf"))
 fake_gguf(os.path.join(hub, "test", "gguf", "tiny-Q4_K_M.gguf"))
@@ -53,7 +53,7 @@ for size in ["E2B", "E4B", "26B-A4B"]:          # what the first run may suggest
     os.makedirs(os.path.join(hub, "unsloth", "gemma-4-%s-it-GGUF" % size))
     fake_gguf(os.path.join(hub, "unsloth", "gemma-4-%s-it-GGUF" % size, "gemma-4-%s-it-Q4_K_M.gguf" % size))
 write_behaviour({"test/drop": {"drop_after": 100000, "times": 1}, "test/dropall": {"drop_after": 100000, "times": -1},
-                 "test/corrupt": {"corrupt": True}, "test/gated": {"status": 401, "token": "hf_good"}})
+                 "test/corrupt": {"corrupt": True}, "test/corrupt-small": {"corrupt_small": True}, "test/gated": {"status": 401, "token": "hf_good"}})
 portfile = os.path.join(tmp, "port")
 srv = subprocess.Popen([PY, os.path.join(ROOT, "tests", "pylib", "hubserver.py"), hub, portfile])
 for _ in range(100):
@@ -118,7 +118,7 @@ try:
     rc, out, err = gm("info", "-m", "hf:test/dropall")
     check(rc == 3 and "only partly downloaded" in err and "gemmash pull hf:test/dropall" in err,
           "-m on an unfinished pull says how to finish it")
-    write_behaviour({"test/corrupt": {"corrupt": True}, "test/gated": {"status": 401, "token": "hf_good"}})
+    write_behaviour({"test/corrupt": {"corrupt": True}, "test/corrupt-small": {"corrupt_small": True}, "test/gated": {"status": 401, "token": "hf_good"}})
     n0 = len(log_lines())
     rc, out, err = gm("pull", "hf:test/dropall")
     new = log_lines()[n0:]
@@ -133,6 +133,9 @@ try:
     check(not any(f.endswith(".part") for f in os.listdir(cd)) and not os.path.exists(os.path.join(cd, ".gemmash.json")),
           "the corrupt file is removed and the model is not marked complete")
 
+    rc, out, err = gm("pull", "hf:test/corrupt-small")
+    check(rc == 3 and "checksum mismatch for config.json" in err and "expected git blob id" in err,
+          "a flipped byte in a small git-kept file is caught by its git blob id")
     rc, out, err = gm("pull", "hf:test/gated")
     check(rc == 3 and "HTTP 401" in err and "HF_TOKEN" in err, "401 says a token is needed and how to set it")
     rc, out, err = gm("pull", "hf:test/gated", HF_TOKEN="hf_good")

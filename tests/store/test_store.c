@@ -9,6 +9,7 @@
 #include "check.h"
 #include "mstore.h"
 #include "sha256.h"
+#include "gitsha1.h"
 
 static void hex_of(const char *s, size_t n, size_t chunk, char out[65])
 {
@@ -39,6 +40,22 @@ int main(void)
     hex_of(mil, 1000000, 4096, h);
     CHECK(!strcmp(h, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"), "sha256 of a million 'a'");
     free(mil);
+
+    sha1_ctx s1;
+    char h1[41];
+    sha1_init(&s1);
+    sha1_update(&s1, "abc", 3);
+    sha1_hex(&s1, h1);
+    CHECK(!strcmp(h1, "a9993e364706816aba3e25717850c26c9cd0d89d"), "sha1 of abc");
+    sha1_init(&s1);
+    sha1_update(&s1, m, strlen(m));
+    sha1_hex(&s1, h1);
+    CHECK(!strcmp(h1, "84983e441c3bd26ebaae4aa1f95129e5e54670f1"), "sha1 of the 448-bit vector");
+    char gp[] = "/tmp/gm-blob-XXXXXX";
+    int gfd = mkstemp(gp);
+    CHECK(gfd >= 0 && write(gfd, "hello\n", 6) == 6 && close(gfd) == 0 && git_blob_id_file(gp, h1) == 0 &&
+          !strcmp(h1, "ce013625030ba8dba906f756967f9e9ca394464a"), "git blob id of \"hello\\n\" (as git hash-object)");
+    unlink(gp);
 
     ms_target t;
     char err[512];
