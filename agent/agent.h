@@ -205,6 +205,8 @@ typedef struct ag_chat_in {
     double      temperature;      /* < 0: the server's default */
     int         max_tokens;       /* 0: the server's default */
     const char *tool_choice;      /* NULL (auto), "required", "none" or a tool name */
+    const cJSON *output_schema;   /* --output-schema: the answer must match it; NULL: free text */
+    bool        think;            /* thinking on (the server's chat template decides how) */
     double      timeout_s;        /* 0: the backend's default */
     void      (*show)(void *ud, int kind, const char *s, size_t n);   /* AG_OUT_TEXT / AG_OUT_THOUGHT */
     void       *show_ud;

@@ -51,7 +51,8 @@ static int rbe_chat(void *ud, const cJSON *messages, const cJSON *tools, const a
     rm_params p = {.endpoint = r->endpoint, .api_key = r->key, .model = r->model[0] ? r->model : NULL,
                    .temperature = in->temperature, .max_tokens = in->max_tokens, .tool_choice = in->tool_choice,
                    .timeout_s = in->timeout_s, .retries = -1, .interrupt = in->interrupt,
-                   .stall_s = r->stall_s, .retry_wait = r->retry_wait};
+                   .stall_s = r->stall_s, .retry_wait = r->retry_wait, .response_schema = in->output_schema,
+                   .think = in->think ? 1 : 0};
     shower w = {in->show, in->show_ud};
     rm_sink sink = {&w, on_content, on_reasoning};
     cJSON *wm = wire_messages(messages);

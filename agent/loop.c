@@ -277,7 +277,8 @@ static int chat_step(ag_session *s)
     static const char *const choice[] = {[AG_TC_AUTO] = NULL, [AG_TC_REQUIRED] = "required", [AG_TC_NONE] = "none"};
     ag_chat_in in = {.temperature = s->o.temperature, .max_tokens = s->o.max_gen_tokens,
                      .tool_choice = s->o.tool_choice == AG_TC_NAME ? s->o.tool_choice_name : choice[s->o.tool_choice],
-                     .show = s->o.stream ? show : NULL, .show_ud = &k, .interrupt = s->o.interrupt};
+                     .show = s->o.stream ? show : NULL, .show_ud = &k, .interrupt = s->o.interrupt,
+                     .output_schema = s->o.output_schema, .think = s->o.think};
     if (s->o.timeout_s > 0) {
         double left = s->o.timeout_s - (ag_now() - s->t0);
         in.timeout_s = left > 0.5 ? left : 0.5;
@@ -323,13 +324,22 @@ static int chat_step(ag_session *s)
         ag_event(s, "message", ev);
     }
     int status = -1;
-    if (cJSON_GetArraySize(calls) > 0) status = handle_calls(s, amsg, calls);
+    char why[1024] = "";
+    cJSON *answer = s->o.output_schema && cJSON_GetArraySize(calls) == 0 ? cJSON_Parse(text) : NULL;
+    if (s->o.output_schema && cJSON_GetArraySize(calls) == 0 &&
+        (!answer ? snprintf(why, sizeof why, "it is not JSON") > 0 : ag_schema_validate(s->o.output_schema, answer, why, sizeof why) != 0)) {
+        ag_session_add(s, amsg);
+        snprintf(s->errmsg, sizeof s->errmsg, "the server's answer does not match --output-schema: %s (the server "
+                 "may not support response_format json_schema)", why);
+        status = GM_EXIT_MODEL;
+    } else if (cJSON_GetArraySize(calls) > 0) status = handle_calls(s, amsg, calls);
     else {
         ag_session_add(s, amsg);
         free(s->answer);
         s->answer = strdup(text);
         status = GM_EXIT_OK;
     }
+    cJSON_Delete(answer);
     cJSON_Delete(calls);
     free(text);
     free(thought);

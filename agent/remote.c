@@ -292,6 +292,15 @@ static char *request_body(const rm_params *p, const cJSON *messages, const cJSON
             }
         }
     }
+    if (p->response_schema) {
+        cJSON *rf = cJSON_AddObjectToObject(b, "response_format");
+        cJSON_AddStringToObject(rf, "type", "json_schema");
+        cJSON *js = cJSON_AddObjectToObject(rf, "json_schema");
+        cJSON_AddStringToObject(js, "name", "answer");
+        cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(p->response_schema, 1));
+    }
+    if (p->think >= 0)         /* Gemma 4's chat template reads enable_thinking */
+        cJSON_AddBoolToObject(cJSON_AddObjectToObject(b, "chat_template_kwargs"), "enable_thinking", p->think > 0);
     if (p->temperature >= 0) cJSON_AddNumberToObject(b, "temperature", p->temperature);
     if (p->top_p > 0) cJSON_AddNumberToObject(b, "top_p", p->top_p);
     if (p->max_tokens > 0) cJSON_AddNumberToObject(b, "max_tokens", p->max_tokens);

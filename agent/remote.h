@@ -23,6 +23,8 @@ typedef struct rm_params {
     double      top_p;        /* <= 0: the server's default */
     int         max_tokens;   /* 0: the server's default */
     const char *tool_choice;  /* NULL: not sent ("auto"); "required", "none" or a tool name */
+    const cJSON *response_schema; /* sent as response_format json_schema; NULL: none */
+    int         think;        /* chat_template_kwargs.enable_thinking: 1, 0, or -1 = not sent */
     double      timeout_s;    /* whole request; 0: 600 */
     double      connect_s;    /* 0: 15 */
     double      stall_s;      /* no byte for this long: give up; 0: 120 */

@@ -40,6 +40,8 @@ SCRIPT = {
     "drop": [{"drop": [chunk({"content": "half an answ"})]}],
     "err500": [{"status": 500, "body": {"error": {"message": "CUDA out of memory"}}}],
     "hang": [{"hang": 30}],
+    "json": [{"sse": [chunk({"content": "{\"files\": 1}"}, "stop")], "done": True}],
+    "prose": [{"sse": [chunk({"content": "one file"}, "stop")], "done": True}],
 }
 script = os.path.join(tmp, "script.json")
 json.dump(SCRIPT, open(script, "w"))
@@ -91,6 +93,16 @@ try:
         check(rc == 3 and want in (out + err), "%s: exit 3 with a clear message (rc %d, %.1f s): %s" % (model, rc, el, (out + err).strip()[-200:]))
     rc, out, err, el = agent("hang", timeout=40)
     check(rc == 3 and "stall" in (out + err) and el < 20, "a stalled server is given up on (%.1f s)" % el)
+    schema = os.path.join(tmp, "schema.json")
+    json.dump({"type": "object", "properties": {"files": {"type": "integer"}}, "required": ["files"]}, open(schema, "w"))
+    n0 = len(open(logf).readlines())
+    rc, out, err, _ = agent("json", "--output-schema", schema, "--no-think")
+    req = json.loads(open(logf).readlines()[n0])["body"]
+    check(rc == 0 and req.get("response_format", {}).get("json_schema", {}).get("schema", {}).get("required") == ["files"],
+          "--output-schema goes to the server as response_format json_schema (rc %d)" % rc)
+    check(req.get("chat_template_kwargs") == {"enable_thinking": False}, "--no-think goes out as enable_thinking false")
+    rc, out, err, _ = agent("prose", "--output-schema", schema)
+    check(rc == 3 and "does not match --output-schema" in (out + err), "an answer that breaks the schema is exit 3")
     rc, out, err, _ = agent("scripted", "--api-key-env", "NO_SUCH_VAR_X")
     check(rc == 2 and "NO_SUCH_VAR_X" in err, "a missing key variable is a usage error naming it")
 finally:

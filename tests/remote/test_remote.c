@@ -99,7 +99,7 @@ int main(void)
     CHECK(port > 0, "the scripted server started");
     char url[128], err[1024];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", port);
-    rm_params base = {.temperature = -1, .retries = 3, .retry_wait = 0.05, .stall_s = 1, .timeout_s = 15, .api_key = "sk-test"};
+    rm_params base = {.temperature = -1, .think = 0, .retries = 3, .retry_wait = 0.05, .stall_s = 1, .timeout_s = 15, .api_key = "sk-test"};
     seen x;
     rm_result r;
 
@@ -113,6 +113,12 @@ int main(void)
     CHECK(r.prompt_tokens == 12 && r.completion_tokens == 5 && !strcmp(r.finish_reason, "stop"), "usage and finish_reason");
     rm_result_free(&r);
 
+    rm_params sch = base;
+    sch.response_schema = cJSON_Parse("{\"type\":\"object\"}");
+    rc = ask(url, "text", &sch, &x, &r, err, sizeof err);
+    cJSON_Delete((cJSON *)sch.response_schema);
+    CHECK(rc == RM_OK, "a request with a response schema");
+    rm_result_free(&r);
     rc = ask(url, "tools", &base, &x, &r, err, sizeof err);
     const cJSON *tc = cJSON_GetObjectItem(r.message, "tool_calls");
     const cJSON *t0 = cJSON_GetArrayItem(tc, 0), *t1 = cJSON_GetArrayItem(tc, 1);
@@ -184,13 +190,17 @@ int main(void)
 
     FILE *lf = fopen(logf, "r");
     char line[8192];
-    int auth = 0, streamreq = 0, toolsreq = 0;
+    int auth = 0, streamreq = 0, toolsreq = 0, schema = 0, nothink = 0;
     while (lf && fgets(line, sizeof line, lf)) {
         auth += strstr(line, "\"auth\": \"Bearer sk-test\"") != NULL;
         streamreq += strstr(line, "\"stream\": true") != NULL && strstr(line, "include_usage") != NULL;
         toolsreq += strstr(line, "\"tools\": [{\"type\": \"function\"") != NULL;
+        schema += strstr(line, "\"response_format\": {\"type\": \"json_schema\", \"json_schema\": {\"name\": \"answer\", \"schema\": {\"type\": \"object\"}}}") != NULL;
+        nothink += strstr(line, "\"chat_template_kwargs\": {\"enable_thinking\": false}") != NULL;
     }
     if (lf) fclose(lf);
+    CHECK(schema == 1, "a response schema goes out as response_format json_schema");
+    CHECK(nothink == auth, "thinking off goes out as chat_template_kwargs.enable_thinking false");
     CHECK(auth >= 10 && streamreq == auth && toolsreq == auth, "requests carry the key, stream:true with usage, and the tools (%d)", auth);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
