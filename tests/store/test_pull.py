@@ -49,9 +49,15 @@ for repo in ["test/tiny-e2b", "test/drop", "test/dropall", "test/corrupt", "test
     shutil.copytree(src, os.path.join(hub, repo))
 os.makedirs(os.path.join(hub, "test", "gguf"))
 fake_gguf(os.path.join(hub, "test", "gguf", "tiny-Q4_K_M.gguf"))
+# a real (tiny) GGUF, written by gemmash convert from a text-layout checkpoint
+src_t = os.path.join(tmp, "tiny-text")
+subprocess.run([PY, os.path.join(ROOT, "tests", "pylib", "gen_ckpt.py"), "--geometry", "tiny-e2b", "--layout", "text",
+                "--out", src_t], check=True, capture_output=True)
+real_gguf = os.path.join(hub, "test", "gguf", "tiny-real-Q8_0.gguf")
+subprocess.run([BIN, "convert", "-m", src_t, "-o", real_gguf, "-t", "q8_0"], check=True, capture_output=True)
 for size in ["E2B", "E4B", "26B-A4B"]:          # what the first run may suggest
     os.makedirs(os.path.join(hub, "unsloth", "gemma-4-%s-it-GGUF" % size))
-    fake_gguf(os.path.join(hub, "unsloth", "gemma-4-%s-it-GGUF" % size, "gemma-4-%s-it-Q4_K_M.gguf" % size))
+    shutil.copy(real_gguf, os.path.join(hub, "unsloth", "gemma-4-%s-it-GGUF" % size, "gemma-4-%s-it-Q4_K_M.gguf" % size))
 write_behaviour({"test/drop": {"drop_after": 100000, "times": 1}, "test/dropall": {"drop_after": 100000, "times": -1},
                  "test/corrupt": {"corrupt": True}, "test/corrupt-small": {"corrupt_small": True}, "test/gated": {"status": 401, "token": "hf_good"}})
 portfile = os.path.join(tmp, "port")
@@ -146,7 +152,11 @@ try:
     rc, out, err = gm("pull", "hf:test/tiny-e2b/nofile.gguf")
     check(rc == 3 and "has no file nofile.gguf" in err, "a missing file is named")
     rc, out, err = gm("pull", "hf:test/gguf")
-    check(rc == 3 and "hf:test/gguf/FILE" in err and "tiny-Q4_K_M.gguf" in err, "a GGUF repository asks for a file name")
+    check(rc == 3 and "hf:test/gguf/FILE" in err and ".gguf" in err, "a GGUF repository asks for a file name")
+    rc, out, err = gm("pull", "hf:test/gguf/tiny-real-Q8_0.gguf")
+    check(rc == 0, "a real GGUF file pulls")
+    rc, out, err = gm("generate", "-m", "test--gguf--tiny-real-Q8_0", "-n", "2", "--temp", "0", "hi")
+    check(rc == 0, "gemmash generate -m NAME runs the pulled GGUF (rc %d: %s)" % (rc, err.strip()[-200:]))
     rc, out, err = gm("pull", "hf:test/gguf/tiny-Q4_K_M.gguf")
     gp = os.path.join(store, "test--gguf--tiny-Q4_K_M", "tiny-Q4_K_M.gguf")
     check(rc == 0 and out.strip() == gp, "a single GGUF file pulls and its path is the loadable path")
@@ -177,7 +187,7 @@ try:
     p = subprocess.Popen([BIN, "--no-session"], stdin=slave, stdout=slave, stderr=slave, cwd=work,
                          env=dict(env, GEMMASH_HOME=fresh, XDG_STATE_HOME=os.path.join(tmp, "state")))
     os.close(slave)
-    seen, answered, t0 = b"", False, time.time()
+    seen, answered, exited, t0 = b"", False, False, time.time()
     while time.time() - t0 < 60:
         r, _, _ = select.select([master], [], [], 0.2)
         if r:
@@ -191,16 +201,20 @@ try:
         if not answered and b"[Y/n]" in seen:
             os.write(master, b"y\n")
             answered = True
+        if answered and b"done:" in seen and not exited:
+            os.write(master, b"/exit\n")      # the pulled model loads and the shell starts: leave it
+            exited = True
         if p.poll() is not None and not r:
             break
-    p.wait(timeout=30)
+    first_rc = p.wait(timeout=30)
     os.close(master)
     text = seen.decode(errors="replace")
     made = [d for d in os.listdir(os.path.join(fresh, "models"))] if os.path.isdir(os.path.join(fresh, "models")) else []
     check(answered and "done:" in text and len(made) == 1 and made[0].endswith("-q4") and
           os.path.exists(os.path.join(fresh, "models", made[0], ".gemmash.json")),
           "interactive first run asks once and pulls the suggested model (%r)" % made)
-    rc, out, err = gm("-p", "hi", "--no-session", GEMMASH_HOME=fresh)
+    check(first_rc == 0 and "cannot load" not in text, "then loads it and starts the shell, which /exit leaves (rc %s)" % first_rc)
+    rc, out, err = gm("-p", "hi", "--no-session", "--max-turns", "1", "--max-tokens", "8", GEMMASH_HOME=fresh)
     check("using '%s' from the model store" % (made[0] if made else "?") in err,
           "the next run without -m uses the model in the store")
 finally:
