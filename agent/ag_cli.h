@@ -12,6 +12,9 @@ typedef struct ag_cli {
     const char  *system_file;     /* --system-prompt-file */
     const char  *resume;          /* --resume ID|last, --continue */
     const char  *tools;           /* --tools a,b: declare only these */
+    const char  *endpoint;        /* --endpoint URL: a chat-completions server instead of -m */
+    const char  *api_key_env;     /* --api-key-env VAR */
+    const char  *remote_model;    /* --remote-model NAME */
     sb_mode      mode;
     bool         allow_network;
     const char **writable; int n_writable;

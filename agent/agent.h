@@ -200,8 +200,32 @@ typedef struct ag_opts {
 /* Fill o with the defaults documented in `gemmash --help`. */
 void ag_opts_default(ag_opts *o);
 
+/* What the loop gives a message-level backend for one step (ag_backend.chat). */
+typedef struct ag_chat_in {
+    double      temperature;      /* < 0: the server's default */
+    int         max_tokens;       /* 0: the server's default */
+    const char *tool_choice;      /* NULL (auto), "required", "none" or a tool name */
+    const cJSON *output_schema;   /* --output-schema: the answer must match it; NULL: free text */
+    bool        think;            /* thinking on (the server's chat template decides how) */
+    double      timeout_s;        /* 0: the backend's default */
+    void      (*show)(void *ud, int kind, const char *s, size_t n);   /* AG_OUT_TEXT / AG_OUT_THOUGHT */
+    void       *show_ud;
+    volatile sig_atomic_t *interrupt;
+} ag_chat_in;
+
+/* What it returns: the assistant message in OpenAI shape (content,
+ * reasoning_content, tool_calls with JSON-string arguments). */
+typedef struct ag_chat_out {
+    cJSON *message;               /* owned by the caller */
+    long   prompt_tokens, completion_tokens;   /* -1: not reported */
+    bool   interrupted, length_cut;
+} ag_chat_out;
+
 /* The model side: a tokenizer and a generate call with gm_generate's
- * contract (the engine; tests plug in a scripted model). */
+ * contract (the engine; tests plug in a scripted model), or a chat call
+ * that takes messages and tools as they are (a remote server): when chat
+ * is set, tok, generate and n_ctx are unused and the server renders the
+ * prompt and parses tool calls itself. */
 typedef struct ag_backend {
     void               *ud;
     const gm_tokenizer *tok;
@@ -212,7 +236,15 @@ typedef struct ag_backend {
     int  (*generate)(void *ud, const int32_t *prompt, int n, const gm_gen_params *p,
                      gm_gen_result *res, gm_err *err);
     void (*close)(void *ud);
+    int  (*chat)(void *ud, const cJSON *messages, const cJSON *tools, const ag_chat_in *in, ag_chat_out *out,
+                 char *err, size_t cap);
 } ag_backend;
+
+/* A chat-completions server as the backend (backend_remote.c): endpoint
+ * URL, the environment variable holding the API key (NULL: none), the
+ * model name to request (NULL: "default").  0, or -1 with a message. */
+int ag_backend_open_remote(ag_backend *b, const char *endpoint, const char *key_env, const char *model,
+                           char *err, size_t cap);
 
 /* Open a checkpoint folder with the engine (backend_engine.c). */
 int ag_backend_open(ag_backend *b, const char *model, int threads, int n_ctx, gm_err *err);

@@ -17,6 +17,7 @@
 #include "agent_int.h"
 #include "ag_cli.h"
 #include "commands.h"
+#include "mstore.h"
 #include <getopt.h>
 
 /* The one piece of state a signal handler may touch. */
@@ -183,7 +184,23 @@ int ag_main(int argc, char **argv)
             goto out;
         }
     }
-    if (!c.o.model) { rc = early_error(&c, GM_EXIT_USAGE, "no model: pass -m DIR or set GEMMASH_MODEL"); goto out; }
+    char model_path[4608];
+    if (!c.o.model && !c.endpoint) {               /* first run: the store's model, or pull a suggested one */
+        int fr = ms_first_run(!headless, &interrupted, model_path, sizeof model_path);
+        if (fr) {
+            snprintf(err, sizeof err, "no model: pass -m MODEL, --endpoint URL, or fetch one with 'gemmash pull %s'",
+                     ms_suggest(0));
+            rc = early_error(&c, fr == MS_E_INTERRUPTED ? GM_EXIT_INTERRUPTED : GM_EXIT_MODEL, err);
+            goto out;
+        }
+        c.o.model = model_path;
+    } else if (c.o.model && !c.endpoint) {       /* a path, a store name or an alias */
+        if (ms_resolve(c.o.model, model_path, sizeof model_path, err, sizeof err)) {
+            rc = early_error(&c, GM_EXIT_MODEL, err);
+            goto out;
+        }
+        c.o.model = model_path;
+    }
     if (c.schema_file) {
         char *t = read_file(c.schema_file, err, sizeof err);
         if (!t) { rc = early_error(&c, GM_EXIT_USAGE, err); goto out; }
@@ -208,7 +225,12 @@ int ag_main(int argc, char **argv)
     rc = GM_EXIT_OK;
     ag_backend b;
     gm_err ge = {0};
-    if (ag_backend_open(&b, c.o.model, c.o.threads, c.o.n_ctx, &ge)) {
+    if (c.endpoint) {
+        if (ag_backend_open_remote(&b, c.endpoint, c.api_key_env, c.remote_model, err, sizeof err)) {
+            rc = early_error(&c, GM_EXIT_USAGE, err);
+            goto out;
+        }
+    } else if (ag_backend_open(&b, c.o.model, c.o.threads, c.o.n_ctx, &ge)) {
         snprintf(err, sizeof err, "cannot load the model %s: %s", c.o.model, ge.msg);
         rc = early_error(&c, GM_EXIT_MODEL, err);
         goto out;
@@ -301,6 +323,8 @@ int ag_replay_main(int argc, char **argv)
     if (!model) model = cJSON_GetStringValue(cJSON_GetObjectItem(meta, "model"));
     ag_backend b;
     gm_err ge = {0};
+    char rpath[4608], rerr[1024];
+    if (model && ms_resolve(model, rpath, sizeof rpath, rerr, sizeof rerr) == 0) model = rpath;
     if (!model || ag_backend_open(&b, model, threads, (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "ctx")), &ge)) {
         fprintf(stderr, "gemmash replay: cannot load the model %s: %s\n", model ? model : "(none recorded)", ge.msg);
         cJSON_Delete(meta);

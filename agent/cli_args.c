@@ -17,7 +17,16 @@ void ag_cli_usage(FILE *f)
 "OPTIONS (agent)\n"
 "    -p, --prompt TASK          run TASK headless and exit; without -p, a task\n"
 "                               piped on standard input runs headless too\n"
-"    -m, --model DIR            the checkpoint folder (default: $GEMMASH_MODEL)\n"
+"    -m, --model MODEL          a checkpoint folder, a .gguf file, or a name from\n"
+"                               'gemmash models' / an alias such as e2b-q4\n"
+"                               (default: $GEMMASH_MODEL; none: the store's model,\n"
+"                               or a suggested one to pull, asked once)\n"
+"        --endpoint URL         use a model served by an OpenAI-compatible\n"
+"                               chat-completions server (vLLM, SGLang,\n"
+"                               llama-server, Ollama), e.g. http://gpu:8000/v1;\n"
+"                               tools still run here, in the sandbox\n"
+"        --api-key-env VAR      send the key held in environment variable VAR\n"
+"        --remote-model NAME    the model name to ask the server for\n"
 "        --threads N            compute threads (default: one per core)\n"
 "        --ctx N                context size in tokens (default: the model's\n"
 "                               limit, capped by available memory)\n"
@@ -66,7 +75,7 @@ void ag_cli_usage(FILE *f)
 enum {
     O_THREADS = 1000, O_CTX, O_SEED, O_TEMP, O_MAXTOK, O_THINK, O_NOTHINK, O_BUDGET, O_TC, O_SCHEMA,
     O_OUTPUT, O_TURNS, O_TIMEOUT, O_COMPACT, O_APPROVAL, O_MODE, O_NET, O_WRITABLE, O_FULL, O_RESUME,
-    O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND, O_TOOLS, O_MAXARG,
+    O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND, O_TOOLS, O_MAXARG, O_ENDPOINT, O_KEYENV, O_RMODEL,
 };
 
 static const struct option longopts[] = {
@@ -84,6 +93,8 @@ static const struct option longopts[] = {
     {"resume", required_argument, 0, O_RESUME}, {"continue", no_argument, 0, O_CONTINUE},
     {"no-session", no_argument, 0, O_NOSESSION}, {"system-prompt-file", required_argument, 0, O_SYSFILE},
     {"append-system-prompt", required_argument, 0, O_APPEND}, {"tools", required_argument, 0, O_TOOLS},
+    {"endpoint", required_argument, 0, O_ENDPOINT}, {"api-key-env", required_argument, 0, O_KEYENV},
+    {"remote-model", required_argument, 0, O_RMODEL},
     {"max-arg-bytes", required_argument, 0, O_MAXARG}, {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -192,6 +203,9 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
         case O_SYSFILE: c->system_file = optarg; break;
         case O_APPEND: c->o.append_system = optarg; break;
         case O_TOOLS: c->tools = optarg; break;
+        case O_ENDPOINT: c->endpoint = optarg; break;
+        case O_KEYENV: c->api_key_env = optarg; break;
+        case O_RMODEL: c->remote_model = optarg; break;
         case O_MAXARG: if (num_arg("--max-arg-bytes", optarg, 1, 1 << 30, &n, err, cap)) return -1; c->o.max_arg_bytes = (int)n; break;
         case ':': snprintf(err, cap, "%s needs a value", argv[optind - 1]); return -1;
         default:

@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "engine.h"
 #include "cli.h"
+#include "mstore.h"
 
 /* ---- shared option handling ------------------------------------------------- */
 
@@ -68,12 +69,18 @@ char *cli_slurp(FILE *f, size_t *len)
 gm_model *cli_load_model(const char *cmd, const char *path, int threads, const char *quant)
 {
     if (!path) {
-        fprintf(stderr, "gemmash %s: no model given; use -m DIR (a Hugging Face checkpoint folder)\n", cmd);
+        fprintf(stderr, "gemmash %s: no model given; use -m MODEL (a checkpoint folder, a .gguf file, or a "
+                "name from 'gemmash models')\n", cmd);
+        return NULL;
+    }
+    char real[4608], rerr[1024];
+    if (ms_resolve(path, real, sizeof real, rerr, sizeof rerr)) {
+        fprintf(stderr, "gemmash %s: %s\n", cmd, rerr);
         return NULL;
     }
     gm_err err = {0};
     gm_load_opts o = {.threads = threads, .quant = quant};
-    gm_model *m = gm_model_load(path, &o, &err);
+    gm_model *m = gm_model_load(real, &o, &err);
     if (!m) fprintf(stderr, "gemmash %s: %s\n", cmd, err.msg);
     return m;
 }

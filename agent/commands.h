@@ -38,4 +38,8 @@ int cmd_convert(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);
 
+/* model store commands (agent/cmd_store.c) */
+int cmd_pull(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+
 #endif

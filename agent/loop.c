@@ -248,10 +248,112 @@ static int prepare(ag_session *s, int32_t **ids, size_t *n)
     return GM_EXIT_CONTEXT;
 }
 
+/* The server's tool calls in the parser's shape ({name, arguments} or
+ * {name, error, raw}), so handle_calls treats them like the engine's. */
+static cJSON *wire_calls(const cJSON *tcs)
+{
+    cJSON *calls = cJSON_CreateArray();
+    const cJSON *tc;
+    cJSON_ArrayForEach(tc, tcs) {
+        const cJSON *fn = cJSON_GetObjectItem(tc, "function");
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(fn, "name"));
+        const char *raw = cJSON_GetStringValue(cJSON_GetObjectItem(fn, "arguments"));
+        cJSON *c = cJSON_CreateObject(), *args = cJSON_Parse(raw && *raw ? raw : "{}");
+        cJSON_AddStringToObject(c, "name", name ? name : "unknown");
+        if (cJSON_IsObject(args)) cJSON_AddItemToObject(c, "arguments", args);
+        else {
+            cJSON_Delete(args);
+            cJSON_AddStringToObject(c, "error", "the arguments are not a JSON object; send them as one JSON object");
+            cJSON_AddStringToObject(c, "raw", raw ? raw : "");
+        }
+        cJSON_AddItemToArray(calls, c);
+    }
+    return calls;
+}
+
+/* One model step on a message-level backend (a remote server): it gets the
+ * conversation and the tools as they are and returns the assistant message
+ * with its tool calls; the calls run here, as the engine's do. */
+static int chat_step(ag_session *s)
+{
+    step k = {.s = s};
+    static const char *const choice[] = {[AG_TC_AUTO] = NULL, [AG_TC_REQUIRED] = "required", [AG_TC_NONE] = "none"};
+    ag_chat_in in = {.temperature = s->o.temperature, .max_tokens = s->o.max_gen_tokens,
+                     .tool_choice = s->o.tool_choice == AG_TC_NAME ? s->o.tool_choice_name : choice[s->o.tool_choice],
+                     .show = s->o.stream ? show : NULL, .show_ud = &k, .interrupt = s->o.interrupt,
+                     .output_schema = s->o.output_schema, .think = s->o.think};
+    if (s->o.timeout_s > 0) {
+        double left = s->o.timeout_s - (ag_now() - s->t0);
+        in.timeout_s = left > 0.5 ? left : 0.5;
+    }
+    ag_chat_out out = {.prompt_tokens = -1, .completion_tokens = -1};
+    char err[1600];
+    int rc = s->b.chat(s->b.ud, s->messages, s->o.tool_choice == AG_TC_NONE ? NULL : s->tools, &in, &out, err, sizeof err);
+    if (k.dim_open) fputs("\033[0m", stdout);
+    if (s->o.stream) { fputc('\n', stdout); fflush(stdout); }
+    s->st.turns++;
+    ag_stats_prefill(s, out.prompt_tokens > 0 ? (int)out.prompt_tokens : 0);
+    if (out.completion_tokens > 0) s->st.output_tokens += out.completion_tokens;
+    if (out.interrupted) { s->stop_msg = "interrupted"; return GM_EXIT_INTERRUPTED; }
+    if (rc || !out.message) {
+        cJSON_Delete(out.message);
+        snprintf(s->errmsg, sizeof s->errmsg, "the model server failed: %.1900s", rc ? err : "no message");
+        return GM_EXIT_MODEL;
+    }
+    char *text = ag_utf8_sanitize(cJSON_GetStringValue(cJSON_GetObjectItem(out.message, "content")) ?
+                                  cJSON_GetStringValue(cJSON_GetObjectItem(out.message, "content")) : "");
+    char *thought = ag_utf8_sanitize(cJSON_GetStringValue(cJSON_GetObjectItem(out.message, "reasoning_content")) ?
+                                     cJSON_GetStringValue(cJSON_GetObjectItem(out.message, "reasoning_content")) : "");
+    cJSON *calls = wire_calls(cJSON_GetObjectItem(out.message, "tool_calls"));
+    cJSON_Delete(out.message);
+    if (!text || !thought || !calls) {
+        free(text); free(thought); cJSON_Delete(calls);
+        snprintf(s->errmsg, sizeof s->errmsg, "out of memory reading the server's reply");
+        return GM_EXIT_INTERNAL;
+    }
+    if (*thought) {
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "text", thought);
+        ag_event(s, "thinking", ev);
+    }
+    cJSON *amsg = cJSON_CreateObject();
+    cJSON_AddStringToObject(amsg, "role", "assistant");
+    cJSON_AddStringToObject(amsg, "content", text);
+    if (*thought) cJSON_AddStringToObject(amsg, "reasoning_content", thought);
+    if (*text) {
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "role", "assistant");
+        cJSON_AddStringToObject(ev, "text", text);
+        ag_event(s, "message", ev);
+    }
+    int status = -1;
+    char why[1024] = "";
+    cJSON *answer = s->o.output_schema && cJSON_GetArraySize(calls) == 0 ? cJSON_Parse(text) : NULL;
+    if (s->o.output_schema && cJSON_GetArraySize(calls) == 0 &&
+        (!answer ? snprintf(why, sizeof why, "it is not JSON") > 0 : ag_schema_validate(s->o.output_schema, answer, why, sizeof why) != 0)) {
+        ag_session_add(s, amsg);
+        snprintf(s->errmsg, sizeof s->errmsg, "the server's answer does not match --output-schema: %s (the server "
+                 "may not support response_format json_schema)", why);
+        status = GM_EXIT_MODEL;
+    } else if (cJSON_GetArraySize(calls) > 0) status = handle_calls(s, amsg, calls);
+    else {
+        ag_session_add(s, amsg);
+        free(s->answer);
+        s->answer = strdup(text);
+        status = GM_EXIT_OK;
+    }
+    cJSON_Delete(answer);
+    cJSON_Delete(calls);
+    free(text);
+    free(thought);
+    return status;
+}
+
 /* One model step: generate, read the output, record the assistant message
  * and run its calls.  Returns a status, or -1 to continue the loop. */
 static int model_step(ag_session *s, bool first)
 {
+    if (s->b.chat) return chat_step(s);
     int32_t *ids = NULL;
     size_t n = 0;
     int rc = prepare(s, &ids, &n);

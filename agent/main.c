@@ -19,6 +19,8 @@ static const command commands[] = {
     {"render",     cmd_render,     "print the exact prompt for a conversation"},
     {"logits",     cmd_logits,     "write raw logits for a token sequence"},
     {"info",       cmd_info,       "describe a model: layers, parameters, memory"},
+    {"pull",       cmd_pull,       "fetch a model into the store (aliases: e2b, e4b, 26b, 31b ...)"},
+    {"models",     cmd_models,     "list the models in the store"},
     {"convert",    cmd_convert,    "write a checkpoint as a GGUF file (bf16, q8_0, q4_0, q4_k_m)"},
     {"exec",       cmd_exec,       "run a command inside the sandbox"},
     {"sandbox",    cmd_sandbox,    "sandbox doctor: what the kernel offers and what is enforced"},
@@ -41,7 +43,7 @@ static void usage(FILE *f)
     ag_cli_usage(f);
     fputs("\nFILES\n"
           "    ~/.config/gemmash/config      settings\n"
-          "    ~/.cache/gemmash/models/      downloaded models\n"
+          "    ~/.cache/gemmash/models/      downloaded models ($GEMMASH_HOME/models)\n"
           "    AGENTS.md                     instructions for the agent, per project\n"
           "    $XDG_STATE_HOME/gemmash/sessions/ID.jsonl\n"
           "                                  saved sessions (default ~/.local/state/...)\n\n"

@@ -94,7 +94,7 @@ ag_session *ag_session_new(const ag_opts *o, ag_backend *b, ag_toolbox *t, char 
     s->approval.ud = s->t.ud;
     s->messages = cJSON_CreateArray();
     s->vocab = s->b.tok ? ag_vocab_from_tok(s->b.tok) : NULL;
-    if (!s->messages || !s->vocab) {
+    if (!s->messages || (!s->vocab && !s->b.chat)) {
         snprintf(err, cap, s->b.tok ? "out of memory building the vocabulary trie" : "the model has no tokenizer");
         ag_session_free(s);
         return NULL;

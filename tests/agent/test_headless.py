@@ -44,6 +44,7 @@ def make_model():
 def run(args, cwd=None, env_extra=None, inp=None, timeout=120):
     env = dict(os.environ, XDG_STATE_HOME=STATE, HOME=TMP, NO_COLOR="1")
     env.pop("GEMMASH_MODEL", None)
+    env.pop("GEMMASH_HOME", None)     # the model store is HOME's (empty)
     env.update(env_extra or {})
     t0 = time.time()
     r = subprocess.run([BIN] + args, cwd=cwd or TMP, env=env, input=inp, capture_output=True, timeout=timeout)
@@ -94,7 +95,8 @@ def main():
     r = run(["--frobnicate"])
     check(r.returncode == 2 and b"unknown option" in r.stderr, "exit 2 for an unknown flag")
     r = run(["-p", "hi"])
-    check(r.returncode == 2 and b"no model" in r.stderr, "exit 2 without a model")
+    check(r.returncode == 3 and b"no model" in r.stderr and b"gemmash pull " in r.stderr,
+          "exit 3 without a model and an empty store, naming the pull command")
     r = run(["-p", "hi", "-m", MODEL, "--output", "xml"])
     check(r.returncode == 2 and b"--output expects" in r.stderr, "exit 2 for a bad --output value")
     # 3: the model cannot be loaded
