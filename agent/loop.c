@@ -292,7 +292,8 @@ static int chat_step(ag_session *s)
     if (k.dim_open) fputs("\033[0m", stdout);
     if (s->o.stream) { fputc('\n', stdout); fflush(stdout); }
     s->st.turns++;
-    ag_stats_prefill(s, out.prompt_tokens > 0 ? (int)out.prompt_tokens : 0);
+    int pt = out.prompt_tokens > 0 ? (int)out.prompt_tokens : 0;
+    ag_stats_prefill(s, pt, pt);            /* a server reports no cache reuse: count all as prefilled */
     if (out.completion_tokens > 0) s->st.output_tokens += out.completion_tokens;
     if (out.interrupted) { s->stop_msg = "interrupted"; return GM_EXIT_INTERRUPTED; }
     if (rc || !out.message) {
