@@ -8,7 +8,7 @@
  * is also given as a fraction of the FMA peak measured just before it.
  *
  * Usage: bench_model DIR [--threads N] [--prompt N] [--decode N] [--runs N]
- *                        [--label TEXT] [--header] */
+ *                        [--label TEXT] [--header] [--quant q8_0|q4_0|q4_k] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +75,7 @@ static double measure_fma(int threads, gm_isa isa)
 int main(int argc, char **argv)
 {
     const char *dir = NULL, *label = NULL;
+    const char *quant = NULL;   /* --quant: quantize at load */
     int threads = 0, n_prompt = 512, n_decode = 16, runs = 3, header = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
@@ -83,6 +84,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--runs") && i + 1 < argc) runs = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--label") && i + 1 < argc) label = argv[++i];
         else if (!strcmp(argv[i], "--header")) header = 1;
+        else if (!strcmp(argv[i], "--quant") && i + 1 < argc) quant = argv[++i];
         else if (argv[i][0] != '-' && !dir) dir = argv[i];
         else { fprintf(stderr, "usage: bench_model DIR [--threads N] [--prompt N] [--decode N] [--runs N] [--label TEXT] [--header]\n"); return 2; }
     }
@@ -92,7 +94,7 @@ int main(int argc, char **argv)
     }
     gm_isa peak_isa = gm_isa_default() == GM_ISA_SCALAR ? GM_ISA_AVX2 : gm_isa_default();
     gm_err err = {0};
-    gm_load_opts lo = { .threads = threads };
+    gm_load_opts lo = { .threads = threads, .quant = quant };
     double t0 = bench_now();
     gm_model *m = gm_model_load(dir, &lo, &err);
     if (!m) { fprintf(stderr, "bench_model: cannot load %s: %s\n", dir, err.msg); return 1; }

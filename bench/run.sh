@@ -68,3 +68,13 @@ if [ ! -f "$model/config.json" ]; then
 fi
 "$BUILD/bench/bench_model" "$model" --threads "$THREADS" --runs "$RUNS" --decode "$DECODE" \
     --prompt 512 --label "e2b-L$LAYERS bf16" --header
+# the same checkpoint quantized at load (the Q4_K mix is llama.cpp's Q4_K_M)
+for q in ${BENCH_QUANTS:-q8_0 q4_0 q4_k}; do
+    "$BUILD/bench/bench_model" "$model" --threads "$THREADS" --runs "$RUNS" --decode "$DECODE" \
+        --prompt 512 --label "e2b-L$LAYERS $q" --quant "$q" || exit 1
+done
+# speculative decoding: verify-pass cost and projected speedups
+if [ "${BENCH_MTP:-1}" != 0 ] && [ -f bench/mtp.sh ]; then
+    echo
+    bash bench/mtp.sh || exit 1
+fi
