@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
+#include "agent.h"
+#include "ag_cli.h"
 
 typedef struct {
     const char   *name;
@@ -19,6 +21,7 @@ static const command commands[] = {
     {"info",       cmd_info,       "describe a model: layers, parameters, memory"},
     {"exec",       cmd_exec,       "run a command inside the sandbox"},
     {"sandbox",    cmd_sandbox,    "sandbox doctor: what the kernel offers and what is enforced"},
+    {"replay",     ag_replay_main, "re-run a recorded session at temperature 0 and report divergence"},
 };
 
 /* The top-level manual: what gemmash is, its commands, where it keeps things. */
@@ -33,10 +36,14 @@ static void usage(FILE *f)
           "COMMANDS\n", f);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "    %-12s %s\n", commands[i].name, commands[i].summary);
-    fputs("\n    Run 'gemmash COMMAND --help' for a command's options.\n\n"
-          "FILES\n"
+    fputs("\n    Run 'gemmash COMMAND --help' for a command's options.\n\n", f);
+    ag_cli_usage(f);
+    fputs("\nFILES\n"
           "    ~/.config/gemmash/config      settings\n"
-          "    ~/.cache/gemmash/models/      downloaded models\n\n"
+          "    ~/.cache/gemmash/models/      downloaded models\n"
+          "    AGENTS.md                     instructions for the agent, per project\n"
+          "    $XDG_STATE_HOME/gemmash/sessions/ID.jsonl\n"
+          "                                  saved sessions (default ~/.local/state/...)\n\n"
           "EXIT STATUS\n"
           "    0 done, 1 internal error, 2 usage error, 3 model or engine error,\n"
           "    4 approval needed, 5 turn or time limit, 6 context exhausted,\n"
@@ -54,7 +61,12 @@ int main(int argc, char **argv)
             usage(stdout);
             return GM_EXIT_OK;
         }
+        if (argv[1][0] != '-') {
+            fprintf(stderr, "gemmash: unknown command '%s' (a task goes after -p, in quotes; "
+                    "see gemmash --help)\n", argv[1]);
+            return GM_EXIT_USAGE;
+        }
     }
-    usage(stderr);
-    return GM_EXIT_USAGE;
+    /* no command: the agent (headless with -p or a piped task, else the shell) */
+    return ag_main(argc, argv);
 }
