@@ -55,18 +55,33 @@ void ag_cli_usage(FILE *f)
 "        --resume ID|last       continue a saved session\n"
 "        --continue             continue the last session\n"
 "        --no-session           do not save this session\n"
-"        --system-prompt-file F replace the built-in system prompt\n"
+"        --system-file F, --system-prompt-file F\n"
+"                               replace the built-in system prompt\n"
+"        --append-system F      add the text of file F to the system prompt\n"
 "        --append-system-prompt TEXT\n"
 "                               add TEXT to the system prompt\n"
 "\n"
 "    Interactive: type a task; /exit or Ctrl-D leaves; Ctrl-C stops the model.\n"
-"    AGENTS.md in the working folder is added to the system prompt.\n", f);
+"    AGENTS.md files (~/.config/gemmash/, then the repository root down to\n"
+"    the working folder) are added to the system prompt, 32 KiB at most.\n"
+"\n"
+"FILES\n"
+"    ~/.config/gemmash/config   settings, 'key = value' lines (flags override):\n"
+"                               model, threads, ctx, seed, temperature,\n"
+"                               max_tokens, think, think_budget, approval,\n"
+"                               sandbox, writable (repeatable), network,\n"
+"                               max_turns, timeout, compact_at, tools,\n"
+"                               system_file, append_system_file, history\n"
+"    ~/.config/gemmash/rules    shell command rules: 'allow|ask|deny PREFIX'\n"
+"    ~/.local/state/gemmash/    sessions, tool outputs, shell history\n"
+"    XDG_CONFIG_HOME and XDG_STATE_HOME are honoured.\n", f);
 }
 
 enum {
     O_THREADS = 1000, O_CTX, O_SEED, O_TEMP, O_MAXTOK, O_THINK, O_NOTHINK, O_BUDGET, O_TC, O_SCHEMA,
     O_OUTPUT, O_TURNS, O_TIMEOUT, O_COMPACT, O_APPROVAL, O_MODE, O_NET, O_WRITABLE, O_FULL, O_RESUME,
     O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND, O_TOOLS, O_MAXARG,
+    O_APPENDFILE,
 };
 
 static const struct option longopts[] = {
@@ -85,6 +100,7 @@ static const struct option longopts[] = {
     {"no-session", no_argument, 0, O_NOSESSION}, {"system-prompt-file", required_argument, 0, O_SYSFILE},
     {"append-system-prompt", required_argument, 0, O_APPEND}, {"tools", required_argument, 0, O_TOOLS},
     {"max-arg-bytes", required_argument, 0, O_MAXARG}, {"help", no_argument, 0, 'h'},
+    {"system-file", required_argument, 0, O_SYSFILE}, {"append-system", required_argument, 0, O_APPENDFILE},
     {0, 0, 0, 0},
 };
 
@@ -117,6 +133,7 @@ static int real_arg(const char *flag, const char *v, double lo, double hi, doubl
 
 void ag_cli_free(ag_cli *c)
 {
+    ag_cli_release(c);
     free(c->writable);
     memset(c, 0, sizeof *c);
 }
@@ -127,6 +144,7 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
     ag_opts_default(&c->o);
     c->mode = SB_MODE_WORKSPACE_WRITE;
     c->o.model = getenv("GEMMASH_MODEL");
+    if (ag_cli_config(c, err, cap)) return -1;          /* the config file, then the flags over it */
     optind = 1;
     opterr = 0;
     int ch;
@@ -188,6 +206,7 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
         case O_NOSESSION: c->o.no_session_file = true; break;
         case O_SYSFILE: c->system_file = optarg; break;
         case O_APPEND: c->o.append_system = optarg; break;
+        case O_APPENDFILE: c->append_file = optarg; break;
         case O_TOOLS: c->tools = optarg; break;
         case O_MAXARG: if (num_arg("--max-arg-bytes", optarg, 1, 1 << 30, &n, err, cap)) return -1; c->o.max_arg_bytes = (int)n; break;
         case ':': snprintf(err, cap, "%s needs a value", argv[optind - 1]); return -1;
