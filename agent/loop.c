@@ -286,7 +286,8 @@ static int model_step(ag_session *s, bool first)
     ag_stats_prefill(s, res.n_prompt);
     s->st.output_tokens += res.n_generated;
     ag_parser_finish(k.d.parser);
-    if (rc < 0 || res.reason == GM_STOP_ERROR) {
+    /* an interrupt during prefill comes back as rc -1 with reason INTERRUPT: not a model failure */
+    if ((rc < 0 && res.reason != GM_STOP_INTERRUPT) || res.reason == GM_STOP_ERROR) {
         snprintf(s->errmsg, sizeof s->errmsg, "the model failed: %.1100s", e.msg[0] ? e.msg : "generation error");
         ag_decoder_free(&k.d);
         return GM_EXIT_MODEL;

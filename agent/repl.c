@@ -71,7 +71,7 @@ char *repl_readline(repl *r, const char *prompt, bool *intr)
             rl_callback_sigcleanup();
             rl_cleanup_after_signal();
             rl_callback_handler_remove();
-            fputs("^C\n", stdout);
+            fputs("\n", stdout);                   /* readline left the cursor at the line start */
             fflush(stdout);
             return strdup(empty ? "" : "x");     /* the caller only needs to know whether it was empty */
         }
@@ -150,7 +150,7 @@ static char *read_input(repl *r, bool *ctrl_c, bool *was_empty)
 static void history_open(repl *r)
 {
     char dir[3800];
-    if (ag_state_dir(&r->s->o, dir, sizeof dir)) return;
+    if (r->s->o.no_history || ag_state_dir(&r->s->o, dir, sizeof dir)) return;
     if (ag_mkdirs(dir)) {
         fprintf(stderr, "gemmash: cannot create %s (%s); history will not be saved\n", dir, strerror(errno));
         return;
