@@ -151,10 +151,13 @@ def session_a():
     a.line("/nonsense")
     t = a.wait_prompt(7, 20)
     check(t is not None and "unknown command '/nonsense'" in t, "A: an unknown slash command is named")
+    a.line("/approval never")
+    t = a.wait_prompt(8, 20)
+    check(t is not None and "approval mode: never" in t, "A: /approval sets the mode")
 
     # Ctrl-C during generation: the shell survives and the partial answer is kept.  The model is random
     # and may end its answer early, so a few tasks are tried until one is still running at the Ctrl-C.
-    n = 7                       # prompts on the screen so far (6 commands and the empty one)
+    n = 8                       # prompts on the screen so far (7 commands and the empty one)
     streamed = interrupted = False
     took = 0.0
     for i in range(5):
@@ -262,7 +265,10 @@ def session_b():
 def session_c():
     env = {"XDG_STATE_HOME": STATE, "XDG_CONFIG_HOME": os.path.join(TMP, "nocfg"), "NO_COLOR": "1",
            "TERM": "xterm-256color"}
-    c = Term("c", repo("c"), BASE + ["--system-file", SYS, "--no-think", "--tools", "write_file", "--tool-choice",
+    rc = repo("c")
+    with open(os.path.join(rc, "note.txt"), "w") as f:
+        f.write("zebra-42\n")
+    c = Term("c", rc, BASE + ["--system-file", SYS, "--no-think", "--tools", "write_file", "--tool-choice",
                                      "none", "--max-tokens", "24"], env)
     check(c.wait_prompt(1, 60) is not None, "C: prompt")
     c.line("Say hi.")
@@ -278,7 +284,11 @@ def session_c():
     c.line("beta")
     c.line('"""')
     c.wait_prompt(4, SLOW)
+    c.line("Summarise @note.txt please")
+    c.wait_prompt(5, SLOW)
     users = [m.get("content") for m in session_messages() if m.get("role") == "user"]
+    check(any("[attached file: note.txt]" in u and "zebra-42" in u for u in users if u),
+          "C: @path attaches the file's text to the task")
     check("first line\nsecond line" in users, "C: a trailing backslash continues the input")
     check("alpha\nbeta" in users, "C: a triple-quote block is one input")
     raw = c.text(escapes=True)
