@@ -258,6 +258,7 @@ typedef struct ag_stats {
     int    tool_calls, denials, compactions;
     double duration_s;
     int   *prefill;           /* tokens prefilled, per generation */
+    int   *prompt;            /* prompt length, per generation (prompt - prefill = reused from the cache) */
     int    n_prefill, cap_prefill;
 } ag_stats;
 

@@ -79,6 +79,6 @@ int  ag_compact(ag_session *s, int tokens_before, char *err, size_t cap);
 int  ag_session_add(ag_session *s, cJSON *msg);   /* appends, records; takes msg */
 int  ag_render_tokens(ag_session *s, const cJSON *msgs, bool gen_prompt, int32_t **ids, size_t *n,
                       char *err, size_t cap);
-void ag_stats_prefill(ag_session *s, int n);
+void ag_stats_prefill(ag_session *s, int prompt, int prefilled);
 
 #endif

@@ -6,6 +6,7 @@
 
 static const char *const mode_names[] = {"ask", "auto-edit", "never"};
 
+/* Read --approval. */
 int ag_approval_parse(const char *s, ag_approval_mode *m)
 {
     for (int i = 0; i < 3; i++)
@@ -13,6 +14,7 @@ int ag_approval_parse(const char *s, ag_approval_mode *m)
     return -1;
 }
 
+/* The name of a mode, for events and messages. */
 const char *ag_approval_name(ag_approval_mode m)
 {
     return (unsigned)m < 3 ? mode_names[m] : "unknown";
@@ -27,6 +29,7 @@ static bool is_edit_tool(const char *tool)
     return false;
 }
 
+/* The mode decides today; rules files will refine this later. */
 ag_verdict ag_approval_check(const ag_approval *a, const char *tool, const cJSON *args,
                              char *why, size_t cap)
 {

@@ -11,6 +11,7 @@
 
 typedef struct eng { gm_model *m; gm_ctx *c; char name[256]; } eng;
 
+/* Generation with prefix reuse (gm_ctx_sync inside gm_generate). */
 static int eng_generate(void *ud, const int32_t *prompt, int n, const gm_gen_params *p,
                         gm_gen_result *res, gm_err *err)
 {
@@ -18,6 +19,7 @@ static int eng_generate(void *ud, const int32_t *prompt, int n, const gm_gen_par
     return gm_generate(e->c, prompt, n, p, res, err);
 }
 
+/* Free the context and the model. */
 static void eng_close(void *ud)
 {
     eng *e = ud;

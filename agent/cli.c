@@ -23,6 +23,7 @@
 /* The one piece of state a signal handler may touch. */
 static volatile sig_atomic_t interrupted;
 
+/* Ctrl-C sets the flag that the engine and the tools poll. */
 static void on_sigint(int sig)
 {
     (void)sig;
@@ -49,6 +50,7 @@ static char *slurp(FILE *f)
     return b;
 }
 
+/* A whole file, or NULL and why. */
 static char *read_file(const char *path, char *err, size_t cap)
 {
     FILE *f = fopen(path, "rb");
@@ -156,6 +158,7 @@ static int early_error(const ag_cli *c, int status, const char *msg)
     return status;
 }
 
+/* gemmash without a subcommand. */
 int ag_main(int argc, char **argv)
 {
     ag_cli c;

@@ -118,6 +118,7 @@ static int num_arg(const char *flag, const char *v, long long lo, long long hi, 
     return 0;
 }
 
+/* A number within [lo, hi]. */
 static int real_arg(const char *flag, const char *v, double lo, double hi, double *out, char *err, size_t cap)
 {
     char *end;
@@ -131,6 +132,7 @@ static int real_arg(const char *flag, const char *v, double lo, double hi, doubl
     return 0;
 }
 
+/* Free what ag_cli_parse allocated. */
 void ag_cli_free(ag_cli *c)
 {
     ag_cli_release(c);
@@ -138,6 +140,7 @@ void ag_cli_free(ag_cli *c)
     memset(c, 0, sizeof *c);
 }
 
+/* Read the agent's flags; every bad value is a usage error with a reason. */
 int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
 {
     memset(c, 0, sizeof *c);

@@ -65,14 +65,14 @@ char *cli_slurp(FILE *f, size_t *len)
     return buf;
 }
 
-gm_model *cli_load_model(const char *cmd, const char *path, int threads)
+gm_model *cli_load_model(const char *cmd, const char *path, int threads, const char *quant)
 {
     if (!path) {
         fprintf(stderr, "gemmash %s: no model given; use -m DIR (a Hugging Face checkpoint folder)\n", cmd);
         return NULL;
     }
     gm_err err = {0};
-    gm_load_opts o = {.threads = threads};
+    gm_load_opts o = {.threads = threads, .quant = quant};
     gm_model *m = gm_model_load(path, &o, &err);
     if (!m) fprintf(stderr, "gemmash %s: %s\n", cmd, err.msg);
     return m;
@@ -110,21 +110,22 @@ int cli_parse_ids(const char *s, int32_t **ids, size_t *n)
 static void logits_usage(FILE *f)
 {
     fputs("NAME\n    gemmash logits - write the model's logits for a token sequence\n\n"
-          "SYNOPSIS\n    gemmash logits -m MODEL --tokens IDS --out FILE [--step N] [--threads N]\n\n"
+          "SYNOPSIS\n    gemmash logits -m MODEL --tokens IDS --out FILE [--step N] [--threads N] [--quant TYPE]\n\n"
           "DESCRIPTION\n"
           "    Runs IDS (comma-separated token ids, e.g. 2,105,2364) through the model from an\n"
           "    empty cache and writes float32 little-endian logits, one row of vocab floats per\n"
           "    position, after the final softcap.  --step N feeds N tokens per forward pass\n"
           "    (default: all at once, a batched prefill; 1: token by token, as decoding does).\n"
-          "    --hidden FILE also writes the post-norm hidden states [tokens x hidden].\n", f);
+          "    --hidden FILE also writes the post-norm hidden states [tokens x hidden].\n"
+          "    --quant q8_0|q4_0|q4_k quantizes a checkpoint's matrices at load.\n", f);
 }
 
 int cmd_logits(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", 1, 0, 'm'}, {"tokens", 1, 0, 't'}, {"out", 1, 0, 'o'}, {"step", 1, 0, 's'},
-        {"threads", 1, 0, 'j'}, {"hidden", 1, 0, 'H'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *model = NULL, *toks = NULL, *out = NULL, *hid = NULL;
+        {"threads", 1, 0, 'j'}, {"hidden", 1, 0, 'H'}, {"quant", 1, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model = NULL, *toks = NULL, *out = NULL, *hid = NULL, *quant = NULL;
     long step = 0, threads = 0;
     int c;
     optind = 1;
@@ -134,6 +135,7 @@ int cmd_logits(int argc, char **argv)
         case 't': toks = optarg; break;
         case 'o': out = optarg; break;
         case 'H': hid = optarg; break;
+        case 'q': quant = optarg; break;
         case 's': if (cli_parse_int("logits", "--step", optarg, 1, 1 << 20, &step)) return GM_EXIT_USAGE; break;
         case 'j': if (cli_parse_int("logits", "--threads", optarg, 1, 512, &threads)) return GM_EXIT_USAGE; break;
         case 'h': logits_usage(stdout); return GM_EXIT_OK;
@@ -150,7 +152,7 @@ int cmd_logits(int argc, char **argv)
         fprintf(stderr, "gemmash logits: --tokens wants comma-separated token ids, got '%s'\n", toks);
         return GM_EXIT_USAGE;
     }
-    gm_model *m = cli_load_model("logits", model, (int)threads);
+    gm_model *m = cli_load_model("logits", model, (int)threads, quant);
     if (!m) { free(ids); return GM_EXIT_MODEL; }
     int rc = GM_EXIT_MODEL, V = gm_model_config(m)->vocab, H = gm_model_config(m)->hidden;
     gm_err err = {0};
@@ -203,7 +205,7 @@ done:
 static void info_usage(FILE *f)
 {
     fputs("NAME\n    gemmash info - describe a model\n\n"
-          "SYNOPSIS\n    gemmash info -m MODEL [--ctx N] [--json]\n\n"
+          "SYNOPSIS\n    gemmash info -m MODEL [--ctx N] [--json] [--quant TYPE]\n\n"
           "DESCRIPTION\n"
           "    Prints the architecture, the layer plan (attention type, head size, KV heads,\n"
           "    which layer's cache each layer reads, MLP width), parameter counts, and the\n"
@@ -222,8 +224,9 @@ static void human_bytes(char *b, size_t n, double v)
 int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"model", 1, 0, 'm'}, {"ctx", 1, 0, 'c'}, {"json", 0, 0, 'J'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *model = NULL;
+        {"model", 1, 0, 'm'}, {"ctx", 1, 0, 'c'}, {"json", 0, 0, 'J'}, {"quant", 1, 0, 'q'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *model = NULL, *quant = NULL;
     long ctx = 0;
     int json = 0, c;
     optind = 1;
@@ -232,11 +235,12 @@ int cmd_info(int argc, char **argv)
         case 'm': model = optarg; break;
         case 'c': if (cli_parse_int("info", "--ctx", optarg, 1, 1 << 24, &ctx)) return GM_EXIT_USAGE; break;
         case 'J': json = 1; break;
+        case 'q': quant = optarg; break;
         case 'h': info_usage(stdout); return GM_EXIT_OK;
         default: info_usage(stderr); return GM_EXIT_USAGE;
         }
     }
-    gm_model *m = cli_load_model("info", model, 1);
+    gm_model *m = cli_load_model("info", model, 1, quant);
     if (!m) return GM_EXIT_MODEL;
     cJSON *d = gm_model_describe(m, (int)ctx);
     if (!d) { gm_model_free(m); fprintf(stderr, "gemmash info: out of memory\n"); return GM_EXIT_INTERNAL; }

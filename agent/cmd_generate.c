@@ -70,7 +70,7 @@ int cmd_render(int argc, char **argv)
     }
     if (family) co.family = strcmp(family, "large") == 0 ? GM_CHAT_LARGE : GM_CHAT_SMALL;
     else {
-        gm_model *m = cli_load_model("render", model, 1);
+        gm_model *m = cli_load_model("render", model, 1, NULL);
         if (!m) return GM_EXIT_MODEL;
         co.family = gm_model_chat_family(m);
         gm_model_free(m);
@@ -109,6 +109,7 @@ static void generate_usage(FILE *f)
           "    --temp T             temperature, 0 = greedy (default: generation_config.json)\n"
           "    --top-k K, --top-p P, --min-p P   sampling filters (defaults from the model)\n"
           "    --seed S             the same seed gives the same output\n"
+          "    --quant TYPE         quantize a checkpoint at load: q8_0, q4_0 or q4_k\n"
           "    --stats              print prefill and decode speed to stderr\n\n"
           "EXIT STATUS\n    0 done, 2 usage error, 3 model error, 6 context full, 130 interrupted.\n", f);
 }
@@ -166,9 +167,9 @@ int cmd_generate(int argc, char **argv)
     static const struct option opts[] = {
         {"model", 1, 0, 'm'}, {"raw", 0, 0, 'r'}, {"think", 0, 0, 'k'}, {"max-tokens", 1, 0, 'n'},
         {"temp", 1, 0, 't'}, {"top-k", 1, 0, 'K'}, {"top-p", 1, 0, 'P'}, {"min-p", 1, 0, 'p'},
-        {"seed", 1, 0, 's'}, {"threads", 1, 0, 'j'}, {"ctx", 1, 0, 'c'}, {"stats", 0, 0, 'S'},
+        {"seed", 1, 0, 's'}, {"threads", 1, 0, 'j'}, {"ctx", 1, 0, 'c'}, {"stats", 0, 0, 'S'}, {"quant", 1, 0, 'q'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *model = NULL;
+    const char *model = NULL, *quant = NULL;
     bool raw = false, think = false, stats = false;
     long maxn = 0, topk = -1, seed = 0, threads = 0, ctxn = 0;
     double temp = -1, topp = -1, minp = -1;
@@ -181,6 +182,7 @@ int cmd_generate(int argc, char **argv)
         case 'r': raw = true; break;
         case 'k': think = true; break;
         case 'S': stats = true; break;
+        case 'q': quant = optarg; break;
         case 'n': bad = cli_parse_int("generate", "--max-tokens", optarg, 1, 1 << 24, &maxn); break;
         case 't': bad = cli_parse_float("generate", "--temp", optarg, 0, 100, &temp); break;
         case 'K': bad = cli_parse_int("generate", "--top-k", optarg, 0, 1 << 24, &topk); break;
@@ -205,7 +207,7 @@ int cmd_generate(int argc, char **argv)
         fprintf(stderr, "gemmash generate: the prompt is empty\n");
         return GM_EXIT_USAGE;
     }
-    gm_model *m = cli_load_model("generate", model, (int)threads);
+    gm_model *m = cli_load_model("generate", model, (int)threads, quant);
     if (!m) { free(prompt); return GM_EXIT_MODEL; }
     const gm_genconfig *g = gm_model_genconfig(m);
     const gm_tokenizer *tok = gm_model_tokenizer(m);

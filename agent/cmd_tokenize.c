@@ -19,6 +19,7 @@ typedef struct tok_opts {
     int n_files;
 } tok_opts;
 
+/* The manual page of `gemmash tokenize`. */
 static void tokenize_usage(FILE *f)
 {
     fputs("NAME\n"
@@ -45,6 +46,7 @@ static void tokenize_usage(FILE *f)
           "    could not be loaded or the text could not be encoded.\n", f);
 }
 
+/* The manual page of `gemmash detokenize`. */
 static void detokenize_usage(FILE *f)
 {
     fputs("NAME\n"
@@ -192,6 +194,7 @@ static int encode_print(const gm_tokenizer *tok, const tok_opts *o, const char *
     return GM_EXIT_OK;
 }
 
+/* `gemmash tokenize`: text or files -> one JSON array of ids per text. */
 int cmd_tokenize(int argc, char **argv)
 {
     tok_opts o = {0};
@@ -280,6 +283,7 @@ static int stream_out(const gm_tokenizer *tok, const int32_t *ids, size_t n, boo
     return 0;
 }
 
+/* `gemmash detokenize`: ids -> exact text on standard output. */
 int cmd_detokenize(int argc, char **argv)
 {
     tok_opts o = {0};

@@ -31,6 +31,9 @@ int cmd_info(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 
+/* HF checkpoint -> GGUF (agent/cmd_convert.c) */
+int cmd_convert(int argc, char **argv);
+
 /* tokenizer commands (agent/cmd_tokenize.c) */
 int cmd_tokenize(int argc, char **argv);
 int cmd_detokenize(int argc, char **argv);

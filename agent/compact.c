@@ -17,6 +17,7 @@
 
 typedef struct { char *p; size_t n, cap; } buf;
 
+/* Append to a growing buffer (silently stops growing when memory runs out). */
 static void put(buf *b, const char *s, size_t n)
 {
     if (!b->p && !(b->p = malloc(b->cap = 4096))) return;
@@ -33,11 +34,13 @@ static void put(buf *b, const char *s, size_t n)
 }
 static void puts_(buf *b, const char *s) { put(b, s, strlen(s)); }
 
+/* A message's role, or "". */
 static const char *role(const cJSON *m)
 {
     const char *r = cJSON_GetStringValue(cJSON_GetObjectItem(m, "role"));
     return r ? r : "";
 }
+/* A message's text content, or "". */
 static const char *content(const cJSON *m)
 {
     const char *c = cJSON_GetStringValue(cJSON_GetObjectItem(m, "content"));
@@ -92,6 +95,7 @@ static char *latest_todo(const cJSON *msgs)
 
 typedef struct { buf out; const ag_vocab *v; ag_parser *p; } sum_state;
 
+/* Token callback of the summary generation: collect its text. */
 static int sum_token(void *ud, int32_t tok, const char *text, size_t len)
 {
     (void)text; (void)len;
@@ -160,6 +164,7 @@ static char *summarise(ag_session *s, const char *text, char *err, size_t cap)
     return sum;
 }
 
+/* Replace older messages by a summary; keep the pinned block and the last messages. */
 int ag_compact(ag_session *s, int tokens_before, char *err, size_t cap)
 {
     cJSON *msgs = s->messages;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include "agent_int.h"
 
+/* Per-step constraints from the session's settings; first_step forces a call. */
 int ag_decoder_init(ag_decoder *d, ag_session *s, bool first_step, ag_out_fn out, void *ud)
 {
     memset(d, 0, sizeof *d);
@@ -27,6 +28,7 @@ int ag_decoder_init(ag_decoder *d, ag_session *s, bool first_step, ag_out_fn out
     return 0;
 }
 
+/* Free the reader and grammar states of one step. */
 void ag_decoder_free(ag_decoder *d)
 {
     ag_parser_free(d->parser);
@@ -35,6 +37,7 @@ void ag_decoder_free(ag_decoder *d)
     memset(d, 0, sizeof *d);
 }
 
+/* Follow a sampled token: grammars first (they need the state before it), then the parser. */
 void ag_decoder_token(ag_decoder *d, int32_t tok)
 {
     int syms[256];
@@ -79,6 +82,7 @@ static int only(const ag_decoder *d, uint32_t *allow, int vocab, const int *syms
     return k ? 1 : 0;   /* a vocabulary without these tokens: no constraint */
 }
 
+/* The mask hook: which tokens may come next, given where the output is. */
 int ag_decoder_mask(ag_decoder *d, uint32_t *allow, int vocab)
 {
     int st = ag_parser_state(d->parser);

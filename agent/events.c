@@ -9,6 +9,7 @@
 #include <time.h>
 #include "agent_int.h"
 
+/* Monotonic seconds, for durations and --timeout. */
 double ag_now(void)
 {
     struct timespec t;
@@ -16,6 +17,7 @@ double ag_now(void)
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* One event line: type and session id first, then the fields (taken over). */
 void ag_event(ag_session *s, const char *type, cJSON *fields)
 {
     if (s->o.output != AG_OUT_FMT_JSONL) { cJSON_Delete(fields); return; }

@@ -57,12 +57,14 @@ struct ag_grammar {
 
 /* ---- literal sets ---------------------------------------------------- */
 
+/* Lexicographic order of symbol strings (shorter prefix first). */
 static int sym_cmp(const int *a, int la, const int *b, int lb)
 {
     for (int i = 0; i < la && i < lb; i++) if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
     return la - lb;
 }
 
+/* Free a literal set and its strings. */
 static void lits_free(glits *l)
 {
     if (!l) return;
@@ -113,6 +115,7 @@ static int *syms_of(const char *pre, int pre_sym, const char *txt, int post_sym,
 
 /* ---- schema compilation ---------------------------------------------- */
 
+/* A new schema node, owned by the grammar (freed with it). */
 static gnode *node_new(ag_grammar *g)
 {
     if (g->n_nodes == g->cap_nodes) {
@@ -126,6 +129,7 @@ static gnode *node_new(ag_grammar *g)
     return n;
 }
 
+/* The K_* bit of a JSON Schema type name, any case. */
 static int kind_bit(const char *t)
 {
     static const char *const names[] = {"string", "number", "integer", "boolean", "null", "array", "object"};
@@ -278,6 +282,7 @@ static ag_grammar *grammar_base(int syntax, char *err, size_t cap)
     return g;
 }
 
+/* The --output-schema grammar: one JSON value. */
 ag_grammar *ag_grammar_json(const cJSON *schema, char *err, size_t cap)
 {
     ag_grammar *g = grammar_base(SYN_JSON, err, cap);
@@ -287,6 +292,7 @@ ag_grammar *ag_grammar_json(const cJSON *schema, char *err, size_t cap)
     return g;
 }
 
+/* The tool-call grammar: names as literals, each with its arguments node. */
 ag_grammar *ag_grammar_toolcall(const cJSON *tools, const char *only, char *err, size_t cap)
 {
     ag_grammar *g = grammar_base(SYN_GEMMA, err, cap);
@@ -337,6 +343,7 @@ fail:
     return NULL;
 }
 
+/* Free every node and literal set of a grammar. */
 void ag_grammar_free(ag_grammar *g)
 {
     if (!g) return;
@@ -352,6 +359,7 @@ void ag_grammar_free(ag_grammar *g)
 
 /* ---- the machine ------------------------------------------------------ */
 
+/* Open a frame on the state's stack (NULL when nesting is too deep). */
 static gframe *push(ag_gstate *s, int st, const gnode *n)
 {
     if (s->depth >= G_MAXD) return NULL;
@@ -361,6 +369,7 @@ static gframe *push(ag_gstate *s, int st, const gnode *n)
     return f;
 }
 
+/* Open a literal frame over a whole literal set. */
 static void push_lit(ag_gstate *s, const glits *L, int purpose, const gnode *n)
 {
     gframe *f = push(s, F_LIT, n);
@@ -368,6 +377,7 @@ static void push_lit(ag_gstate *s, const glits *L, int purpose, const gnode *n)
     f->L = L; f->lo = 0; f->hi = (uint32_t)L->n; f->sub = (uint8_t)purpose;
 }
 
+/* Back to the start: before 'call:' or before the JSON value. */
 void ag_gstate_reset(ag_gstate *s)
 {
     s->depth = 0; s->ws = 0;
@@ -380,6 +390,7 @@ void ag_gstate_reset(ag_gstate *s)
     }
 }
 
+/* A state at the start of grammar g. */
 ag_gstate *ag_gstate_new(const ag_grammar *g)
 {
     ag_gstate *s = calloc(1, sizeof *s);
@@ -391,6 +402,7 @@ ag_gstate *ag_gstate_new(const ag_grammar *g)
 
 void ag_gstate_free(ag_gstate *s) { free(s); }
 
+/* The mask copies states at every trie branch: copy only live frames. */
 void ag_gs_copy(ag_gstate *d, const ag_gstate *s)
 {
     d->g = s->g; d->depth = s->depth; d->ws = s->ws;
@@ -537,6 +549,7 @@ static int lit_step(ag_gstate *s, gframe *f, int c)
     return 0;
 }
 
+/* The machine: one symbol, dispatched on the top frame (re-dispatched when a number ends). */
 int ag_gs_step_raw(ag_gstate *s, int c)
 {
     bool json = s->g->syntax == SYN_JSON;
@@ -638,6 +651,7 @@ int ag_gs_step_raw(ag_gstate *s, int c)
     }
 }
 
+/* Atomic step for callers: the state changes only if the symbol is accepted. */
 int ag_gstate_step(ag_gstate *s, int sym)
 {
     ag_gstate t;
@@ -647,6 +661,7 @@ int ag_gstate_step(ag_gstate *s, int sym)
     return 0;
 }
 
+/* Complete: the call closed, or the JSON value ended (a root number may end anywhere). */
 bool ag_gstate_done(const ag_gstate *s)
 {
     if (s->depth == 0) return false;
@@ -657,6 +672,7 @@ bool ag_gstate_done(const ag_gstate *s)
 
 void ag_grammar_limit_strings(ag_grammar *g, int max_bytes) { g->max_str = max_bytes > 0 ? max_bytes : 0; }
 
+/* Tells the mask when the plain-text fast path is exact. */
 int ag_gs_free_string(const ag_gstate *s, int max_token_len)
 {
     if (s->depth == 0) return 0;

@@ -36,6 +36,7 @@ static void show(void *ud, int kind, const char *t, size_t n)
     fflush(stdout);
 }
 
+/* gm_generate's token callback: follow the token, enforce --timeout. */
 static int on_token(void *ud, int32_t tok, const char *text, size_t len)
 {
     (void)text; (void)len;
@@ -45,6 +46,7 @@ static int on_token(void *ud, int32_t tok, const char *text, size_t len)
     return 0;
 }
 
+/* gm_generate's mask hook. */
 static int on_mask(void *ud, uint32_t *allow, int vocab)
 {
     step *k = ud;
@@ -80,6 +82,7 @@ static void tool_names(const ag_session *s, char *out, size_t cap)
     }
 }
 
+/* A tool response that carries an error message for the model. */
 static cJSON *error_obj(const char *fmt, const char *a, const char *b)
 {
     char msg[2048];
@@ -283,7 +286,7 @@ static int model_step(ag_session *s, bool first)
     if (k.dim_open) fputs("\033[0m", stdout);
     if (s->o.stream) { fputc('\n', stdout); fflush(stdout); }
     s->st.turns++;
-    ag_stats_prefill(s, res.n_prompt);
+    ag_stats_prefill(s, (int)n, res.n_prompt);
     s->st.output_tokens += res.n_generated;
     ag_parser_finish(k.d.parser);
     /* an interrupt during prefill comes back as rc -1 with reason INTERRUPT: not a model failure */
@@ -360,6 +363,7 @@ static int run_steps(ag_session *s)
     }
 }
 
+/* One user message until a final answer or a limit; see run_steps. */
 int ag_session_turn(ag_session *s, const char *user_text)
 {
     s->task_turns0 = s->st.turns;          /* limits count per task, also in the interactive shell */

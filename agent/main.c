@@ -19,6 +19,7 @@ static const command commands[] = {
     {"render",     cmd_render,     "print the exact prompt for a conversation"},
     {"logits",     cmd_logits,     "write raw logits for a token sequence"},
     {"info",       cmd_info,       "describe a model: layers, parameters, memory"},
+    {"convert",    cmd_convert,    "write a checkpoint as a GGUF file (bf16, q8_0, q4_0, q4_k_m)"},
     {"exec",       cmd_exec,       "run a command inside the sandbox"},
     {"sandbox",    cmd_sandbox,    "sandbox doctor: what the kernel offers and what is enforced"},
     {"replay",     ag_replay_main, "re-run a recorded session at temperature 0 and report divergence"},

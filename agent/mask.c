@@ -33,6 +33,7 @@ struct ag_vocab {
     int       max_len;      /* longest token, in symbols */
 };
 
+/* An empty trie with room for the token lists of ntok tokens. */
 static int trie_init(trie *t, int ntok)
 {
     t->cap = 1024;
@@ -46,13 +47,14 @@ static int trie_init(trie *t, int ntok)
 
 static void trie_free(trie *t) { free(t->n); free(t->tok_next); }
 
-/* Insert token id with symbols s[0..len) (len >= 1). */
+/* Insert token id with symbols s[0..len) (len >= 1).  Tokens arrive in
+ * sorted order, so a node's matching child, if any, is its newest one. */
 static int trie_add(trie *t, int32_t id, const int *s, int len)
 {
     int32_t cur = 0;
     for (int i = 0; i < len; i++) {
         int32_t c = t->n[cur].child;
-        while (c >= 0 && t->n[c].sym != s[i]) c = t->n[c].sibling;
+        if (c >= 0 && t->n[c].sym != s[i]) c = -1;
         if (c < 0) {
             if (t->nn == t->cap) {
                 int32_t nc = t->cap * 2;
@@ -91,6 +93,17 @@ static bool plain_utf8(const int *s, int len, bool json)
     return need == 0;
 }
 
+/* Token order for building the tries: by symbols, lexicographically. */
+static int by_syms(const void *a, const void *b, void *ud)
+{
+    const ag_vocab *v = ud;
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    const int *p = v->syms + v->off[x], *q = v->syms + v->off[y];
+    int lp = v->off[x + 1] - v->off[x], lq = v->off[y + 1] - v->off[y];
+    for (int i = 0; i < lp && i < lq; i++) if (p[i] != q[i]) return p[i] < q[i] ? -1 : 1;
+    return lp - lq;
+}
+
 /* Letters, digits and '_' only, short enough for the free-key fast path. */
 static bool ident_token(const int *s, int len)
 {
@@ -101,6 +114,7 @@ static bool ident_token(const int *s, int len)
     return true;
 }
 
+/* Free the symbols, tries and bitmaps. */
 void ag_vocab_free(ag_vocab *v)
 {
     if (!v) return;
@@ -110,6 +124,7 @@ void ag_vocab_free(ag_vocab *v)
     free(v);
 }
 
+/* Store every token's symbols once, build the tries and the plain-text bitmaps. */
 ag_vocab *ag_vocab_new(int n, const char *const *bytes, const size_t *lens, const int *ctl)
 {
     ag_vocab *v = calloc(1, sizeof *v);
@@ -142,7 +157,12 @@ ag_vocab *ag_vocab_new(int n, const char *const *bytes, const size_t *lens, cons
     v->off[n] = (int32_t)k;
     for (int i = 0; i < n; i++)
         if (v->off[i + 1] - v->off[i] > v->max_len) v->max_len = v->off[i + 1] - v->off[i];
-    for (int i = 0; i < n; i++) {
+    int32_t *order = malloc((size_t)n * sizeof *order);
+    if (!order) { ag_vocab_free(v); return NULL; }
+    for (int i = 0; i < n; i++) order[i] = i;
+    qsort_r(order, (size_t)n, sizeof *order, by_syms, v);
+    for (int oi = 0; oi < n; oi++) {
+        int i = order[oi];
         const int *s = v->syms + v->off[i];
         int len = v->off[i + 1] - v->off[i];
         if (len == 0 || (len == 1 && s[0] == AG_SYM_OTHER)) continue;   /* never allowed */
@@ -153,17 +173,20 @@ ag_vocab *ag_vocab_new(int n, const char *const *bytes, const size_t *lens, cons
         else if (!rc) rc = trie_add(&v->np_json, i, s, len);
         if (ident_token(s, len)) v->ident[i / 32] |= 1u << (i % 32);
         else if (!rc) rc = trie_add(&v->np_ident, i, s, len);
-        if (rc) { ag_vocab_free(v); return NULL; }
+        if (rc) { free(order); ag_vocab_free(v); return NULL; }
     }
+    free(order);
     return v;
 }
 
 int     ag_vocab_size(const ag_vocab *v) { return v->n; }
+/* The token that is a control symbol (e.g. <|"|> -> 52). */
 int32_t ag_vocab_sym_token(const ag_vocab *v, int sym)
 {
     return sym >= 256 && sym < AG_SYM_COUNT ? v->sym_tok[sym - 256] : -1;
 }
 
+/* A token's symbols, for feeding the grammar and the parser. */
 size_t ag_vocab_syms(const ag_vocab *v, int32_t id, int *syms, size_t cap)
 {
     if (id < 0 || id >= v->n) return 0;
@@ -189,6 +212,7 @@ static int walk(const trie *t, int32_t at, const ag_gstate *s, uint32_t *allow)
     return count;
 }
 
+/* The allowed set: fast path inside strings and free keys, trie walk elsewhere. */
 int ag_mask_compute(const ag_vocab *v, const ag_gstate *s, uint32_t *allow)
 {
     size_t words = ((size_t)v->n + 31) / 32;

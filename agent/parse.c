@@ -47,6 +47,7 @@ struct ag_parser {
 
 static const char thought_label[] = "thought\n";
 
+/* A reader for one model output; out (may be NULL) streams text and thoughts. */
 ag_parser *ag_parser_new(ag_out_fn out, void *ud)
 {
     ag_parser *p = calloc(1, sizeof *p);
@@ -60,6 +61,7 @@ ag_parser *ag_parser_new(ag_out_fn out, void *ud)
     return p;
 }
 
+/* Free the reader and the calls it holds. */
 void ag_parser_free(ag_parser *p)
 {
     if (!p) return;
@@ -201,6 +203,7 @@ static void feed1(ag_parser *p, int s)
     emit_sym(p, AG_OUT_TEXT, s);
 }
 
+/* Symbol input: what the decoder has, one token's symbols at a time. */
 int ag_parser_feed_sym(ag_parser *p, const int *syms, size_t n)
 {
     for (size_t i = 0; i < n; i++) feed1(p, syms[i]);
@@ -217,6 +220,7 @@ static bool ctl_prefix(const char *t, size_t n)
     return false;
 }
 
+/* Text input (tests, history): control-token text becomes symbols, even split. */
 int ag_parser_feed_text(ag_parser *p, const char *s, size_t n)
 {
     size_t total = p->npend + n;
@@ -239,6 +243,7 @@ int ag_parser_feed_text(ag_parser *p, const char *s, size_t n)
     return rc;
 }
 
+/* The output ended: flush held text, report an unfinished call. */
 void ag_parser_finish(ag_parser *p)
 {
     if (p->npend) {

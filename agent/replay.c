@@ -37,6 +37,7 @@ static cJSON *essence(const cJSON *m)
     return e;
 }
 
+/* Replay a record on a backend and compare message by message. */
 int ag_replay_session(const char *path, ag_backend *b, bool json_out, FILE *fout)
 {
     char err[2048];
@@ -59,6 +60,8 @@ int ag_replay_session(const char *path, ag_backend *b, bool json_out, FILE *fout
     o.think_budget = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "think_budget"));
     o.max_gen_tokens = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "max_tokens"));
     o.max_arg_bytes = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "max_arg_bytes"));
+    const cJSON *mt = cJSON_GetObjectItem(meta, "max_turns");
+    if (cJSON_IsNumber(mt) && mt->valueint > 0) o.max_turns = mt->valueint;
     o.headless = true;
     o.no_session_file = true;
     o.approval = AG_APPROVE_NEVER;

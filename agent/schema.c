@@ -59,6 +59,7 @@ static void sub_path(char *out, size_t cap, const char *path, const char *key, i
 
 #define WHERE(path) ((path)[0] ? (path) : "the arguments")
 
+/* Objects: required keys, unknown keys, and each property's schema. */
 static int check_object(const cJSON *sc, const cJSON *v, const char *path, char *err, size_t cap)
 {
     const cJSON *props = cJSON_GetObjectItemCaseSensitive(sc, "properties");
@@ -96,6 +97,7 @@ static int check_object(const cJSON *sc, const cJSON *v, const char *path, char 
     return 0;
 }
 
+/* Arrays: item counts and each item's schema. */
 static int check_array(const cJSON *sc, const cJSON *v, const char *path, char *err, size_t cap)
 {
     int n = cJSON_GetArraySize(v);
@@ -211,6 +213,7 @@ static int check(const cJSON *sc, const cJSON *v, const char *path, char *err, s
     return 0;
 }
 
+/* Entry point: the empty path reads as 'the arguments' in messages. */
 int ag_schema_validate(const cJSON *schema, const cJSON *value, char *err, size_t cap)
 {
     char dummy[8];
@@ -219,6 +222,7 @@ int ag_schema_validate(const cJSON *schema, const cJSON *value, char *err, size_
     return check(schema, value, "", err, cap);
 }
 
+/* Find a tool's parameter schema in either declaration shape. */
 const cJSON *ag_tool_params(const cJSON *tools, const char *name)
 {
     const cJSON *t;

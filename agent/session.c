@@ -21,6 +21,7 @@ static const char default_system[] =
     "Prefer small, verifiable steps: read before you edit, run the tests after a change. "
     "When the task is done, answer briefly with what you did.";
 
+/* Defaults shared by the command line and tests. */
 void ag_opts_default(ag_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -67,6 +68,7 @@ static char *system_text(const ag_opts *o)
     return t;
 }
 
+/* A session id that sorts by time: YYYYmmdd-HHMMSS-xxxx. */
 static void make_id(ag_session *s)
 {
     time_t now = time(NULL);
@@ -78,6 +80,7 @@ static void make_id(ag_session *s)
     snprintf(s->id, sizeof s->id, "%s-%04x", ts, r & 0xffff);
 }
 
+/* Build a session: vocabulary, declarations, grammars, system message, session file. */
 ag_session *ag_session_new(const ag_opts *o, ag_backend *b, ag_toolbox *t, char *err, size_t cap)
 {
     ag_session *s = calloc(1, sizeof *s);
@@ -128,6 +131,7 @@ ag_session *ag_session_new(const ag_opts *o, ag_backend *b, ag_toolbox *t, char 
     return s;
 }
 
+/* Close the backend, the tools and the session file. */
 void ag_session_free(ag_session *s)
 {
     if (!s) return;
@@ -141,10 +145,12 @@ void ag_session_free(ag_session *s)
     cJSON_Delete(s->messages);
     cJSON_Delete(s->replay_results);
     free(s->st.prefill);
+    free(s->st.prompt);
     free(s->answer);
     free(s);
 }
 
+/* Resume: the file's messages replace the conversation, recorded in the new file. */
 int ag_session_load(ag_session *s, const char *path, char *err, size_t cap)
 {
     cJSON *msgs = ag_store_read(path, NULL, err, cap);
@@ -160,6 +166,7 @@ int ag_session_load(ag_session *s, const char *path, char *err, size_t cap)
     return 0;
 }
 
+/* Append a message to the conversation and the session file. */
 int ag_session_add(ag_session *s, cJSON *msg)
 {
     if (!msg) return -1;
@@ -168,6 +175,7 @@ int ag_session_add(ag_session *s, cJSON *msg)
     return 0;
 }
 
+/* The exact prompt tokens for messages: chat format, then the tokenizer. */
 int ag_render_tokens(ag_session *s, const cJSON *msgs, bool gen_prompt, int32_t **ids, size_t *n,
                      char *err, size_t cap)
 {
@@ -181,15 +189,21 @@ int ag_render_tokens(ag_session *s, const cJSON *msgs, bool gen_prompt, int32_t 
     return 0;
 }
 
-void ag_stats_prefill(ag_session *s, int n)
+/* Record one step's prompt size and how much of it was prefilled. */
+void ag_stats_prefill(ag_session *s, int prompt, int n)
 {
     ag_stats *st = &s->st;
     if (st->n_prefill == st->cap_prefill) {
         int c = st->cap_prefill ? st->cap_prefill * 2 : 16;
         int *q = realloc(st->prefill, (size_t)c * sizeof *q);
         if (!q) return;
-        st->prefill = q; st->cap_prefill = c;
+        st->prefill = q;
+        q = realloc(st->prompt, (size_t)c * sizeof *q);
+        if (!q) return;
+        st->prompt = q;
+        st->cap_prefill = c;
     }
+    st->prompt[st->n_prefill] = prompt;
     st->prefill[st->n_prefill++] = n;
     st->input_tokens += n;
 }
@@ -216,6 +230,7 @@ static const char *status_name(int status)
     }
 }
 
+/* The end of a headless run: text answer, JSON document or result event. */
 void ag_session_report(ag_session *s, int status)
 {
     s->st.duration_s = ag_now() - s->t0;
@@ -241,6 +256,9 @@ void ag_session_report(ag_session *s, int status)
     cJSON *pf = cJSON_CreateArray();
     for (int i = 0; pf && i < s->st.n_prefill; i++) cJSON_AddItemToArray(pf, cJSON_CreateNumber(s->st.prefill[i]));
     cJSON_AddItemToObject(r, "prefill_tokens", pf);
+    cJSON *pt = cJSON_CreateArray();
+    for (int i = 0; pt && i < s->st.n_prefill; i++) cJSON_AddItemToArray(pt, cJSON_CreateNumber(s->st.prompt[i]));
+    cJSON_AddItemToObject(r, "prompt_tokens", pt);
     if (s->path[0]) cJSON_AddStringToObject(r, "session_file", s->path);
     if (s->o.output == AG_OUT_FMT_JSONL) { ag_event(s, "result", r); return; }
     cJSON_AddStringToObject(r, "session_id", s->id);

@@ -25,6 +25,7 @@ static int ask_user(void *ud, const char *tool, const cJSON *args, const char *w
     return ok;
 }
 
+/* The readline loop. */
 int ag_shell_run(ag_session *s)
 {
     s->o.ask = ask_user;
@@ -51,6 +52,7 @@ int ag_shell_run(ag_session *s)
             free(line);
             continue;
         }
+        if (s->o.interrupt) *s->o.interrupt = 0;   /* a Ctrl-C at the prompt is not for this task */
         last = ag_session_turn(s, t);
         free(line);
         if (last != GM_EXIT_OK) {

@@ -31,6 +31,7 @@ int ag_mkdirs(const char *path)
     return mkdir(tmp, 0700) && errno != EEXIST ? -1 : 0;
 }
 
+/* Where sessions and spilled outputs live (XDG_STATE_HOME, else ~/.local/state). */
 int ag_state_dir(const ag_opts *o, char *out, size_t cap)
 {
     if (o->state_dir) { snprintf(out, cap, "%s", o->state_dir); return 0; }
@@ -53,6 +54,7 @@ static void put_line(ag_session *s, cJSON *obj)
     free(t);
 }
 
+/* Create the session file and write its first line (what replay needs). */
 int ag_store_open(ag_session *s, char *err, size_t cap)
 {
     if (s->o.no_session_file) return 0;
@@ -91,12 +93,14 @@ int ag_store_open(ag_session *s, char *err, size_t cap)
     cJSON_AddNumberToObject(m, "think_budget", s->o.think_budget);
     cJSON_AddNumberToObject(m, "max_tokens", s->o.max_gen_tokens);
     cJSON_AddNumberToObject(m, "max_arg_bytes", s->o.max_arg_bytes);
+    cJSON_AddNumberToObject(m, "max_turns", s->o.max_turns);
     cJSON_AddNumberToObject(m, "ctx", s->b.n_ctx);
     cJSON_AddItemToObject(m, "tools", cJSON_Duplicate(s->tools, true));
     put_line(s, m);
     return 0;
 }
 
+/* Record one message as it is added. */
 void ag_store_message(ag_session *s, const cJSON *msg)
 {
     cJSON *l = cJSON_CreateObject();
@@ -105,6 +109,7 @@ void ag_store_message(ag_session *s, const cJSON *msg)
     put_line(s, l);
 }
 
+/* Record the whole message list after it was replaced (compaction, resume, /clear). */
 void ag_store_compaction(ag_session *s)
 {
     cJSON *l = cJSON_CreateObject();
@@ -149,6 +154,7 @@ cJSON *ag_store_read(const char *path, cJSON **meta, char *err, size_t cap)
     return msgs;
 }
 
+/* Public reader of session files (resume, replay, tests). */
 cJSON *ag_session_read(const char *path, cJSON **meta, char *err, size_t cap)
 {
     return ag_store_read(path, meta, err, cap);

@@ -19,12 +19,14 @@ typedef struct tb {
     int        n_only;
 } tb;
 
+/* Declarations of the tools (all, or those of --tools). */
 static cJSON *tb_decl(void *ud)
 {
     tb *t = ud;
     return gt_declarations(t->gt, t->n_only ? t->only : NULL, t->n_only);
 }
 
+/* Run a call; the tools report failure as ok:false. */
 static cJSON *tb_call(void *ud, const char *name, const cJSON *args, bool *failed, bool *fence)
 {
     tb *t = ud;
@@ -35,12 +37,14 @@ static cJSON *tb_call(void *ud, const char *name, const cJSON *args, bool *faile
     return r;
 }
 
+/* Mutating tools need approval in ask and auto-edit modes. */
 static bool tb_mut(void *ud, const char *name)
 {
     (void)ud;
     return gt_is_mutating(name);
 }
 
+/* Free the tools context and its policy. */
 static void tb_close(void *ud)
 {
     tb *t = ud;
@@ -51,6 +55,7 @@ static void tb_close(void *ud)
     free(t);
 }
 
+/* The real tools, under the sandbox policy. */
 int ag_toolbox_open(ag_toolbox *out, sb_policy *pol, const char *output_dir, const char *only,
                     volatile sig_atomic_t *interrupt, char *err, size_t cap)
 {

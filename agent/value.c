@@ -85,11 +85,13 @@ static cJSON *fail(rd *r, const char *expected)
     return NULL;
 }
 
+/* Whitespace between tokens is tolerated when reading (not when generating). */
 static void skip_ws(rd *r)
 {
     while (r->i < r->n && r->s[r->i] < 256 && isspace(r->s[r->i])) r->i++;
 }
 
+/* Characters a bare argument name may hold. */
 static bool is_key_char(int c)
 {
     return c < 256 && (isalnum(c) || c == '_' || c == '-' || c == '.' || c == '$' || c >= 128);

@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "engine.h"
 
+/* Build the grammar's vocabulary from the engine's tokenizer. */
 ag_vocab *ag_vocab_from_tok(const gm_tokenizer *tok)
 {
     int n = gm_tok_vocab_size(tok);

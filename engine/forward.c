@@ -77,9 +77,7 @@ static void attn_worker(void *arg, int ith, int nth)
         const float *q = j->q + (size_t)t * stride + (size_t)h * hd;
         float mx = -INFINITY;
         for (int u = lo; u <= p; u++) {
-            const float *k = gm_kv_k(j->kv, u) + (size_t)kvh * hd;
-            float s = 0;
-            for (int d = 0; d < hd; d++) s += q[d] * k[d];
+            float s = gm_vec_dot(q, gm_kv_k(j->kv, u) + (size_t)kvh * hd, hd);
             sc[u - lo] = s;
             if (s > mx) mx = s;
         }
@@ -89,9 +87,7 @@ static void attn_worker(void *arg, int ith, int nth)
         float *o = j->out + (size_t)t * stride + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof *o);
         for (int u = lo; u <= p; u++) {
-            const float *v = gm_kv_v(j->kv, u) + (size_t)kvh * hd;
-            float w = sc[u - lo] * inv;
-            for (int d = 0; d < hd; d++) o[d] += w * v[d];
+            gm_vec_axpy(o, sc[u - lo] * inv, gm_kv_v(j->kv, u) + (size_t)kvh * hd, hd);
         }
     }
 }

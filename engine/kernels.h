@@ -49,6 +49,10 @@ int      gm_pool_size(const gm_pool *p);
 /* Run fn(arg, i, n) on every thread (the caller is thread 0); returns when all are done. */
 void     gm_pool_run(gm_pool *p, gm_pool_fn fn, void *arg);
 int      gm_physical_cores(void);
+/* Thread ith's private scratch (GM_POOL_SCRATCH bytes, 64-byte aligned), made
+ * once with the pool so kernels never allocate; NULL without a pool. */
+#define GM_POOL_SCRATCH (1024 * 1024)
+void    *gm_pool_scratch(gm_pool *p, int ith);
 
 /* ---- matrix products -------------------------------------------------------- */
 
@@ -62,7 +66,35 @@ void gm_tensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
 /* Name of the matrix kernel family in use ("avx512", "avx2", "scalar"). */
 const char *gm_kernel_isa(void);
 
-/* ---- small vector ops (scalar C; cheap next to the matrix work) ---------- */
+/* Kernel families.  gm_matmul uses the best one this CPU runs, chosen once;
+ * GEMMASH_ISA=scalar|avx2|avx512 in the environment forces one (tests,
+ * benchmarks).  Whatever the family and thread count, Y[t][r] depends only
+ * on row r and token t: decoding one token gives the same bits as the same
+ * token inside a prefill batch. */
+typedef enum gm_isa { GM_ISA_SCALAR = 0, GM_ISA_AVX2 = 1, GM_ISA_AVX512 = 2, GM_ISA_COUNT } gm_isa;
+gm_isa      gm_isa_default(void);
+bool        gm_isa_supported(gm_isa isa);
+const char *gm_isa_name(gm_isa isa);
+/* gm_matmul with an explicit family (falls back to scalar if unsupported). */
+int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, const float *X,
+                  int64_t ldx, int n, float *Y, int64_t ldy);
+
+/* Quantized types (Q8_0, Q4_0, Q4_K, ...) are provided by cpu/qmatmul.c;
+ * gm_matmul and gm_tensor_row hand them over.  Both return 0, or -1 when
+ * the type has no kernel. */
+int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
+               int n, float *Y, int64_t ldy);
+int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
+
+/* ---- small vector ops --------------------------------------------------------- */
+
+/* Dot product of two float vectors, SIMD in the chosen kernel family, with
+ * a fixed summation order: the same inputs give the same bits whatever
+ * batch the caller is in (attention scores in prefill and decode agree). */
+float gm_vec_dot(const float *a, const float *b, int64_t n);
+/* y[i] += a * x[i] (attention's weighted sum of values). */
+void  gm_vec_axpy(float *y, float a, const float *x, int64_t n);
+
 
 float gm_bf16_to_f32(uint16_t h);
 uint16_t gm_f32_to_bf16(float f);

@@ -11,19 +11,71 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "model.h"
+#include "quant.h"
+#include "gguf.h"
 
-void *gm_model_alloc(gm_model *m, size_t bytes)
+
+/* Keep a malloc'd pointer until the model is freed. */
+static int own(gm_model *m, void *p)
 {
     if (m->n_owned == m->cap_owned) {
         int nc = m->cap_owned ? m->cap_owned * 2 : 64;
         void **no = realloc(m->owned, (size_t)nc * sizeof *no);
-        if (!no) return NULL;
+        if (!no) return -1;
         m->owned = no;
         m->cap_owned = nc;
     }
+    m->owned[m->n_owned++] = p;
+    return 0;
+}
+
+void *gm_model_alloc(gm_model *m, size_t bytes)
+{
     void *p = calloc(1, bytes ? bytes : 1);
-    if (p) m->owned[m->n_owned++] = p;
+    if (p && own(m, p)) { free(p); return NULL; }
     return p;
+}
+
+/* Quantize one bound matrix at load (--quant): the model keeps an owned
+ * copy in the new type and the mapped pages of the original are released. */
+static int quantize_one(gm_model *m, const gm_tensor **slot, const char *scheme, int layer, gm_err *err)
+{
+    const gm_tensor *t = *slot;
+    if (!t) return 0;
+    int ty = gm_quant_type_for(scheme, t->name, layer, m->cfg.n_layers, t);
+    if (ty < 0 || ty == (int)t->type) return 0;
+    gm_tensor *q = gm_model_alloc(m, sizeof *q);
+    if (!q) return gm_err_set(err, GM_E_NOMEM, "out of memory quantizing '%s'", t->name);
+    if (gm_quantize_tensor(t, (gm_type)ty, q, m->pool, err)) return -1;
+    if (own(m, (void *)q->data)) { free((void *)q->data); return gm_err_set(err, GM_E_NOMEM, "out of memory"); }
+    gm_tensor_release_pages(t);
+    m->weight_bytes = m->weight_bytes - t->nbytes + q->nbytes;
+    *slot = q;
+    return 0;
+}
+
+/* --quant q8_0|q4_0|q4_k: every matrix (not norms, scalars or the router)
+ * in the chosen type; q4_k follows llama.cpp's Q4_K_M mix. */
+static int quantize_model(gm_model *m, const char *quant, gm_err *err)
+{
+    int ty = gm_type_from_name(quant);
+    if (ty != GM_TYPE_Q8_0 && ty != GM_TYPE_Q4_0 && ty != GM_TYPE_Q4_K && ty != GM_TYPE_BF16 && ty != GM_TYPE_F16)
+        return gm_err_set(err, GM_E_ARG, "--quant '%s': choose q8_0, q4_0 or q4_k", quant);
+    const char *scheme = ty == GM_TYPE_Q4_K ? "q4_k_m" : quant;
+    bool tied = m->lm_head == m->embed;
+    if (quantize_one(m, &m->embed, scheme, -1, err)) return -1;
+    if (tied) m->lm_head = m->embed;
+    else if (quantize_one(m, &m->lm_head, scheme, -1, err)) return -1;
+    if (quantize_one(m, &m->ple_embed, scheme, -1, err) || quantize_one(m, &m->ple_model_proj, scheme, -1, err))
+        return -1;
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        gm_layer *y = &m->layers[l];
+        const gm_tensor **mats[] = {&y->wq, &y->wk, &y->wv, &y->wo, &y->gate, &y->up, &y->down,
+                                    &y->gate_up_exps, &y->down_exps, &y->ple_gate, &y->ple_proj};
+        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
+            if (quantize_one(m, mats[i], scheme, l, err)) return -1;
+    }
+    return 0;
 }
 
 /* "[4, 48]" in PyTorch order from a GGML-order shape. */
@@ -201,7 +253,8 @@ gm_model *gm_model_load(const char *path, const gm_load_opts *opts, gm_err *err)
                    path, gm_tok_vocab_size(m->tok), m->cfg.vocab);
         goto fail;
     }
-    m->family = family_guess(&m->cfg);
+    m->family = m->src->chat_template ? gm_chat_family_from_template(m->src->chat_template)
+                                      : family_guess(&m->cfg);
     const gm_config *c = &m->cfg;
     int64_t H = c->hidden;
     if (!(m->embed = bind(m, "embed_tokens.weight", 2, H, c->vocab, 1, true, err))) goto fail;
@@ -227,8 +280,9 @@ gm_model *gm_model_load(const char *path, const gm_load_opts *opts, gm_err *err)
     if ((dl > 0 && rope_table(m, 0, dl, c->rope_theta_local, 1.0, err)) ||
         (dg > 0 && rope_table(m, 1, dg, c->rope_theta_global, c->partial_rotary_global, err)))
         goto fail;
-    m->bytes_per_token = per_token_bytes(m);
     if (!(m->pool = gm_pool_new(opts->threads, err))) goto fail;
+    if (opts->quant && quantize_model(m, opts->quant, err)) goto fail;
+    m->bytes_per_token = per_token_bytes(m);
     return m;
 fail:
     if (err && !err->code) gm_err_set(err, GM_E_NOMEM, "out of memory");

@@ -54,6 +54,9 @@ struct gm_model {
 char  *gm_read_file(const char *path, size_t max, size_t *len, gm_err *err);
 cJSON *gm_read_json(const char *path, bool required, gm_err *err);
 
+/* Validate a safetensors image in memory (header, offsets, sizes). */
+int gm_safetensors_check_buf(const void *buf, size_t len, const char *name, gm_err *err);
+
 /* Owned allocation tied to the model's lifetime (freed by gm_model_free). */
 void *gm_model_alloc(gm_model *m, size_t bytes);
 

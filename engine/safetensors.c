@@ -340,6 +340,19 @@ static int list_files(st_source *s, gm_err *err)
     return rc;
 }
 
+/* Validate one safetensors image held in memory (the fuzz target's entry):
+ * the same header checks the loader runs on a mapped file. */
+int gm_safetensors_check_buf(const void *buf, size_t len, const char *name, gm_err *err)
+{
+    st_source s = {0};
+    st_file f = {(char *)name, (void *)buf, len};
+    int rc = add_file(&s, &f, err);
+    for (int i = 0; i < s.n_tensors; i++) free(s.names[i]);
+    free(s.tensors);
+    free(s.names);
+    return rc;
+}
+
 gm_source *gm_source_open_hf(const char *dir, gm_err *err)
 {
     st_source *s = calloc(1, sizeof *s);
@@ -364,6 +377,16 @@ gm_source *gm_source_open_hf(const char *dir, gm_err *err)
     if (access(p, F_OK) == 0 && !(s->base.chat_template = gm_read_file(p, 4u << 20, NULL, err))) goto fail;
     free(p);
     p = NULL;
+    if (!s->base.chat_template) {          /* older exports keep it in tokenizer_config.json */
+        if (!(p = join(dir, "tokenizer_config.json"))) goto fail;
+        cJSON *tc = gm_read_json(p, false, err);
+        if (!tc && access(p, F_OK) == 0) goto fail;
+        const cJSON *ct = cJSON_GetObjectItemCaseSensitive(tc, "chat_template");
+        if (cJSON_IsString(ct) && !(s->base.chat_template = strdup(ct->valuestring))) { cJSON_Delete(tc); goto fail; }
+        cJSON_Delete(tc);
+        free(p);
+        p = NULL;
+    }
     if (list_files(s, err)) goto fail;
     for (int i = 0; i < s->n_files; i++) {
         if (map_file(&s->files[i], err) || add_file(s, &s->files[i], err)) goto fail;

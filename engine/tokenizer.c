@@ -50,6 +50,7 @@ static int32_t bmp_cp(const unsigned char *u, size_t cl)
     return -1;
 }
 
+/* Whether a run may be cut before a '▁' that follows this character. */
 bool tok_space_may_cut(const gm_tokenizer *tok, const unsigned char *c, size_t cl)
 {
     int32_t cp = bmp_cp(c, cl);
@@ -77,6 +78,7 @@ static void mark_join_space(gm_tokenizer *tok)
     }
 }
 
+/* Whitespace test for lstrip/rstrip, matching the reference's trim(). */
 size_t tok_space_len(const unsigned char *s, size_t n)
 {
     if (n == 0) return 0;
@@ -89,6 +91,7 @@ size_t tok_space_len(const unsigned char *s, size_t n)
     return 0;
 }
 
+/* Where BPE symbols end: one valid UTF-8 character, or one stray byte. */
 size_t tok_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned c = s[0];
@@ -110,6 +113,7 @@ size_t tok_utf8_len(const unsigned char *s, size_t n)
     return need;
 }
 
+/* piece -> id, the look-up every stage needs. */
 int32_t tok_lookup(const gm_tokenizer *tok, const char *s, size_t n)
 {
     size_t i = hash_bytes(s, n) & tok->map_mask;
@@ -144,6 +148,7 @@ static uint64_t merge_key(int32_t left, int32_t right)
     return ((uint64_t)(uint32_t)left << 32 | (uint32_t)right) + 1;
 }
 
+/* Recognise "<0xXX>" byte-fallback pieces. */
 bool tok_is_byte_piece(const char *p, size_t l)
 {
     if (l != 6 || p[0] != '<' || p[1] != '0' || p[2] != 'x' || p[5] != '>') return false;
@@ -152,6 +157,7 @@ bool tok_is_byte_piece(const char *p, size_t l)
     return true;
 }
 
+/* The merge rule of an adjacent pair, the heart of BPE. */
 const tok_merge *tok_merge_find(const gm_tokenizer *tok, int32_t left, int32_t right)
 {
     if (left < 0 || right < 0 || !tok->merges) return NULL;
@@ -239,6 +245,7 @@ static int build_merges(gm_tokenizer *tok, const tok_source *src, const char *wh
     return 0;
 }
 
+/* Build every table from one vocabulary description (both loaders end here). */
 gm_tokenizer *tok_build(const tok_source *src, const char *what, gm_err *err)
 {
     if (src->n_tokens <= 0) {
@@ -392,6 +399,7 @@ out:
     return tok;
 }
 
+/* Release a tokenizer and all its tables. */
 void gm_tok_free(gm_tokenizer *tok)
 {
     if (!tok) return;
@@ -408,23 +416,27 @@ void gm_tok_free(gm_tokenizer *tok)
     free(tok);
 }
 
+/* Highest id + 1, for callers sizing logits masks. */
 int32_t gm_tok_vocab_size(const gm_tokenizer *tok)
 {
     return tok ? tok->n_vocab : 0;
 }
 
+/* The stored piece of an id, for display and debugging. */
 const char *gm_tok_piece(const gm_tokenizer *tok, int32_t id)
 {
     if (!tok || id < 0 || id >= tok->n_vocab || tok->off[id] == NO_OFF) return NULL;
     return tok->arena + tok->off[id];
 }
 
+/* The id of an exact piece, e.g. a control token by name. */
 int32_t gm_tok_find(const gm_tokenizer *tok, const char *piece)
 {
     if (!tok || !piece || !*piece) return -1;
     return tok_lookup(tok, piece, strlen(piece));
 }
 
+/* The GM_TOK_* kind of an id. */
 int32_t gm_tok_type(const gm_tokenizer *tok, int32_t id)
 {
     if (!tok || id < 0 || id >= tok->n_vocab) return 0;

@@ -302,6 +302,7 @@ static size_t trim_end(const unsigned char *s, size_t start, size_t end)
     return end;
 }
 
+/* Text -> ids: added tokens first, then newline runs, then BPE. */
 int gm_tok_encode(const gm_tokenizer *tok, const char *text, size_t len,
                   bool parse_special, int32_t **ids, size_t *n_ids, gm_err *err)
 {

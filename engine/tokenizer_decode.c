@@ -106,6 +106,7 @@ static void feed_token(const gm_tokenizer *tok, gm_detok *d, int32_t id, sink *s
     }
 }
 
+/* The bytes of one token, outside any stream. */
 size_t gm_tok_bytes(const gm_tokenizer *tok, int32_t id, char *buf, size_t cap)
 {
     if (!tok) return 0;
@@ -129,6 +130,7 @@ size_t gm_tok_bytes(const gm_tokenizer *tok, int32_t id, char *buf, size_t cap)
     return o;
 }
 
+/* Ids -> text through the same UTF-8 checker the stream uses. */
 char *gm_tok_decode_n(const gm_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special,
                       size_t *out_len)
 {
@@ -152,16 +154,19 @@ char *gm_tok_decode_n(const gm_tokenizer *tok, const int32_t *ids, size_t n, boo
     return s.buf;
 }
 
+/* gm_tok_decode_n without the length. */
 char *gm_tok_decode(const gm_tokenizer *tok, const int32_t *ids, size_t n, bool skip_special)
 {
     return gm_tok_decode_n(tok, ids, n, skip_special, NULL);
 }
 
+/* Start a stream with nothing pending. */
 void gm_detok_init(gm_detok *d)
 {
     memset(d, 0, sizeof *d);
 }
 
+/* Decode one more id of a stream; only complete characters come out. */
 size_t gm_detok_push(const gm_tokenizer *tok, gm_detok *d, int32_t id, char *out, size_t cap)
 {
     sink s = { .buf = out, .cap = out ? cap : 0 };
@@ -169,6 +174,7 @@ size_t gm_detok_push(const gm_tokenizer *tok, gm_detok *d, int32_t id, char *out
     return s.n;
 }
 
+/* End a stream: an unfinished character becomes U+FFFD. */
 size_t gm_detok_flush(gm_detok *d, char *out, size_t cap)
 {
     sink s = { .buf = out, .cap = out ? cap : 0 };
@@ -179,6 +185,7 @@ size_t gm_detok_flush(gm_detok *d, char *out, size_t cap)
     return s.n;
 }
 
+/* A buffer size that one push never exceeds. */
 size_t gm_detok_bound(const gm_tokenizer *tok)
 {
     return tok ? 3 * tok->max_piece + 8 : 8;

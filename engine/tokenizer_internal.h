@@ -71,6 +71,22 @@ typedef struct tok_source {
     const uint8_t *strip;    /* may be NULL: TOK_LSTRIP/TOK_RSTRIP per id */
 } tok_source;
 
+/* What tok_json_scan reads from a tokenizer.json: model.vocab and
+ * model.merges as flat arrays of string offsets into strs, everything else
+ * as a cJSON document (doc, with doc.model holding the other model keys). */
+#define TOK_JSON_MAX_ID (1 << 24)
+#define TOK_NO_STR UINT32_MAX
+typedef struct tok_json_big {
+    cJSON    *doc;
+    char     *strs; size_t strs_len, strs_cap;
+    bool      has_vocab;
+    int32_t   n_vocab;  uint32_t *vocab_key; int32_t *vocab_id; size_t vocab_cap;
+    int32_t   n_merges; uint32_t *merge_l, *merge_r; size_t merge_cap;  /* TOK_NO_STR: unusable */
+} tok_json_big;
+
+int  tok_json_scan(const char *buf, size_t len, const char *name, tok_json_big *out, gm_err *err);
+void tok_json_big_free(tok_json_big *b);
+
 gm_tokenizer *tok_build(const tok_source *src, const char *what, gm_err *err);
 int32_t       tok_lookup(const gm_tokenizer *tok, const char *s, size_t n);
 /* The merge of two adjacent ids, or NULL. */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include "tokenizer_internal.h"
 
-#define MAX_VOCAB (1 << 24)
+#define MAX_VOCAB TOK_JSON_MAX_ID
 
 /* The string member key of obj, or NULL. */
 static const char *get_str(const cJSON *obj, const char *key)
@@ -84,9 +84,10 @@ static int32_t as_id(const cJSON *v)
     return (int32_t)v->valuedouble;
 }
 
-/* Fill the tok_source arrays from the parsed document and build. */
-static gm_tokenizer *build_from_doc(const cJSON *doc, const char *name, gm_err *err)
+/* Fill the tok_source arrays from what was read and build. */
+static gm_tokenizer *build_from_doc(const tok_json_big *big, const char *name, gm_err *err)
 {
+    const cJSON *doc = big->doc;
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(doc, "model");
     if (check_model(model, name, err) < 0) return NULL;
     bool escape = false;
@@ -102,38 +103,24 @@ static gm_tokenizer *build_from_doc(const cJSON *doc, const char *name, gm_err *
             return NULL;
         }
     }
-    const cJSON *vocab = cJSON_GetObjectItemCaseSensitive(model, "vocab");
     const cJSON *added = cJSON_GetObjectItemCaseSensitive(doc, "added_tokens");
-    const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges");
-    if (!cJSON_IsObject(vocab)) {
-        gm_err_set(err, GM_E_FORMAT, "%s: model.vocab is missing or not an object of piece -> id", name);
+    if (!big->has_vocab) {
+        gm_err_set(err, GM_E_FORMAT, "%s: model.vocab is missing; expected an object of piece -> id", name);
         return NULL;
     }
     if (added && !cJSON_IsArray(added) && !cJSON_IsNull(added)) {
         gm_err_set(err, GM_E_FORMAT, "%s: added_tokens is not an array", name);
         return NULL;
     }
-    if (merges && !cJSON_IsArray(merges) && !cJSON_IsNull(merges)) {
-        gm_err_set(err, GM_E_FORMAT, "%s: model.merges is not an array", name);
-        return NULL;
-    }
-    int32_t max_id = -1, count = 0;
+    int32_t max_id = -1, count = big->n_vocab;
+    for (int32_t i = 0; i < big->n_vocab; i++)
+        if (big->vocab_id[i] > max_id) max_id = big->vocab_id[i];
     const cJSON *it;
-    cJSON_ArrayForEach(it, vocab) {
-        int32_t id = as_id(it);
-        if (id < 0) {
-            gm_err_set(err, GM_E_FORMAT, "%s: model.vocab entry \"%.40s\" has no valid id (expected an "
-                       "integer in 0..%d)", name, it->string ? it->string : "", MAX_VOCAB - 1);
-            return NULL;
-        }
-        if (id > max_id) max_id = id;
-        count++;
-    }
     cJSON_ArrayForEach(it, added) {
         int32_t id = as_id(cJSON_GetObjectItemCaseSensitive(it, "id"));
         if (id < 0 || !get_str(it, "content")) {
             gm_err_set(err, GM_E_FORMAT, "%s: added_tokens[%d] needs an integer \"id\" and a string "
-                       "\"content\"", name, count);
+                       "\"content\"", name, count - big->n_vocab);
             return NULL;
         }
         if (id > max_id) max_id = id;
@@ -144,23 +131,21 @@ static gm_tokenizer *build_from_doc(const cJSON *doc, const char *name, gm_err *
                    "mostly holes", name, count, max_id);
         return NULL;
     }
-    int32_t n = max_id + 1;
-    int32_t nm = cJSON_GetArraySize(merges);
+    int32_t n = max_id + 1, nm = big->n_merges;
     const char **tokens = calloc((size_t)n, sizeof *tokens);
     int32_t *types = calloc((size_t)n, sizeof *types);
     uint8_t *strip = calloc((size_t)n, 1);
     const char **left = calloc((size_t)nm + 1, sizeof *left);
     const char **right = calloc((size_t)nm + 1, sizeof *right);
-    char *split = NULL;
     gm_tokenizer *tok = NULL;
     if (!tokens || !types || !strip || !left || !right) {
         gm_err_set(err, GM_E_NOMEM, "%s: out of memory for %d tokens", name, n);
         goto out;
     }
-    cJSON_ArrayForEach(it, vocab) {
-        int32_t id = as_id(it);
-        tokens[id] = it->string;
-        types[id] = tok_is_byte_piece(it->string, strlen(it->string)) ? GM_TOK_BYTE : GM_TOK_NORMAL;
+    for (int32_t i = 0; i < big->n_vocab; i++) {
+        const char *p = big->strs + big->vocab_key[i];
+        tokens[big->vocab_id[i]] = p;
+        types[big->vocab_id[i]] = tok_is_byte_piece(p, strlen(p)) ? GM_TOK_BYTE : GM_TOK_NORMAL;
     }
     const char *unk = get_str(model, "unk_token");
     cJSON_ArrayForEach(it, added) {
@@ -172,38 +157,10 @@ static gm_tokenizer *build_from_doc(const cJSON *doc, const char *name, gm_err *
         strip[id] = (uint8_t)((get_true(it, "lstrip") ? TOK_LSTRIP : 0) |
                               (get_true(it, "rstrip") ? TOK_RSTRIP : 0));
     }
-    /* "a b" strings: split like the reference, at the first space. */
-    size_t total = 0;
-    cJSON_ArrayForEach(it, merges)
-        if (cJSON_IsString(it)) total += strlen(it->valuestring) + 1;
-    split = malloc(total + 1);
-    if (!split) {
-        gm_err_set(err, GM_E_NOMEM, "%s: out of memory for %d merges", name, nm);
-        goto out;
-    }
-    size_t at = 0;
-    int32_t r = 0;
-    cJSON_ArrayForEach(it, merges) {
-        if (cJSON_IsString(it)) {
-            size_t l = strlen(it->valuestring);
-            memcpy(split + at, it->valuestring, l + 1);
-            char *sp = strchr(split + at, ' ');
-            if (sp) {
-                *sp = '\0';
-                char *sp2 = strchr(sp + 1, ' ');
-                if (sp2) *sp2 = '\0';
-                left[r] = split + at;
-                right[r] = sp + 1;
-            }
-            at += l + 1;
-        } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) == 2) {
-            const cJSON *a = cJSON_GetArrayItem(it, 0), *b = cJSON_GetArrayItem(it, 1);
-            if (cJSON_IsString(a) && cJSON_IsString(b)) {
-                left[r] = a->valuestring;
-                right[r] = b->valuestring;
-            }
-        }
-        r++;
+    for (int32_t r = 0; r < nm; r++) {
+        if (big->merge_l[r] == TOK_NO_STR || big->merge_r[r] == TOK_NO_STR) continue;
+        left[r] = big->strs + big->merge_l[r];
+        right[r] = big->strs + big->merge_r[r];
     }
     tok_source src = { .n_tokens = n, .tokens = tokens, .types = types, .n_merges = nm,
                        .merge_left = left, .merge_right = right, .escape_spaces = escape,
@@ -215,10 +172,10 @@ out:
     free(strip);
     free(left);
     free(right);
-    free(split);
     return tok;
 }
 
+/* Load from memory: the fuzzing entry and the file loader's back end. */
 gm_tokenizer *gm_tok_load_json_buf(const char *buf, size_t len, const char *name, gm_err *err)
 {
     if (!name) name = "tokenizer.json";
@@ -226,19 +183,14 @@ gm_tokenizer *gm_tok_load_json_buf(const char *buf, size_t len, const char *name
         gm_err_set(err, GM_E_ARG, "%s: no buffer given", name);
         return NULL;
     }
-    cJSON *doc = cJSON_ParseWithLength(buf, len);
-    if (!doc) {
-        const char *at = cJSON_GetErrorPtr();
-        long off = (at && at >= buf && at <= buf + len) ? (long)(at - buf) : -1;
-        gm_err_set(err, GM_E_FORMAT, "%s: not valid JSON (parse stopped at byte %ld of %zu); the file "
-                   "may be truncated or not a tokenizer.json", name, off, len);
-        return NULL;
-    }
-    gm_tokenizer *tok = build_from_doc(doc, name, err);
-    cJSON_Delete(doc);
+    tok_json_big big;
+    gm_tokenizer *tok = NULL;
+    if (tok_json_scan(buf, len, name, &big, err) == 0) tok = build_from_doc(&big, name, err);
+    tok_json_big_free(&big);
     return tok;
 }
 
+/* Load a tokenizer.json file. */
 gm_tokenizer *gm_tok_load_json(const char *path, gm_err *err)
 {
     if (!path) {

@@ -132,7 +132,7 @@ void gt_udiff(gt_buf *out, const char *a, size_t al, const char *b, size_t bl, c
     long k = 0;
     for (int i = 0; i < pre; i++) ops[k++] = 'E';
     int mn = n - pre - suf, mm = m - pre - suf;
-    long mid = myers(A + pre, mn, B + pre, mm, ops + k);
+    long mid = myers(A ? A + pre : NULL, mn, B ? B + pre : NULL, mm, ops + k);
     if (mid < 0) {   /* too different: remove then add */
         for (int i = 0; i < mn; i++) ops[k++] = 'D';
         for (int i = 0; i < mm; i++) ops[k++] = 'I';

@@ -1,67 +1,225 @@
 /* matmul.c: the CPU backend's matrix product, the one hot loop of the engine.
  *
  * Decode (n = 1) is a matrix-vector product bounded by memory bandwidth; the
- * rows are split across the pool.  Prefill (n > 1) reads each weight row once
- * and applies it to every token, so the weights stream from memory once per
- * batch.  The per-type row kernels are chosen here; SIMD versions live in
- * files with an ISA suffix and are picked at run time. */
+ * rows are split across the pool.  Prefill (n > 1) splits rows the same way
+ * and each thread applies its band of rows to every token in register tiles,
+ * so every weight is read from memory by one thread per batch.  The kernel
+ * family (AVX-512, AVX2, portable C) is chosen once per process; the SIMD
+ * kernels live in files with an ISA suffix (compiled with those flags).
+ * Quantized types are handed to qmatmul.c. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "kernels.h"
+#include "mm_impl.h"
+#include "quant.h"
 
-/* Dot product of one weight row (any float type) with a float vector. */
-static float dot_row_scalar(gm_type t, const void *row, const float *x, int64_t n)
+/* ---- portable C kernel ---------------------------------------------------- */
+
+#define SC_LANES 8      /* partial sums per (row, token) pair */
+#define SC_CHUNK 128    /* weights widened at a time */
+#define SC_NT    8      /* tokens per tile */
+
+/* Widen cnt weights of a row starting at column c into out. */
+static void widen_scalar(gm_type t, const char *row, int64_t c, int cnt, float *out)
 {
-    float acc = 0.0f;
-    switch (t) {
-    case GM_TYPE_F32: { const float *w = row; for (int64_t i = 0; i < n; i++) acc += w[i] * x[i]; break; }
-    case GM_TYPE_BF16: { const uint16_t *w = row; for (int64_t i = 0; i < n; i++) acc += gm_bf16_to_f32(w[i]) * x[i]; break; }
-    case GM_TYPE_F16: { const uint16_t *w = row; for (int64_t i = 0; i < n; i++) acc += gm_f16_to_f32(w[i]) * x[i]; break; }
-    default: break;
-    }
-    return acc;
+    if (t == GM_TYPE_F32) { memcpy(out, (const float *)row + c, (size_t)cnt * 4); return; }
+    const uint16_t *w = (const uint16_t *)row + c;
+    if (t == GM_TYPE_BF16) for (int i = 0; i < cnt; i++) out[i] = gm_bf16_to_f32(w[i]);
+    else for (int i = 0; i < cnt; i++) out[i] = gm_f16_to_f32(w[i]);
 }
+
+/* One row against up to SC_NT tokens.  Each pair keeps SC_LANES partial sums
+ * (column c goes to lane c % SC_LANES), summed in a fixed order at the end;
+ * the same sequence whatever nt is, so decode and prefill agree. */
+static void row_tile_scalar(const gm_mm_args *a, const char *row, int64_t r, int t0, int nt)
+{
+    float acc[SC_NT][SC_LANES] = {{0}};
+    float wbuf[SC_CHUNK];
+    for (int64_t c = 0; c < a->cols; c += SC_CHUNK) {
+        int cnt = a->cols - c < SC_CHUNK ? (int)(a->cols - c) : SC_CHUNK;
+        widen_scalar(a->type, row, c, cnt, wbuf);
+        for (int t = 0; t < nt; t++) {
+            const float *x = a->X + (int64_t)(t0 + t) * a->ldx + c;
+            float *s = acc[t];
+            int i = 0;
+            for (; i + SC_LANES <= cnt; i += SC_LANES)
+                for (int l = 0; l < SC_LANES; l++) s[l] += wbuf[i + l] * x[i + l];
+            for (; i < cnt; i++) s[i % SC_LANES] += wbuf[i] * x[i];
+        }
+    }
+    for (int t = 0; t < nt; t++) {
+        const float *s = acc[t];
+        float v = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+        a->Y[(int64_t)(t0 + t) * a->ldy + r] = v;
+    }
+}
+
+/* Portable band: every row against every token, SC_NT tokens at a time. */
+void gm_mm_band_scalar(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
+{
+    (void)scratch;
+    for (int t0 = 0; t0 < a->n; t0 += SC_NT) {
+        int nt = a->n - t0 < SC_NT ? a->n - t0 : SC_NT;
+        for (int64_t r = r0; r < r1; r++)
+            row_tile_scalar(a, a->base + (size_t)r * a->row_bytes, r, t0, nt);
+    }
+}
+
+/* Dot product in 8 lanes (column i to lane i % 8), summed in a fixed order. */
+float gm_vec_dot_scalar(const float *a, const float *b, int64_t n)
+{
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) s[l] += a[i + l] * b[i + l];
+    for (; i < n; i++) s[i % 8] += a[i] * b[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+void gm_vec_axpy_scalar(float *y, float a, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+/* ---- kernel family choice --------------------------------------------------- */
+
+typedef struct {
+    const char   *name;
+    gm_mm_band_fn band;
+    float       (*dot)(const float *, const float *, int64_t);
+    void        (*axpy)(float *, float, const float *, int64_t);
+} isa_entry;
+
+static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
+    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar },
+#if defined(__x86_64__)
+    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2 },
+    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512 },
+#else
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL },
+#endif
+};
+
+const char *gm_isa_name(gm_isa isa)
+{
+    return (unsigned)isa < GM_ISA_COUNT ? ISA_TABLE[isa].name : "unknown";
+}
+
+/* What the CPU (and the OS, for the wide registers) supports. */
+bool gm_isa_supported(gm_isa isa)
+{
+    switch (isa) {
+    case GM_ISA_SCALAR: return true;
+#if defined(__x86_64__)
+    case GM_ISA_AVX2:
+        return gm_cpu_has(GM_CPU_AVX2);     /* AVX2 + FMA + F16C, checked with cpuid (cpufeat.c) */
+    case GM_ISA_AVX512:
+        return gm_isa_supported(GM_ISA_AVX2) && __builtin_cpu_supports("avx512f") &&
+               __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+#endif
+    default: return false;
+    }
+}
+
+/* The process-wide choice: written once under isa_once, constant after. */
+static pthread_once_t isa_once = PTHREAD_ONCE_INIT;
+static gm_isa isa_chosen = GM_ISA_SCALAR;
+
+/* Pick the best family, or the one GEMMASH_ISA names if the CPU has it. */
+static void isa_init(void)
+{
+    gm_isa best = GM_ISA_SCALAR;
+    for (int i = GM_ISA_COUNT - 1; i > 0; i--)
+        if (gm_isa_supported((gm_isa)i)) { best = (gm_isa)i; break; }
+    const char *env = getenv("GEMMASH_ISA");
+    if (env && *env) {
+        int found = -1;
+        for (int i = 0; i < GM_ISA_COUNT; i++)
+            if (strcmp(env, ISA_TABLE[i].name) == 0) found = i;
+        if (found < 0)
+            fprintf(stderr, "gemmash: GEMMASH_ISA=%s is not a kernel family (scalar, avx2, avx512); "
+                    "using %s\n", env, ISA_TABLE[best].name);
+        else if (!gm_isa_supported((gm_isa)found))
+            fprintf(stderr, "gemmash: GEMMASH_ISA=%s: this CPU lacks those instructions; using %s\n",
+                    env, ISA_TABLE[best].name);
+        else best = (gm_isa)found;
+    }
+    isa_chosen = best;
+}
+
+gm_isa gm_isa_default(void)
+{
+    pthread_once(&isa_once, isa_init);
+    return isa_chosen;
+}
+
+const char *gm_kernel_isa(void) { return gm_isa_name(gm_isa_default()); }
+
+float gm_vec_dot(const float *a, const float *b, int64_t n)
+{
+    return ISA_TABLE[gm_isa_default()].dot(a, b, n);
+}
+
+void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
+{
+    ISA_TABLE[gm_isa_default()].axpy(y, a, x, n);
+}
+
+/* ---- driver ------------------------------------------------------------------ */
 
 void gm_tensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
 {
-    const char *row = (const char *)W->data + ((size_t)slice * (size_t)W->ne[1] + (size_t)r) * W->row_bytes;
     int64_t n = W->ne[0];
-    switch (W->type) {
-    case GM_TYPE_F32: memcpy(out, row, (size_t)n * 4); break;
-    case GM_TYPE_BF16: for (int64_t i = 0; i < n; i++) out[i] = gm_bf16_to_f32(((const uint16_t *)row)[i]); break;
-    case GM_TYPE_F16: for (int64_t i = 0; i < n; i++) out[i] = gm_f16_to_f32(((const uint16_t *)row)[i]); break;
-    default: memset(out, 0, (size_t)n * 4); break;
+    if (W->type != GM_TYPE_F32 && W->type != GM_TYPE_BF16 && W->type != GM_TYPE_F16) {
+        if (gm_qtensor_row(W, slice, r, out) != 0) memset(out, 0, (size_t)n * 4);
+        return;
     }
+    const char *row = (const char *)W->data + ((size_t)slice * (size_t)W->ne[1] + (size_t)r) * W->row_bytes;
+    widen_scalar(W->type, row, 0, (int)n, out);
 }
 
 typedef struct {
-    const gm_tensor *W;
-    const char *base;
-    const float *X; int64_t ldx;
-    float *Y; int64_t ldy;
-    int n;
+    gm_pool      *pool;
+    gm_mm_args    a;
+    gm_mm_band_fn band;
+    int64_t       rows;
+    int           align;   /* band boundaries are multiples of this */
 } mm_job;
 
 /* Each thread takes a contiguous band of rows and applies it to all tokens. */
 static void mm_worker(void *arg, int ith, int nth)
 {
     const mm_job *j = arg;
-    int64_t rows = j->W->ne[1], cols = j->W->ne[0];
-    int64_t r0 = rows * ith / nth, r1 = rows * (ith + 1) / nth;
-    for (int64_t r = r0; r < r1; r++) {
-        const void *row = j->base + (size_t)r * j->W->row_bytes;
-        for (int t = 0; t < j->n; t++)
-            j->Y[t * j->ldy + r] = dot_row_scalar(j->W->type, row, j->X + t * j->ldx, cols);
-    }
+    int64_t units = (j->rows + j->align - 1) / j->align;
+    int64_t r0 = units * ith / nth * j->align, r1 = units * (ith + 1) / nth * j->align;
+    if (r1 > j->rows) r1 = j->rows;
+    if (r0 < r1) j->band(&j->a, r0, r1, gm_pool_scratch(j->pool, ith));
+}
+
+int gm_matmul_isa(gm_pool *p, gm_isa isa, const gm_tensor *W, int64_t slice, const float *X,
+                  int64_t ldx, int n, float *Y, int64_t ldy)
+{
+    if (W->type != GM_TYPE_F32 && W->type != GM_TYPE_BF16 && W->type != GM_TYPE_F16)
+        return gm_qmatmul(p, W, slice, X, ldx, n, Y, ldy);
+    if (n <= 0 || W->ne[1] <= 0) return 0;
+    if ((unsigned)isa >= GM_ISA_COUNT || !ISA_TABLE[isa].band || !gm_isa_supported(isa))
+        isa = GM_ISA_SCALAR;
+    mm_job j = {
+        .pool = p,
+        .a = { W->type, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
+               W->row_bytes, W->ne[0], X, ldx, n, Y, ldy },
+        .band = ISA_TABLE[isa].band, .rows = W->ne[1], .align = n == 1 ? 8 : 4,
+    };
+    /* Tiny products are not worth waking the pool. */
+    if ((double)W->ne[0] * (double)W->ne[1] * n < 32768.0) mm_worker(&j, 0, 1);
+    else gm_pool_run(p, mm_worker, &j);
+    return 0;
 }
 
 int gm_matmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
               int n, float *Y, int64_t ldy)
 {
-    if (W->type != GM_TYPE_F32 && W->type != GM_TYPE_BF16 && W->type != GM_TYPE_F16) return -1;
-    mm_job j = { W, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
-                 X, ldx, Y, ldy, n };
-    gm_pool_run(p, mm_worker, &j);
-    return 0;
+    return gm_matmul_isa(p, gm_isa_default(), W, slice, X, ldx, n, Y, ldy);
 }
-
-const char *gm_kernel_isa(void) { return "scalar"; }

@@ -4,7 +4,8 @@
  * must cost microseconds: workers spin briefly on a generation counter, then
  * sleep on a condition variable.  The caller is thread 0 and takes part in
  * the work, so a pool of 1 has no threads at all.  Nothing is allocated per
- * region. */
+ * region: each thread owns a fixed scratch buffer made here, which kernels
+ * use instead of allocating. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,6 +19,7 @@
 
 struct gm_pool {
     int              n;            /* threads including the caller */
+    int              n_alloc;      /* scratch buffers allocated */
     pthread_t       *threads;
     pthread_mutex_t  mu;
     pthread_cond_t   cv;
@@ -26,6 +28,7 @@ struct gm_pool {
     atomic_bool      quit;
     gm_pool_fn       fn;
     void            *arg;
+    void           **scratch;      /* per thread, GM_POOL_SCRATCH bytes, 64-aligned */
 };
 
 typedef struct { gm_pool *p; int ith; } worker_arg;
@@ -93,6 +96,7 @@ gm_pool *gm_pool_new(int n_threads, gm_err *err)
     gm_pool *p = calloc(1, sizeof *p);
     if (!p) { gm_err_set(err, GM_E_NOMEM, "thread pool: out of memory"); return NULL; }
     p->n = n_threads;
+    p->n_alloc = n_threads;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     atomic_init(&p->gen, 0);
@@ -101,6 +105,21 @@ gm_pool *gm_pool_new(int n_threads, gm_err *err)
     if (n_threads > 1) {
         p->threads = calloc((size_t)n_threads, sizeof *p->threads);
         if (!p->threads) { free(p); gm_err_set(err, GM_E_NOMEM, "thread pool: out of memory"); return NULL; }
+    }
+    p->scratch = calloc((size_t)n_threads, sizeof *p->scratch);
+    for (int i = 0; p->scratch && i < n_threads; i++) {
+        p->scratch[i] = aligned_alloc(64, GM_POOL_SCRATCH);
+        if (!p->scratch[i]) {
+            for (int k = 0; k < i; k++) free(p->scratch[k]);
+            free(p->scratch);
+            p->scratch = NULL;
+        }
+    }
+    if (!p->scratch) {
+        free(p->threads); free(p);
+        gm_err_set(err, GM_E_NOMEM, "thread pool: out of memory for %d x %d KiB of kernel scratch; try fewer --threads",
+                   n_threads, GM_POOL_SCRATCH / 1024);
+        return NULL;
     }
     for (int i = 1; i < n_threads; i++) {
         worker_arg *wa = malloc(sizeof *wa);
@@ -128,11 +147,18 @@ void gm_pool_free(gm_pool *p)
     for (int i = 1; i < p->n; i++) pthread_join(p->threads[i], NULL);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cv);
+    for (int i = 0; p->scratch && i < p->n_alloc; i++) free(p->scratch[i]);
+    free(p->scratch);
     free(p->threads);
     free(p);
 }
 
 int gm_pool_size(const gm_pool *p) { return p ? p->n : 1; }
+
+void *gm_pool_scratch(gm_pool *p, int ith)
+{
+    return p && ith >= 0 && ith < p->n ? p->scratch[ith] : NULL;
+}
 
 void gm_pool_run(gm_pool *p, gm_pool_fn fn, void *arg)
 {

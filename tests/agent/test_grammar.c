@@ -259,11 +259,11 @@ static void big_vocab_speed(const cJSON *tools)
     }
     ctl[300] = AG_SYM_QUOTE; ctl[301] = AG_SYM_CALL_CLOSE; ctl[302] = AG_SYM_CALL_OPEN;
     struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
     ag_vocab *v = ag_vocab_new(n, (const char *const *)b, l, ctl);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
     double build = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
-    CHECK(v != NULL, "262144-token vocabulary trie built in %.0f ms", build);
+    CHECK(v != NULL, "262144-token vocabulary trie built in %.0f ms of CPU", build);
     char err[256];
     ag_grammar *g = ag_grammar_toolcall(tools, NULL, err, sizeof err);
     cJSON *schema = cJSON_Parse(OUT_SCHEMA);
@@ -276,15 +276,15 @@ static void big_vocab_speed(const cJSON *tools)
         ag_gstate *s = k < 4 ? st : sj;
         ag_gstate_reset(s);
         feed(s, k < 4 ? points[k] : "{\"answer\":\"some te");
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
         int c = 0;
         for (int r = 0; r < 5; r++) c = ag_mask_compute(v, s, allow);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
         double ms = ((t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6) / 5;
         if (ms > worst) worst = ms;
         printf("# mask at %-32s %7d tokens allowed, %.2f ms\n", k < 4 ? points[k] : "JSON string", c, ms);
     }
-    CHECK(worst < 200, "mask over 262144 tokens: worst %.2f ms per step", worst);
+    CHECK(worst < 200, "mask over 262144 tokens: worst %.2f ms of CPU per step", worst);
     free(allow);
     ag_gstate_free(st); ag_gstate_free(sj);
     ag_grammar_free(g); ag_grammar_free(gj);

@@ -27,7 +27,7 @@ EVENT_FIELDS = {
     "tool_result": ["id", "name", "ok", "result"], "denial": ["id", "name", "arguments", "reason"],
     "compaction": ["tokens_before", "tokens_after", "messages_summarized"], "error": ["message", "exit_code"],
     "result": ["status", "exit_code", "answer", "turns", "input_tokens", "output_tokens", "tool_calls",
-               "denials", "duration_s", "prefill_tokens"],
+               "denials", "duration_s", "prefill_tokens", "prompt_tokens"],
 }
 
 
@@ -45,7 +45,10 @@ def run(args, cwd=None, env_extra=None, inp=None, timeout=120):
     env = dict(os.environ, XDG_STATE_HOME=STATE, HOME=TMP, NO_COLOR="1")
     env.pop("GEMMASH_MODEL", None)
     env.update(env_extra or {})
-    return subprocess.run([BIN] + args, cwd=cwd or TMP, env=env, input=inp, capture_output=True, timeout=timeout)
+    t0 = time.time()
+    r = subprocess.run([BIN] + args, cwd=cwd or TMP, env=env, input=inp, capture_output=True, timeout=timeout)
+    print("# %.1fs gemmash %s" % (time.time() - t0, " ".join(a for a in args if not a.startswith(ROOT))[:90]))
+    return r
 
 
 def events(out):
@@ -76,12 +79,17 @@ def schema_ok(evs):
     return not open_calls
 
 
-# strings in calls are capped so that a random model finishes its calls quickly
-AGENT = ["-m", MODEL, "--no-think", "--tools", "read_file,list_dir,write_file", "--max-arg-bytes", "12"]
+# short prompts (one line of system prompt, few tools) and capped strings keep a
+# random model's runs short
+SYS = os.path.join(TMP, "system.md")
+AGENT = ["-m", MODEL, "--no-think", "--system-prompt-file", SYS, "--max-arg-bytes", "10"]
+ONE = ["--tools", "list_dir"]
 
 
 def main():
     make_model()
+    with open(SYS, "w") as f:
+        f.write("You are a test agent.\n")
     # 2: usage errors, before anything loads
     r = run(["--frobnicate"])
     check(r.returncode == 2 and b"unknown option" in r.stderr, "exit 2 for an unknown flag")
@@ -94,19 +102,22 @@ def main():
     doc = json.loads(r.stdout or b"{}")
     check(r.returncode == 3 and doc.get("status") == "model_error", "exit 3 for a bad model path, JSON says why")
     # 7: the sandbox cannot be applied
-    r = run(["-p", "hi"] + AGENT, env_extra={"GEMMASH_SANDBOX_SIMULATE": "no-landlock"})
+    r = run(["-p", "hi"] + AGENT + ONE, env_extra={"GEMMASH_SANDBOX_SIMULATE": "no-landlock"})
     check(r.returncode == 7 and b"sandbox unavailable" in r.stderr, "exit 7 when Landlock is missing")
     # 6: the context cannot hold the prompt
-    r = run(["-p", "hi", "--ctx", "64", "--output", "jsonl"] + AGENT)
+    r = run(["-p", "hi", "--ctx", "64", "--output", "jsonl"] + AGENT + ONE)
     evs = events(r.stdout)
     check(r.returncode == 6 and evs and evs[-1].get("status") == "context_exhausted", "exit 6 with --ctx 64")
+    r = run(["-p", "hi", "--ctx", "64"] + AGENT + ONE)
+    check(r.returncode == 6 and r.stdout == b"" and b"context exhausted" in r.stderr,
+          "--output text: nothing on stdout but the answer; the reason goes to stderr")
     # 0: a final answer
-    r = run(["-p", "Say hi.", "--tool-choice", "none", "--max-tokens", "30", "--output", "jsonl"] + AGENT)
+    r = run(["-p", "Say hi.", "--tool-choice", "none", "--max-tokens", "20", "--output", "jsonl"] + AGENT + ONE)
     evs = events(r.stdout)
     check(r.returncode == 0 and schema_ok(evs), "exit 0 for a final answer; the JSONL stream matches its schema")
     # 5 + forced call fed back + KV reuse
-    r = run(["-p", "Look around.", "--tool-choice", "required", "--max-turns", "2", "--max-tokens", "200",
-             "--approval", "never", "--output", "jsonl", "--seed", "2"] + AGENT)
+    r = run(["-p", "Look around.", "--tool-choice", "required", "--max-turns", "2", "--max-tokens", "150",
+             "--approval", "never", "--output", "jsonl", "--seed", "2", "--tools", "read_file,list_dir"] + AGENT)
     evs = events(r.stdout) or []
     calls = [e for e in evs if e["type"] == "tool_call"]
     results = [e for e in evs if e["type"] == "tool_result"]
@@ -114,20 +125,38 @@ def main():
     check(r.returncode in (0, 5) and schema_ok(evs), "forced tool call run: exit %d, stream valid" % r.returncode)
     check(len(calls) >= 1 and "parse_error" not in calls[0] and len(results) >= 1,
           "--tool-choice required: the first step is a valid call that runs and is fed back")
-    pf = res.get("prefill_tokens", [])
-    check(len(pf) == res.get("turns") and len(pf) >= 2 and pf[1] < pf[0] // 2,
-          "KV reuse: the step after the tool call prefills %s of %s tokens" % (pf[1:2], pf[:1]))
-    r = run(["-p", "Look around.", "--tool-choice", "required", "--max-turns", "1", "--approval", "never"] + AGENT)
+    pf, pt = res.get("prefill_tokens", []), res.get("prompt_tokens", [])
+    check(len(pf) == res.get("turns") and len(pf) >= 2 and len(pt) == len(pf) and pf[0] == pt[0] and
+          pt[1] - pf[1] >= pt[0],
+          "KV reuse: step 2 prefills %s of its %s prompt tokens; the whole first prompt (%s) comes from the cache"
+          % (pf[1:2], pt[1:2], pt[:1]))
+    r = run(["-p", "Look around.", "--tool-choice", "required", "--max-turns", "1", "--max-tokens", "60",
+             "--approval", "never"] + AGENT + ONE)
     check(r.returncode == 5 and b"--max-turns 1" in r.stderr, "exit 5 at --max-turns")
+    # --output-schema: the answer is JSON matching the schema
+    schema = os.path.join(TMP, "schema.json")
+    with open(schema, "w") as f:
+        json.dump({"type": "object", "properties": {"answer": {"type": "string"}, "n": {"type": "integer"},
+                                                     "ok": {"type": "boolean"}}, "required": ["answer", "n"]}, f)
+    r = run(["-p", "Answer in JSON.", "--tool-choice", "none", "--output-schema", schema, "--max-tokens", "200",
+             "--output", "json", "--seed", "3"] + AGENT + ONE)
+    doc = json.loads(r.stdout or b"{}")
+    try:
+        ans = json.loads(doc.get("answer", ""))
+    except ValueError:
+        ans = None
+    check(r.returncode == 0 and isinstance(ans, dict) and isinstance(ans.get("answer"), str) and
+          isinstance(ans.get("n"), int) and set(ans) <= {"answer", "n", "ok"},
+          "--output-schema: the final answer is JSON that matches the schema: %s" % doc.get("answer", "").strip()[:60].encode())
     # 4: a call that needs approval in a headless run
-    r = run(["-p", "Write.", "--tool-choice", "write_file", "--approval", "ask", "--max-turns", "2",
-             "--max-tokens", "200", "--output", "jsonl"] + AGENT)
+    r = run(["-p", "Write.", "--tool-choice", "write_file", "--approval", "ask", "--max-turns", "1",
+             "--max-tokens", "100", "--output", "jsonl", "--tools", "write_file"] + AGENT)
     evs = events(r.stdout) or []
     check(r.returncode == 4 and any(e["type"] == "denial" for e in evs) and evs[-1]["denials"] >= 1,
           "exit 4 and a denial event when a call needs approval")
     # 130: interrupted
     env = dict(os.environ, XDG_STATE_HOME=STATE, HOME=TMP)
-    p = subprocess.Popen([BIN, "--output", "jsonl"] + AGENT, cwd=TMP, env=env, stdin=subprocess.PIPE,
+    p = subprocess.Popen([BIN, "--output", "jsonl"] + AGENT + ONE, cwd=TMP, env=env, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(0.3)
     p.send_signal(signal.SIGINT)
@@ -145,8 +174,8 @@ def main():
     before = sorted(os.listdir(TMP)), open(os.path.join(outside, "keep.txt")).read()
     wrote = None
     for seed in range(1, 9):
-        r = run(["-p", "Write a file.", "--tool-choice", "write_file", "--max-turns", "1", "--max-tokens", "300",
-                 "--output", "jsonl", "--seed", str(seed)] + AGENT, cwd=repo)
+        r = run(["-p", "Write a file.", "--tool-choice", "write_file", "--max-turns", "1", "--max-tokens", "100",
+                 "--output", "jsonl", "--seed", str(seed), "--tools", "write_file"] + AGENT, cwd=repo)
         evs = events(r.stdout) or []
         ok = [e for e in evs if e["type"] == "tool_result" and e["result"].get("ok")]
         if ok:
@@ -158,8 +187,8 @@ def main():
     after = sorted(os.listdir(TMP)), open(os.path.join(outside, "keep.txt")).read()
     check(before == after, "nothing outside the workspace changed")
     # replay of a recorded session at temperature 0
-    r = run(["-p", "Look around.", "--tool-choice", "required", "--max-turns", "2", "--max-tokens", "120",
-             "--approval", "never", "--temp", "0", "--seed", "1", "--output", "json"] + AGENT)
+    r = run(["-p", "Look around.", "--tool-choice", "required", "--max-turns", "2", "--max-tokens", "60",
+             "--approval", "never", "--temp", "0", "--seed", "1", "--output", "json"] + AGENT + ONE)
     doc = json.loads(r.stdout or b"{}")
     sf = doc.get("session_file", "")
     check(os.path.exists(sf) and sf.startswith(os.path.join(STATE, "gemmash", "sessions")),

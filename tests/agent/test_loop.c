@@ -72,6 +72,9 @@ static void test_answer_and_reuse(void)
     CHECK(sx->prefill[1] < sx->prefill[0] / 4, "turn 2 prefills only its new tokens (%d vs %d)", sx->prefill[1],
           sx->prefill[0]);
     CHECK(sx->prefill[2] < 40, "the step after a tool call prefills only the tool response (%d tokens)", sx->prefill[2]);
+    CHECK(sx->prompt[1] - sx->prefill[1] >= sx->prompt[0] && sx->prompt[2] - sx->prefill[2] >= sx->prompt[1],
+          "each step reuses at least the whole previous prompt from the cache (%d/%d/%d prompt tokens)",
+          sx->prompt[0], sx->prompt[1], sx->prompt[2]);
     ag_session_free(s);
 }
 
@@ -168,6 +171,14 @@ static void test_limits(void)
     s = mk(&o, script2, 3, 8192, 1, &ft2, NULL);
     st = ag_session_turn(s, "Go.");
     CHECK(st == GM_EXIT_LIMIT && ag_session_stats(s)->turns == 2, "--max-turns 2 stops at two generations");
+    ag_session_free(s);
+
+    base_opts(&o);
+    o.timeout_s = 1e-9;
+    fake_tools ftt = {0};
+    s = mk(&o, script2, 3, 8192, 1, &ftt, NULL);
+    st = ag_session_turn(s, "Go.");
+    CHECK(st == GM_EXIT_LIMIT && ag_session_stats(s)->turns == 0, "--timeout stops the run with status 5 (%d)", st);
     ag_session_free(s);
 
     base_opts(&o);

@@ -1,0 +1,121 @@
+/* qbench.c: kernel-level figures for the quantized matrix products.
+ *
+ * For each weight type (BF16 through gm_matmul, Q8_0, Q4_0, Q4_K, Q6_K
+ * through gm_qmatmul) and each integer kernel path the CPU runs:
+ *   - GEMV (one token, the decode step): weight bytes streamed per second,
+ *     with a matrix larger than the last-level cache;
+ *   - GEMM (a batch of tokens, prefill): integer multiply-adds per second.
+ * The int8 peak of one core (a register-only vpdpbusd/vpmaddubsw loop) is
+ * measured separately (qpeak_*.c) so the kernels can be read against it.
+ * Usage: qbench [threads] [gemv_mib]   (defaults: all cores, 384 MiB). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "quant.h"
+
+double gm_bench_peak_avx2(double seconds);
+double gm_bench_peak_avx512(double seconds);
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Fill a buffer with random bytes, then give every block a sane scale so
+ * the float work is ordinary (no NaN/denormal slow paths). */
+static void fill_blocks(gm_type t, unsigned char *p, size_t nbytes)
+{
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i + 8 <= nbytes; i += 8) { s ^= s << 13; s ^= s >> 7; s ^= s << 17; memcpy(p + i, &s, 8); }
+    size_t bb = gm_type_block_bytes(t);
+    for (size_t off = 0; off + bb <= nbytes; off += bb) {
+        uint16_t h = 0x2C00;   /* 1/16 */
+        switch (t) {
+        case GM_TYPE_Q8_0: case GM_TYPE_Q4_0: memcpy(p + off, &h, 2); break;
+        case GM_TYPE_Q4_K: case GM_TYPE_Q5_K: memcpy(p + off, &h, 2); memcpy(p + off + 2, &h, 2); break;
+        case GM_TYPE_Q6_K: memcpy(p + off + 208, &h, 2); break;
+        case GM_TYPE_BF16: case GM_TYPE_F16: case GM_TYPE_F32:
+            for (size_t i = off; i + 2 <= off + bb; i += 2) { uint16_t v = (uint16_t)(0x3C00 | (p[i] & 0x3F)); memcpy(p + i, &v, 2); }
+            break;
+        }
+    }
+}
+
+typedef struct { const uint64_t *p; size_t n; uint64_t sum[64]; } read_job;
+
+/* Each thread sums its share of the buffer: the plain streaming-read rate. */
+static void read_worker(void *arg, int ith, int nth)
+{
+    read_job *j = arg;
+    size_t a = j->n * (size_t)ith / (size_t)nth, b = j->n * (size_t)(ith + 1) / (size_t)nth;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    for (size_t i = a; i + 4 <= b; i += 4) { s0 += j->p[i]; s1 += j->p[i + 1]; s2 += j->p[i + 2]; s3 += j->p[i + 3]; }
+    j->sum[ith & 63] = s0 + s1 + s2 + s3;
+}
+
+static int run(gm_pool *pool, gm_qisa isa, const gm_tensor *W, const float *X, int n, float *Y)
+{
+    if (W->type == GM_TYPE_BF16 || W->type == GM_TYPE_F32 || W->type == GM_TYPE_F16)
+        return gm_matmul(pool, W, 0, X, W->ne[0], n, Y, W->ne[1]);
+    return gm_qmatmul_isa(pool, isa, W, 0, X, W->ne[0], n, Y, W->ne[1]);
+}
+
+int main(int argc, char **argv)
+{
+    int threads = argc > 1 ? atoi(argv[1]) : 0;
+    size_t gemv_bytes = (size_t)(argc > 2 ? atoi(argv[2]) : 384) << 20;
+    gm_err err = {0};
+    gm_pool *pool = gm_pool_new(threads, &err);
+    if (!pool) { fprintf(stderr, "qbench: %s\n", err.msg); return 1; }
+    const int64_t K = 4096;
+    unsigned char *buf = malloc(gemv_bytes);
+    float *X = malloc(sizeof(float) * (size_t)K * 64), *Y = malloc(sizeof(float) * 65536 * 64);
+    if (!buf || !X || !Y) { fprintf(stderr, "qbench: out of memory\n"); return 1; }
+    for (int64_t i = 0; i < K * 64; i++) X[i] = (float)((i * 7919) % 2001 - 1000) / 1000.0f;
+    printf("threads %d; GEMV matrix ~%zu MiB (K=%lld); GEMM K=%lld, 1024 rows, 64 tokens\n",
+           gm_pool_size(pool), gemv_bytes >> 20, (long long)K, (long long)K);
+    double p2 = gm_bench_peak_avx2(0.2), p5 = gm_qisa_supported(GM_QISA_AVX512) ? gm_bench_peak_avx512(0.2) : 0;
+    printf("int8 peak, one core: avx2 maddubs %.0f GOP/s, avx512 vnni %.0f GOP/s (x%d cores = %.0f)\n",
+           p2, p5, gm_pool_size(pool), p5 * gm_pool_size(pool));
+    read_job rj = { (const uint64_t *)buf, gemv_bytes / 8, {0} };
+    memset(buf, 1, gemv_bytes);
+    gm_pool_run(pool, read_worker, &rj);
+    double r0 = now();
+    for (int i = 0; i < 3; i++) gm_pool_run(pool, read_worker, &rj);
+    printf("plain streaming read of the same buffer: %.1f GB/s (the bandwidth a GEMV can reach here)\n",
+           3.0 * (double)gemv_bytes / (now() - r0) / 1e9);
+    printf("%-6s %-11s %10s %10s %12s\n", "type", "path", "GEMV GB/s", "GEMV ms", "GEMM GOP/s");
+    const gm_type types[] = {GM_TYPE_BF16, GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q4_K, GM_TYPE_Q6_K};
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        gm_type t = types[ti];
+        size_t rb = gm_type_row_bytes(t, K);
+        int64_t rows = (int64_t)(gemv_bytes / rb);
+        if (rows > 65536) rows = 65536;
+        fill_blocks(t, buf, rb * (size_t)rows);
+        gm_tensor Wv = { t, {K, rows, 1}, rb, rb * (size_t)rows, buf, "gemv", NULL };
+        gm_tensor Wm = { t, {K, 1024, 1}, rb, rb * 1024, buf, "gemm", NULL };
+        bool is_float = t == GM_TYPE_BF16;
+        for (int isa = is_float ? GM_QISA_SCALAR : GM_QISA_SCALAR; isa < (is_float ? 1 : GM_QISA_COUNT); isa++) {
+            if (!is_float && !gm_qdot_get(t, (gm_qisa)isa)) continue;
+            if (run(pool, (gm_qisa)isa, &Wv, X, 1, Y)) continue;    /* warm up */
+            int iters = isa == GM_QISA_SCALAR ? 1 : 5;
+            double t0 = now();
+            for (int i = 0; i < iters; i++) run(pool, (gm_qisa)isa, &Wv, X, 1, Y);
+            double gemv = (now() - t0) / iters;
+            int gi = isa == GM_QISA_SCALAR || is_float ? 1 : 4;
+            run(pool, (gm_qisa)isa, &Wm, X, 64, Y);
+            t0 = now();
+            for (int i = 0; i < gi; i++) run(pool, (gm_qisa)isa, &Wm, X, 64, Y);
+            double gemm = (now() - t0) / gi;
+            printf("%-6s %-11s %10.1f %10.2f %12.1f\n", gm_type_name(t), is_float ? "gm_matmul" : gm_qisa_name((gm_qisa)isa),
+                   (double)Wv.nbytes / gemv / 1e9, gemv * 1e3, 2.0 * (double)K * 1024 * 64 / gemm / 1e9);
+            fflush(stdout);
+        }
+    }
+    gm_pool_free(pool);
+    free(buf); free(X); free(Y);
+    return 0;
+}

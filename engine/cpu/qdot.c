@@ -1,0 +1,172 @@
+/* qdot.c: the portable integer dot products (the reference every SIMD path
+ * is tested against) and the run-time choice of kernel path.
+ *
+ * Each kernel sums integer products per block exactly, then accumulates in
+ * float: for the K types one float update per 256-element super-block, in
+ * the same expression on every path, so all paths agree bit for bit; for
+ * Q8_0/Q4_0 the SIMD paths (qdot_simd.h) accumulate blocks in vector lanes,
+ * so they agree with this file only to float rounding. */
+#include "quant.h"
+
+static inline float h2f(uint16_t h) { return gm_f16_to_f32(h); }
+
+/* Q8_0 weights x gm_bq8 activations. */
+static float dot_q8_0(int64_t nb, const void *wv, const void *xv)
+{
+    const gm_block_q8_0 *w = wv;
+    const gm_bq8 *x = xv;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = 0;
+        for (int i = 0; i < 32; i++) isum += w[b].qs[i] * x[b].qs[i];
+        sum += h2f(w[b].d) * x[b].d * (float)isum;
+    }
+    return sum;
+}
+
+/* Q4_0 weights: sum (q-8)*x = sum q*x - 8*sum x. */
+static float dot_q4_0(int64_t nb, const void *wv, const void *xv)
+{
+    const gm_block_q4_0 *w = wv;
+    const gm_bq8 *x = xv;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = 0;
+        for (int i = 0; i < 16; i++)
+            isum += (w[b].qs[i] & 0xF) * x[b].qs[i] + (w[b].qs[i] >> 4) * x[b].qs[i + 16];
+        isum -= 8 * x[b].sum;
+        sum += h2f(w[b].d) * x[b].d * (float)isum;
+    }
+    return sum;
+}
+
+/* Q4_K: per super-block, sum_j sc_j*dot_j and sum_j m_j*bsum_j, both exact. */
+static float dot_q4_K(int64_t nb, const void *wv, const void *xv)
+{
+    const gm_block_q4_K *w = wv;
+    const gm_bq8k *x = xv;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = 0, msum = 0;
+        for (int c = 0; c < 4; c++) {
+            int sc0, m0, sc1, m1, s0 = 0, s1 = 0;
+            gm_k_scale_min(2 * c, w[b].scales, &sc0, &m0);
+            gm_k_scale_min(2 * c + 1, w[b].scales, &sc1, &m1);
+            const uint8_t *q = w[b].qs + 32 * c;
+            const int8_t *a = x[b].qs + 64 * c;
+            for (int l = 0; l < 32; l++) { s0 += (q[l] & 0xF) * a[l]; s1 += (q[l] >> 4) * a[l + 32]; }
+            isum += sc0 * s0 + sc1 * s1;
+            msum += m0 * (x[b].bsums[4 * c] + x[b].bsums[4 * c + 1]) +
+                    m1 * (x[b].bsums[4 * c + 2] + x[b].bsums[4 * c + 3]);
+        }
+        sum += gm_ksum(x[b].d, h2f(w[b].d), h2f(w[b].dmin), isum, msum);
+    }
+    return sum;
+}
+
+/* Q5_K: Q4_K with a fifth bit from qh. */
+static float dot_q5_K(int64_t nb, const void *wv, const void *xv)
+{
+    const gm_block_q5_K *w = wv;
+    const gm_bq8k *x = xv;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = 0, msum = 0;
+        for (int c = 0; c < 4; c++) {
+            int sc0, m0, sc1, m1, s0 = 0, s1 = 0;
+            gm_k_scale_min(2 * c, w[b].scales, &sc0, &m0);
+            gm_k_scale_min(2 * c + 1, w[b].scales, &sc1, &m1);
+            const uint8_t *q = w[b].qs + 32 * c, *qh = w[b].qh;
+            const int8_t *a = x[b].qs + 64 * c;
+            for (int l = 0; l < 32; l++) {
+                s0 += ((q[l] & 0xF) | (((qh[l] >> (2 * c)) & 1) << 4)) * a[l];
+                s1 += ((q[l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4)) * a[l + 32];
+            }
+            isum += sc0 * s0 + sc1 * s1;
+            msum += m0 * (x[b].bsums[4 * c] + x[b].bsums[4 * c + 1]) +
+                    m1 * (x[b].bsums[4 * c + 2] + x[b].bsums[4 * c + 3]);
+        }
+        sum += gm_ksum(x[b].d, h2f(w[b].d), h2f(w[b].dmin), isum, msum);
+    }
+    return sum;
+}
+
+/* Q6_K: sum_j sc_j * (sum q*x - 32*bsum_j) over 16 sub-blocks of 16. */
+static float dot_q6_K(int64_t nb, const void *wv, const void *xv)
+{
+    const gm_block_q6_K *w = wv;
+    const gm_bq8k *x = xv;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = 0;
+        for (int h = 0; h < 2; h++)
+            for (int quarter = 0; quarter < 4; quarter++)
+                for (int half = 0; half < 2; half++) {
+                    int s = 0, e0 = 128 * h + 32 * quarter + 16 * half;
+                    for (int l = 16 * half; l < 16 * half + 16; l++) {
+                        uint8_t lo = w[b].ql[64 * h + (quarter & 1) * 32 + l];
+                        int q = (quarter < 2 ? (lo & 0xF) : (lo >> 4)) |
+                                (((w[b].qh[32 * h + l] >> (2 * quarter)) & 3) << 4);
+                        s += q * x[b].qs[128 * h + 32 * quarter + l];
+                    }
+                    isum += w[b].scales[e0 / 16] * (s - 32 * x[b].bsums[e0 / 16]);
+                }
+        sum += gm_k6sum(x[b].d, h2f(w[b].d), isum);
+    }
+    return sum;
+}
+
+gm_qkern gm_qdot_scalar(gm_type t)
+{
+    gm_qkern k = {NULL, NULL};
+    switch (t) {
+    case GM_TYPE_Q8_0: k.x1 = dot_q8_0; break;
+    case GM_TYPE_Q4_0: k.x1 = dot_q4_0; break;
+    case GM_TYPE_Q4_K: k.x1 = dot_q4_K; break;
+    case GM_TYPE_Q5_K: k.x1 = dot_q5_K; break;
+    case GM_TYPE_Q6_K: k.x1 = dot_q6_K; break;
+    default: break;
+    }
+    return k;
+}
+
+bool gm_qisa_supported(gm_qisa isa)
+{
+    switch (isa) {
+    case GM_QISA_SCALAR: return true;
+    case GM_QISA_AVX2: return gm_cpu_has(GM_CPU_AVX2);
+    case GM_QISA_AVXVNNI: return gm_cpu_has(GM_CPU_AVX2) && gm_cpu_has(GM_CPU_AVXVNNI);
+    case GM_QISA_AVX512: return gm_cpu_has(GM_CPU_AVX2) && gm_cpu_has(GM_CPU_AVX512VNNI);
+    default: return false;
+    }
+}
+
+gm_qkern gm_qkern_get(gm_type t, gm_qisa isa)
+{
+    gm_qkern none = {NULL, NULL};
+    if (!gm_qisa_supported(isa)) return none;
+    switch (isa) {
+    case GM_QISA_SCALAR: return gm_qdot_scalar(t);
+#if defined(__x86_64__)
+    case GM_QISA_AVX2: return gm_qdot_avx2(t);
+    case GM_QISA_AVXVNNI: return gm_qdot_avxvnni(t);
+    case GM_QISA_AVX512: return gm_qdot_avx512(t);
+#endif
+    default: return none;
+    }
+}
+
+gm_qdot_fn gm_qdot_get(gm_type t, gm_qisa isa) { return gm_qkern_get(t, isa).x1; }
+
+gm_qisa gm_qisa_best(void)
+{
+    for (int i = GM_QISA_COUNT - 1; i > 0; i--)
+        if (gm_qisa_supported((gm_qisa)i)) return (gm_qisa)i;
+    return GM_QISA_SCALAR;
+}
+
+const char *gm_qisa_name(gm_qisa isa)
+{
+    static const char *const names[GM_QISA_COUNT] = {"scalar", "avx2", "avxvnni", "avx512vnni"};
+    return isa < GM_QISA_COUNT ? names[isa] : "unknown";
+}

@@ -1,0 +1,339 @@
+/* quant.c: reference quantizers and dequantizers for the block formats.
+ *
+ * Dequantization follows the GGUF definitions exactly (a Q4_K_M file from
+ * any producer decodes to the same floats).  Quantization is our own: it
+ * must produce valid blocks of the format and keep the error small; the
+ * K-type quantizers refit scale and min by least squares a few times. */
+#include <math.h>
+#include <string.h>
+#include "quant.h"
+
+static inline float h2f(uint16_t h) { return gm_f16_to_f32(h); }
+static inline uint16_t f2h(float f) { return gm_f32_to_f16(f); }
+static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+/* ---- Q8_0 ---------------------------------------------------------------- */
+
+/* d = max|x|/127 and q = round(x/d): the 32-element 8-bit format. */
+static void quantize_q8_0(const float *x, gm_block_q8_0 *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
+        float amax = 0.0f;
+        for (int i = 0; i < GM_QK; i++) amax = fmaxf(amax, fabsf(x[i]));
+        float d = amax / 127.0f, id = d > 0.0f ? 1.0f / d : 0.0f;
+        y[b].d = f2h(d);
+        for (int i = 0; i < GM_QK; i++) y[b].qs[i] = (int8_t)clampi((int)roundf(x[i] * id), -127, 127);
+    }
+}
+
+static void dequantize_q8_0(const gm_block_q8_0 *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++) {
+        float d = h2f(x[b].d);
+        for (int i = 0; i < GM_QK; i++) *y++ = d * (float)x[b].qs[i];
+    }
+}
+
+/* ---- Q4_0 ---------------------------------------------------------------- */
+
+/* The value of largest magnitude maps to -8 exactly; q = (x/d) + 8 in 0..15. */
+static void quantize_q4_0(const float *x, gm_block_q4_0 *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
+        float amax = 0.0f, mx = 0.0f;
+        for (int i = 0; i < GM_QK; i++)
+            if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); mx = x[i]; }
+        float d = mx / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        y[b].d = f2h(d);
+        for (int i = 0; i < 16; i++) {
+            int lo = clampi((int)(x[i] * id + 8.5f), 0, 15);
+            int hi = clampi((int)(x[i + 16] * id + 8.5f), 0, 15);
+            y[b].qs[i] = (uint8_t)(lo | hi << 4);
+        }
+    }
+}
+
+static void dequantize_q4_0(const gm_block_q4_0 *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, y += GM_QK) {
+        float d = h2f(x[b].d);
+        for (int i = 0; i < 16; i++) {
+            y[i]      = d * (float)((x[b].qs[i] & 0xF) - 8);
+            y[i + 16] = d * (float)((x[b].qs[i] >> 4) - 8);
+        }
+    }
+}
+
+/* ---- K types: shared helpers ---------------------------------------------- */
+
+/* Fit x ~= s*q - m with q in 0..nmax for 32 values ("type-1"): start from the
+ * min/max fit, then alternate rounding and a least-squares refit.  Returns s,
+ * stores m (>= 0, since the minimum is clamped to <= 0). */
+static float fit_scale_min(const float *x, int nmax, float *m_out)
+{
+    float lo = x[0], hi = x[0];
+    for (int i = 1; i < 32; i++) { lo = fminf(lo, x[i]); hi = fmaxf(hi, x[i]); }
+    if (lo > 0.0f) lo = 0.0f;
+    if (hi <= lo) { *m_out = -lo; return 0.0f; }
+    float s = (hi - lo) / (float)nmax, m = -lo;
+    float best_err = INFINITY, best_s = s, best_m = m;
+    for (int it = 0; it < 4; it++) {
+        double sq = 0, sqq = 0, sx = 0, sqx = 0, err = 0;
+        for (int i = 0; i < 32; i++) {
+            int q = clampi((int)lrintf((x[i] + m) / s), 0, nmax);
+            float e = s * (float)q - m - x[i];
+            err += (double)e * e;
+            sq += q; sqq += (double)q * q; sx += x[i]; sqx += (double)q * x[i];
+        }
+        if (err < best_err) { best_err = (float)err; best_s = s; best_m = m; }
+        /* least squares for x = s*q - m over the current q */
+        double det = 32.0 * sqq - sq * sq;
+        if (det <= 0) break;
+        double ns = (32.0 * sqx - sq * sx) / det, nm = (sq * sqx - sqq * sx) / det;
+        if (ns <= 0 || nm < 0) break;           /* keep the min non-positive */
+        s = (float)ns; m = (float)nm;
+    }
+    *m_out = best_m;
+    return best_s;
+}
+
+/* Store six-bit scale sc and min m of sub-block j in the 12-byte array. */
+static void put_scale_min(uint8_t *q, int j, int sc, int m)
+{
+    if (j < 4) {
+        q[j] = (uint8_t)((q[j] & 0xC0) | sc);
+        q[j + 4] = (uint8_t)((q[j + 4] & 0xC0) | m);
+    } else {
+        q[j + 4] = (uint8_t)((sc & 0xF) | ((m & 0xF) << 4));
+        q[j - 4] = (uint8_t)((q[j - 4] & 0x3F) | ((sc >> 4) << 6));
+        q[j] = (uint8_t)((q[j] & 0x3F) | ((m >> 4) << 6));
+    }
+}
+
+/* Quantize one 256-block as "type-1" with 8 sub-blocks of 32 and levels
+ * 0..nmax; fills the scale bytes, d, dmin and the integer levels L. */
+static void quantize_k_type1(const float *x, int nmax, uint8_t scales[12], uint16_t *d_out,
+                             uint16_t *dmin_out, uint8_t L[256])
+{
+    float s[8], m[8], smax = 0.0f, mmax = 0.0f;
+    for (int j = 0; j < 8; j++) {
+        s[j] = fit_scale_min(x + 32 * j, nmax, &m[j]);
+        smax = fmaxf(smax, s[j]);
+        mmax = fmaxf(mmax, m[j]);
+    }
+    float d = smax / 63.0f, dmin = mmax / 63.0f;
+    *d_out = f2h(d);
+    *dmin_out = f2h(dmin);
+    d = h2f(*d_out);
+    dmin = h2f(*dmin_out);
+    memset(scales, 0, 12);
+    for (int j = 0; j < 8; j++) {
+        int sc = d > 0.0f ? clampi((int)lrintf(s[j] / d), 0, 63) : 0;
+        int mi = dmin > 0.0f ? clampi((int)lrintf(m[j] / dmin), 0, 63) : 0;
+        put_scale_min(scales, j, sc, mi);
+        float ds = d * (float)sc, dm = dmin * (float)mi;
+        for (int i = 0; i < 32; i++)
+            L[32 * j + i] = (uint8_t)(ds > 0.0f ? clampi((int)lrintf((x[32 * j + i] + dm) / ds), 0, nmax) : 0);
+    }
+}
+
+/* ---- Q4_K ---------------------------------------------------------------- */
+
+static void quantize_q4_K(const float *x, gm_block_q4_K *y, int64_t n)
+{
+    uint8_t L[256];
+    for (int64_t b = 0; b < n / GM_QKK; b++, x += GM_QKK) {
+        quantize_k_type1(x, 15, y[b].scales, &y[b].d, &y[b].dmin, L);
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++)
+                y[b].qs[32 * c + l] = (uint8_t)(L[64 * c + l] | L[64 * c + 32 + l] << 4);
+    }
+}
+
+/* y = d*sc*q - dmin*m; each 32-byte run of qs holds two sub-blocks (lo, hi nibbles). */
+static void dequantize_q4_K(const gm_block_q4_K *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QKK; b++) {
+        float d = h2f(x[b].d), dmin = h2f(x[b].dmin);
+        const uint8_t *q = x[b].qs;
+        for (int c = 0; c < 4; c++, q += 32) {
+            int sc0, m0, sc1, m1;
+            gm_k_scale_min(2 * c, x[b].scales, &sc0, &m0);
+            gm_k_scale_min(2 * c + 1, x[b].scales, &sc1, &m1);
+            float d0 = d * (float)sc0, n0 = dmin * (float)m0, d1 = d * (float)sc1, n1 = dmin * (float)m1;
+            for (int l = 0; l < 32; l++) *y++ = d0 * (float)(q[l] & 0xF) - n0;
+            for (int l = 0; l < 32; l++) *y++ = d1 * (float)(q[l] >> 4) - n1;
+        }
+    }
+}
+
+/* ---- Q5_K ---------------------------------------------------------------- */
+
+static void quantize_q5_K(const float *x, gm_block_q5_K *y, int64_t n)
+{
+    uint8_t L[256];
+    for (int64_t b = 0; b < n / GM_QKK; b++, x += GM_QKK) {
+        quantize_k_type1(x, 31, y[b].scales, &y[b].d, &y[b].dmin, L);
+        memset(y[b].qh, 0, 32);
+        for (int c = 0; c < 4; c++)
+            for (int l = 0; l < 32; l++) {
+                int a = L[64 * c + l], h = L[64 * c + 32 + l];
+                y[b].qs[32 * c + l] = (uint8_t)((a & 0xF) | (h & 0xF) << 4);
+                y[b].qh[l] |= (uint8_t)(((a >> 4) << (2 * c)) | ((h >> 4) << (2 * c + 1)));
+            }
+    }
+}
+
+/* Like Q4_K plus a fifth bit: bit 2c of qh[l] for sub-block 2c, bit 2c+1 for 2c+1. */
+static void dequantize_q5_K(const gm_block_q5_K *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QKK; b++) {
+        float d = h2f(x[b].d), dmin = h2f(x[b].dmin);
+        const uint8_t *q = x[b].qs, *qh = x[b].qh;
+        for (int c = 0; c < 4; c++, q += 32) {
+            int sc0, m0, sc1, m1;
+            gm_k_scale_min(2 * c, x[b].scales, &sc0, &m0);
+            gm_k_scale_min(2 * c + 1, x[b].scales, &sc1, &m1);
+            float d0 = d * (float)sc0, n0 = dmin * (float)m0, d1 = d * (float)sc1, n1 = dmin * (float)m1;
+            for (int l = 0; l < 32; l++) *y++ = d0 * (float)((q[l] & 0xF) | (((qh[l] >> (2 * c)) & 1) << 4)) - n0;
+            for (int l = 0; l < 32; l++) *y++ = d1 * (float)((q[l] >> 4) | (((qh[l] >> (2 * c + 1)) & 1) << 4)) - n1;
+        }
+    }
+}
+
+/* ---- Q6_K ---------------------------------------------------------------- */
+
+/* 16 sub-blocks of 16, "type-0" with q in -32..31 and signed 8-bit scales. */
+static void quantize_q6_K(const float *x, gm_block_q6_K *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QKK; b++, x += GM_QKK) {
+        float s[16], smax = 0.0f, sabs = 0.0f;
+        for (int j = 0; j < 16; j++) {
+            float amax = 0.0f, mx = 0.0f;
+            for (int i = 0; i < 16; i++)
+                if (fabsf(x[16 * j + i]) > amax) { amax = fabsf(x[16 * j + i]); mx = x[16 * j + i]; }
+            s[j] = mx / -32.0f;
+            if (fabsf(s[j]) > sabs) { sabs = fabsf(s[j]); smax = s[j]; }
+        }
+        float d = smax / -128.0f;      /* the largest scale maps to -128..127 range */
+        y[b].d = f2h(d);
+        d = h2f(y[b].d);
+        uint8_t L[256];
+        for (int j = 0; j < 16; j++) {
+            int sc = d != 0.0f ? clampi((int)lrintf(s[j] / d), -128, 127) : 0;
+            y[b].scales[j] = (int8_t)sc;
+            float ds = d * (float)sc;
+            for (int i = 0; i < 16; i++)
+                L[16 * j + i] = (uint8_t)(ds != 0.0f ? clampi((int)lrintf(x[16 * j + i] / ds), -32, 31) + 32 : 32);
+        }
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *q = L + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                y[b].ql[64 * h + l]      = (uint8_t)((q[l] & 0xF) | (q[l + 64] & 0xF) << 4);
+                y[b].ql[64 * h + 32 + l] = (uint8_t)((q[l + 32] & 0xF) | (q[l + 96] & 0xF) << 4);
+                y[b].qh[32 * h + l] = (uint8_t)((q[l] >> 4) | (q[l + 32] >> 4) << 2 |
+                                                (q[l + 64] >> 4) << 4 | (q[l + 96] >> 4) << 6);
+            }
+        }
+    }
+}
+
+/* The level of element e (0..255) of a Q6_K block, before the -32 offset. */
+static inline int q6_level(const gm_block_q6_K *x, int e)
+{
+    int h = e / 128, r = e % 128, quarter = r / 32, l = r % 32;
+    uint8_t lo = x->ql[64 * h + (quarter & 1) * 32 + l];
+    int low = quarter < 2 ? (lo & 0xF) : (lo >> 4);
+    int high = (x->qh[32 * h + l] >> (2 * quarter)) & 3;
+    return low | high << 4;
+}
+
+static void dequantize_q6_K(const gm_block_q6_K *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QKK; b++) {
+        float d = h2f(x[b].d);
+        for (int e = 0; e < 256; e++)
+            *y++ = d * (float)x[b].scales[e / 16] * (float)(q6_level(&x[b], e) - 32);
+    }
+}
+
+/* ---- activations ---------------------------------------------------------- */
+
+void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
+        float amax = 0.0f;
+        for (int i = 0; i < GM_QK; i++) amax = fmaxf(amax, fabsf(x[i]));
+        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        int sum = 0;
+        for (int i = 0; i < GM_QK; i++) {
+            int q = clampi((int)lrintf(x[i] * id), -127, 127);
+            y[b].qs[i] = (int8_t)q;
+            sum += q;
+        }
+        y[b].d = d;
+        y[b].sum = sum;
+    }
+}
+
+void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QKK; b++, x += GM_QKK) {
+        float amax = 0.0f;
+        for (int i = 0; i < GM_QKK; i++) amax = fmaxf(amax, fabsf(x[i]));
+        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        for (int j = 0; j < 16; j++) {
+            int sum = 0;
+            for (int i = 0; i < 16; i++) {
+                int q = clampi((int)lrintf(x[16 * j + i] * id), -127, 127);
+                y[b].qs[16 * j + i] = (int8_t)q;
+                sum += q;
+            }
+            y[b].bsums[j] = (int16_t)sum;
+        }
+        y[b].d = d;
+    }
+}
+
+size_t gm_qact_block_bytes(gm_type t)
+{
+    switch (t) {
+    case GM_TYPE_Q8_0: case GM_TYPE_Q4_0: return sizeof(gm_bq8);
+    case GM_TYPE_Q4_K: case GM_TYPE_Q5_K: case GM_TYPE_Q6_K: return sizeof(gm_bq8k);
+    default: return 0;
+    }
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+int gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n)
+{
+    if (gm_type_row_bytes(t, n) == 0 && n > 0) return -1;
+    switch (t) {
+    case GM_TYPE_F32: memcpy(dst, x, (size_t)n * 4); return 0;
+    case GM_TYPE_F16: for (int64_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = f2h(x[i]); return 0;
+    case GM_TYPE_BF16: for (int64_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = gm_f32_to_bf16(x[i]); return 0;
+    case GM_TYPE_Q8_0: quantize_q8_0(x, dst, n); return 0;
+    case GM_TYPE_Q4_0: quantize_q4_0(x, dst, n); return 0;
+    case GM_TYPE_Q4_K: quantize_q4_K(x, dst, n); return 0;
+    case GM_TYPE_Q5_K: quantize_q5_K(x, dst, n); return 0;
+    case GM_TYPE_Q6_K: quantize_q6_K(x, dst, n); return 0;
+    }
+    return -1;
+}
+
+int gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n)
+{
+    if (gm_type_row_bytes(t, n) == 0 && n > 0) return -1;
+    switch (t) {
+    case GM_TYPE_F32: memcpy(y, src, (size_t)n * 4); return 0;
+    case GM_TYPE_F16: for (int64_t i = 0; i < n; i++) y[i] = h2f(((const uint16_t *)src)[i]); return 0;
+    case GM_TYPE_BF16: for (int64_t i = 0; i < n; i++) y[i] = gm_bf16_to_f32(((const uint16_t *)src)[i]); return 0;
+    case GM_TYPE_Q8_0: dequantize_q8_0(src, y, n); return 0;
+    case GM_TYPE_Q4_0: dequantize_q4_0(src, y, n); return 0;
+    case GM_TYPE_Q4_K: dequantize_q4_K(src, y, n); return 0;
+    case GM_TYPE_Q5_K: dequantize_q5_K(src, y, n); return 0;
+    case GM_TYPE_Q6_K: dequantize_q6_K(src, y, n); return 0;
+    }
+    return -1;
+}

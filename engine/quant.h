@@ -1,0 +1,132 @@
+/* quant.h: block-quantized weight formats (internal to the engine).
+ *
+ * The byte layouts are exactly GGUF's (GGML type numbers in kernels.h), so a
+ * tensor mmapped from a GGUF file is used in place.  Activations are
+ * quantized once per row to an 8-bit block format of our own (gm_bq8 for
+ * the 32-element types, gm_bq8k for the 256-element "K" types); the matrix
+ * kernels then do integer dot products block by block.
+ *
+ * Every kernel path (portable C, AVX2, AVX-VNNI, AVX-512 VNNI) computes the
+ * same integer sums per block.  The SIMD paths agree with each other bit for
+ * bit; the portable path agrees with them bit for bit on the K types and to
+ * float rounding on Q8_0/Q4_0 (it accumulates blocks in another order).  Within one path a (row, token) pair
+ * is always computed by the same function, so a decode step (n = 1) and a
+ * prefill (n > 1) give bit-identical results. */
+#ifndef GEMMASH_QUANT_H
+#define GEMMASH_QUANT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "kernels.h"
+
+#define GM_QK 32        /* block of Q8_0 / Q4_0 */
+#define GM_QKK 256      /* super-block of the K types */
+
+/* ---- weight blocks (GGUF layout, packed, little-endian) ------------------ */
+
+typedef struct { uint16_t d; int8_t qs[32]; } gm_block_q8_0;            /* 34 B */
+typedef struct { uint16_t d; uint8_t qs[16]; } gm_block_q4_0;           /* 18 B: lo nibbles = 0..15, hi = 16..31 */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } gm_block_q4_K;     /* 144 B */
+typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } gm_block_q5_K; /* 176 B */
+typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } gm_block_q6_K; /* 210 B */
+
+_Static_assert(sizeof(gm_block_q8_0) == 34, "Q8_0 block must be 34 bytes");
+_Static_assert(sizeof(gm_block_q4_0) == 18, "Q4_0 block must be 18 bytes");
+_Static_assert(sizeof(gm_block_q4_K) == 144, "Q4_K block must be 144 bytes");
+_Static_assert(sizeof(gm_block_q5_K) == 176, "Q5_K block must be 176 bytes");
+_Static_assert(sizeof(gm_block_q6_K) == 210, "Q6_K block must be 210 bytes");
+
+/* ---- activation blocks (ours; never stored in files) --------------------- */
+
+typedef struct { float d; int32_t sum; int8_t qs[32]; } gm_bq8;              /* x ~= d*qs; sum = sum(qs) */
+typedef struct { float d; int16_t bsums[16]; int8_t qs[256]; } gm_bq8k;      /* bsums: sums of 16 qs each */
+
+/* Which activation format a weight type's kernels consume, and its size per
+ * block of weights; 0 for types without an integer kernel. */
+size_t gm_qact_block_bytes(gm_type t);
+
+/* ---- reference quantize / dequantize (portable C) ------------------------ */
+
+/* Quantize n floats (a multiple of the type's block) into dst; returns 0 or
+ * -1 if the type is not quantizable.  F32/F16/BF16 are accepted too. */
+int  gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n);
+/* Dequantize n elements of a row of type t into y.  Returns 0, -1 on an
+ * unknown type. */
+int  gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n);
+
+/* Activation quantizers: n floats -> n/32 gm_bq8 or n/256 gm_bq8k. */
+void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n);
+void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n);
+
+/* The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block. */
+static inline void gm_k_scale_min(int j, const uint8_t *q, int *sc, int *m)
+{
+    if (j < 4) { *sc = q[j] & 63; *m = q[j + 4] & 63; }
+    else {
+        *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+        *m  = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+/* The float update of one K-type super-block, written once so every kernel
+ * path rounds it the same way (isum, msum: exact integer sums). */
+static inline float gm_ksum(float xd, float wd, float wdmin, int isum, int msum)
+{
+    return xd * wd * (float)isum - xd * wdmin * (float)msum;
+}
+static inline float gm_k6sum(float xd, float wd, int isum) { return xd * wd * (float)isum; }
+
+/* ---- dot-product kernels --------------------------------------------------- */
+
+/* Dot of one weight row (nb blocks of the weight type) with one quantized
+ * activation row (the matching activation format). */
+typedef float (*gm_qdot_fn)(int64_t nb, const void *w, const void *x);
+/* The same for four activation rows xs bytes apart (out[0..3]); each result
+ * is bit-identical to the one-row kernel's on that row. */
+typedef void (*gm_qdot4_fn)(int64_t nb, const void *w, const void *x, size_t xs, float *out);
+typedef struct { gm_qdot_fn x1; gm_qdot4_fn x4; } gm_qkern;
+
+typedef enum { GM_QISA_SCALAR = 0, GM_QISA_AVX2, GM_QISA_AVXVNNI, GM_QISA_AVX512, GM_QISA_COUNT } gm_qisa;
+
+/* CPU + OS support for a kernel family (cpufeat.c).  AVX2 includes FMA and
+ * F16C; AVX512VNNI includes F, DQ, BW and VL. */
+typedef enum { GM_CPU_AVX2, GM_CPU_AVXVNNI, GM_CPU_AVX512VNNI } gm_cpu_feature;
+bool gm_cpu_has(gm_cpu_feature f);
+
+/* The kernel for weight type t on path isa, or NULL if that path has none
+ * (or the CPU lacks it).  gm_qisa_best() is the fastest path this CPU runs. */
+gm_qdot_fn  gm_qdot_get(gm_type t, gm_qisa isa);
+gm_qkern    gm_qkern_get(gm_type t, gm_qisa isa);   /* x4 may be NULL */
+gm_qisa     gm_qisa_best(void);
+bool        gm_qisa_supported(gm_qisa isa);
+const char *gm_qisa_name(gm_qisa isa);
+
+/* Per-ISA tables (defined in qdot*.c; entries NULL where absent). */
+gm_qkern gm_qdot_scalar(gm_type t);
+gm_qkern gm_qdot_avx2(gm_type t);
+gm_qkern gm_qdot_avxvnni(gm_type t);
+gm_qkern gm_qdot_avx512(gm_type t);
+
+/* gm_qmatmul with an explicit kernel path (tests and the benchmark). */
+int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
+                   int64_t ldx, int n, float *Y, int64_t ldy);
+
+/* gm_qmatmul and gm_qtensor_row (declared in kernels.h) are the hooks
+ * gm_matmul and gm_tensor_row call for these types. */
+
+/* Quantize a float tensor (F32/F16/BF16) to dst (Q8_0, Q4_0, Q4_K, Q5_K,
+ * Q6_K, or a float type).  out gets a malloc'd buffer it owns (free
+ * out->data) and src's name and shape.  Rows are split across the pool. */
+int  gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err);
+/* The same into a caller's buffer of exactly the converted size. */
+int  gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err);
+/* Tell the kernel the pages of a mapped tensor are no longer needed (after
+ * it was quantized into an owned copy), so a model's resident memory stays
+ * near the size of what it uses.  Only whole pages inside the tensor are
+ * released; a file-backed private mapping reads them again if touched. */
+void gm_tensor_release_pages(const gm_tensor *t);
+/* Parse "q8_0" | "q4_0" | "q4_k" | "q5_k" | "q6_k" | "bf16" | "f16" | "f32"
+ * (case-insensitive); returns -1 when unknown. */
+int  gm_type_from_name(const char *s);
+
+#endif

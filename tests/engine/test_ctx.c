@@ -1,0 +1,94 @@
+/* test_ctx.c: the KV cache's bookkeeping: truncation (shallow, inside the
+ * ring slack, and deep, where the sliding rings must be rebuilt), prefix
+ * reuse by gm_ctx_sync, the context limit, and that chunking a prompt never
+ * changes the logits.  Uses the E2B-like fixture (window 8, KV sharing). */
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "engine.h"
+
+static const char *model_dir(void)
+{
+    static char p[4096];
+    const char *f = getenv("FIXTURES");
+    snprintf(p, sizeof p, "%s/gemma4-ref/e2b_like", f ? f : "tests/fixtures");
+    return p;
+}
+
+/* Logits of the last token after feeding toks[0..n) to a fresh context. */
+static int fresh_logits(gm_model *m, const int32_t *toks, int n, float *out)
+{
+    gm_err err = {0};
+    gm_ctx *c = gm_ctx_new(m, 0, &err);
+    if (!c) return -1;
+    int rc = gm_ctx_eval(c, toks, n, out, false, &err);
+    gm_ctx_free(c);
+    return rc;
+}
+
+int main(void)
+{
+    gm_err err = {0};
+    gm_load_opts o = {.threads = 2};
+    gm_model *m = gm_model_load(model_dir(), &o, &err);
+    if (!CHECK(m != NULL, "load the E2B-like fixture: %s", err.msg)) return check_exit();
+    int V = gm_model_config(m)->vocab, N = 400;
+    int32_t *toks = malloc(sizeof *toks * (size_t)N);
+    float *a = malloc(sizeof *a * (size_t)V), *b = malloc(sizeof *b * (size_t)V);
+    toks[0] = 2;
+    for (int i = 1; i < N; i++) toks[i] = 3 + (int32_t)((i * 2654435761u) % (unsigned)(V - 3));
+
+    gm_ctx *c = gm_ctx_new(m, 0, &err);
+    CHECK(c && gm_ctx_pos(c) == 0, "new context is empty");
+    CHECK(gm_ctx_eval(c, toks, 30, NULL, false, &err) == 0 && gm_ctx_pos(c) == 30, "prefill 30 tokens");
+    /* shallow rollback, then continue: same as a fresh run */
+    CHECK(gm_ctx_truncate(c, 25, &err) == 0 && gm_ctx_pos(c) == 25, "truncate 30 -> 25");
+    gm_ctx_eval(c, toks + 25, 1, a, false, &err);
+    fresh_logits(m, toks, 26, b);
+    CHECK(memcmp(a, b, sizeof *a * (size_t)V) == 0, "after a shallow rollback the next logits equal a fresh run's");
+
+    /* deep rollback: the rings no longer hold the window and are rebuilt */
+    gm_ctx_truncate(c, 0, &err);
+    CHECK(gm_ctx_eval(c, toks, N, NULL, false, &err) == 0, "prefill %d tokens (past the ring of window + batch)", N);
+    CHECK(gm_ctx_truncate(c, 20, &err) == 0 && gm_ctx_pos(c) == 20, "deep truncate %d -> 20", N);
+    gm_ctx_eval(c, toks + 20, 1, a, false, &err);
+    fresh_logits(m, toks, 21, b);
+    CHECK(memcmp(a, b, sizeof *a * (size_t)V) == 0, "after a deep rollback the next logits equal a fresh run's");
+
+    /* sync: only the new suffix is prefilled */
+    gm_ctx_truncate(c, 0, &err);
+    int pre = gm_ctx_sync(c, toks, 50, a, &err);
+    CHECK(pre == 50, "sync on an empty cache prefills all 50 tokens (got %d)", pre);
+    pre = gm_ctx_sync(c, toks, 60, a, &err);
+    CHECK(pre == 10, "sync with 10 more tokens prefills 10 (got %d)", pre);
+    fresh_logits(m, toks, 60, b);
+    CHECK(memcmp(a, b, sizeof *a * (size_t)V) == 0, "logits after incremental sync equal a fresh run's");
+    int32_t *edit = malloc(sizeof *edit * 60);
+    memcpy(edit, toks, sizeof *edit * 60);
+    edit[40] = 7;
+    pre = gm_ctx_sync(c, edit, 60, a, &err);
+    CHECK(pre == 20, "an edit at token 40 re-prefills from there: 20 tokens (got %d)", pre);
+    fresh_logits(m, edit, 60, b);
+    CHECK(memcmp(a, b, sizeof *a * (size_t)V) == 0, "logits after an edit equal a fresh run's");
+    pre = gm_ctx_sync(c, edit, 60, a, &err);
+    CHECK(pre == 1, "syncing the same tokens re-runs only the last one (got %d)", pre);
+
+    /* capacity */
+    gm_ctx *small = gm_ctx_new(m, 16, &err);
+    CHECK(small && gm_ctx_capacity(small) == 16, "a 16-token context");
+    memset(&err, 0, sizeof err);
+    CHECK(gm_ctx_eval(small, toks, 17, NULL, false, &err) != 0 && err.code == GM_E_CONTEXT,
+          "17 tokens into 16 fail with a context error: %s", err.msg);
+    CHECK(gm_ctx_pos(small) == 0, "a refused eval leaves the cache unchanged");
+    memset(&err, 0, sizeof err);
+    CHECK(gm_ctx_eval(small, toks, 0, NULL, false, &err) != 0 && err.code == GM_E_ARG, "empty eval refused: %s",
+          err.msg);
+    gm_ctx_free(small);
+    gm_ctx_free(c);
+    free(edit);
+    free(toks);
+    free(a);
+    free(b);
+    gm_model_free(m);
+    return check_exit();
+}

@@ -1,0 +1,222 @@
+/* Integer dot-product kernels: every path this CPU runs (portable, AVX2,
+ * AVX-VNNI, AVX-512 VNNI) against the portable reference on random data;
+ * the reference against a float dot of the dequantized weights; and
+ * gm_qmatmul giving bit-identical rows for n = 1 and n > 1, any thread
+ * count, chunked batches and expert slices. */
+#include <fcntl.h>
+#include <math.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "quant.h"
+
+static uint32_t rng = 777;
+static float frand(void) { rng = rng * 1664525u + 1013904223u; return (float)(rng >> 8) / 16777216.0f * 2.0f - 1.0f; }
+
+static const gm_type TYPES[] = { GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q4_K, GM_TYPE_Q5_K, GM_TYPE_Q6_K };
+
+/* Quantize activations in the format the weight type's kernels read. */
+static void quant_act(gm_type t, const float *x, void *dst, int64_t n)
+{
+    if (gm_qact_block_bytes(t) == sizeof(gm_bq8)) gm_quantize_act_q8(x, dst, n);
+    else gm_quantize_act_q8k(x, dst, n);
+}
+
+static void test_paths(gm_type t)
+{
+    enum { K = 2816, ROWS = 24 };           /* 11 super-blocks, 88 blocks: odd tails too */
+    int blk = gm_type_block(t);
+    int64_t nb = K / blk;
+    size_t rb = gm_type_row_bytes(t, K);
+    unsigned char *w = malloc(rb * ROWS), *xq = malloc((size_t)nb * gm_qact_block_bytes(t));
+    float *wf = malloc(sizeof(float) * K), *x = malloc(sizeof(float) * K);
+    for (int i = 0; i < K; i++) x[i] = frand() * 2.0f;
+    quant_act(t, x, xq, K);
+    gm_qdot_fn ref = gm_qdot_scalar(t).x1;
+    double max_float_err = 0;
+    int n_exact[GM_QISA_COUNT] = {0}, n_close[GM_QISA_COUNT] = {0}, n_simd_same[GM_QISA_COUNT] = {0};
+    int n_x4_same[GM_QISA_COUNT] = {0};
+    size_t ab = (size_t)nb * gm_qact_block_bytes(t);
+    unsigned char *xq4 = malloc(ab * 4);
+    float *x4f = malloc(sizeof(float) * K);
+    for (int u = 0; u < 4; u++) {
+        for (int i = 0; i < K; i++) x4f[i] = frand() * (float)(u + 1);
+        quant_act(t, x4f, xq4 + ab * (size_t)u, K);
+    }
+    for (int r = 0; r < ROWS; r++) {
+        for (int i = 0; i < K; i++) wf[i] = frand() * (r % 3 + 1) + (r == 5 ? 0.7f : 0.0f);
+        if (r == 7) memset(wf, 0, sizeof(float) * K);          /* an all-zero row */
+        gm_quantize_row(t, wf, w + rb * r, K);
+        float s_ref = ref(nb, w + rb * r, xq);
+        /* float dot of dequantized weights with the original activations */
+        gm_dequantize_row(t, w + rb * r, wf, K);
+        double exact = 0, mag = 0;
+        for (int i = 0; i < K; i++) { exact += (double)wf[i] * x[i]; mag += fabs((double)wf[i] * x[i]); }
+        double e = fabs(s_ref - exact) / (mag + 1e-9);
+        if (e > max_float_err) max_float_err = e;
+        float s_first = 0;
+        for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
+            gm_qkern k = gm_qkern_get(t, (gm_qisa)isa);
+            if (!k.x1) continue;
+            float s = k.x1(nb, w + rb * r, xq);
+            if (isa == 1) s_first = s;
+            n_simd_same[isa] += s == s_first;
+            n_exact[isa] += s == s_ref;
+            n_close[isa] += fabs((double)s - s_ref) <= 1e-5 * (mag + 1e-9);
+            float o[4];
+            k.x4(nb, w + rb * r, xq4, ab, o);
+            int same = 1;
+            for (int u = 0; u < 4; u++) same &= o[u] == k.x1(nb, w + rb * r, xq4 + ab * (size_t)u);
+            n_x4_same[isa] += same;
+        }
+    }
+    /* activations are 8-bit: relative error ~ 1/127/sqrt(32) per block */
+    CHECK(max_float_err < 4e-3, "%s reference dot within %.1e of the float dot of dequantized weights (worst %.2e)",
+          gm_type_name(t), 4e-3, max_float_err);
+    bool k_type = blk == GM_QKK;
+    for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
+        if (!gm_qdot_get(t, (gm_qisa)isa)) {
+            CHECK(!gm_qisa_supported((gm_qisa)isa), "%s path %s exists where the CPU supports it",
+                  gm_type_name(t), gm_qisa_name((gm_qisa)isa));
+            continue;
+        }
+        CHECK(n_simd_same[isa] == ROWS && n_x4_same[isa] == ROWS,
+              "%s %s path: same bits as the avx2 path (%d/%d rows); four-token kernel == one-token kernel (%d/%d)",
+              gm_type_name(t), gm_qisa_name((gm_qisa)isa), n_simd_same[isa], ROWS, n_x4_same[isa], ROWS);
+        if (k_type)
+            CHECK(n_exact[isa] == ROWS, "%s %s path equals the reference bit for bit on %d/%d rows",
+                  gm_type_name(t), gm_qisa_name((gm_qisa)isa), n_exact[isa], ROWS);
+        else
+            CHECK(n_close[isa] == ROWS, "%s %s path within 1e-5 relative of the reference on %d/%d rows",
+                  gm_type_name(t), gm_qisa_name((gm_qisa)isa), n_close[isa], ROWS);
+    }
+    free(w); free(xq); free(wf); free(x); free(xq4); free(x4f);
+}
+
+/* gm_qmatmul: n = 1 and n > 1 agree exactly, for 1 and 3 threads, over chunks and slices. */
+static void test_matmul(gm_type t, gm_pool *p1, gm_pool *p3)
+{
+    enum { K = 4096, ROWS = 37, SLICES = 2, N = 90 };   /* 90 tokens x 4.7 KB > one stack chunk */
+    size_t rb = gm_type_row_bytes(t, K);
+    unsigned char *w = malloc(rb * ROWS * SLICES);
+    float *row = malloc(sizeof(float) * K), *X = malloc(sizeof(float) * K * N);
+    float *Y1 = malloc(sizeof(float) * ROWS * N), *Yn = malloc(sizeof(float) * ROWS * N), *Y3 = malloc(sizeof(float) * ROWS * N);
+    for (int r = 0; r < ROWS * SLICES; r++) {
+        for (int i = 0; i < K; i++) row[i] = frand();
+        gm_quantize_row(t, row, w + rb * r, K);
+    }
+    for (int i = 0; i < K * N; i++) X[i] = frand() * 3.0f;
+    gm_tensor W = { t, {K, ROWS, SLICES}, rb, rb * ROWS * SLICES, w, "test.weight", NULL };
+    int rc = 0;
+    for (int tok = 0; tok < N; tok++) rc |= gm_qmatmul(p1, &W, 1, X + (size_t)tok * K, K, 1, Y1 + tok * ROWS, ROWS);
+    rc |= gm_qmatmul(p1, &W, 1, X, K, N, Yn, ROWS);
+    rc |= gm_qmatmul(p3, &W, 1, X, K, N, Y3, ROWS);
+    CHECK(rc == 0, "%s gm_qmatmul runs", gm_type_name(t));
+    CHECK(memcmp(Y1, Yn, sizeof(float) * ROWS * N) == 0, "%s gm_qmatmul: %d tokens one at a time == one batch (bit-identical)",
+          gm_type_name(t), N);
+    CHECK(memcmp(Yn, Y3, sizeof(float) * ROWS * N) == 0, "%s gm_qmatmul: 1 thread == 3 threads (bit-identical)", gm_type_name(t));
+    float *Yh = malloc(sizeof(float) * ROWS * N), rowa[K], rowb[K];
+    int hook = gm_matmul(p3, &W, 1, X, K, N, Yh, ROWS) == 0 && memcmp(Yh, Yn, sizeof(float) * ROWS * N) == 0;
+    gm_tensor_row(&W, 1, 9, rowa);
+    hook &= gm_qtensor_row(&W, 1, 9, rowb) == 0 && memcmp(rowa, rowb, sizeof rowa) == 0;
+    CHECK(hook, "%s gm_matmul and gm_tensor_row hand the type to the quantized kernels", gm_type_name(t));
+    free(Yh);
+    /* slice 1 row 4 against a float product */
+    gm_qtensor_row(&W, 1, 4, row);
+    double exact = 0, mag = 0;
+    for (int i = 0; i < K; i++) { exact += (double)row[i] * X[i]; mag += fabs((double)row[i] * X[i]); }
+    CHECK(fabs(Yn[4] - exact) < 4e-3 * mag, "%s slice 1 row 4 matches the float product of gm_qtensor_row (%.4f vs %.4f)",
+          gm_type_name(t), Yn[4], exact);
+    /* strided X and Y (ldx > K, ldy > rows) */
+    float *Xs = calloc((size_t)(K + 5) * 3, sizeof(float)), Ys[3 * 40];
+    for (int tok = 0; tok < 3; tok++) memcpy(Xs + (size_t)tok * (K + 5), X + (size_t)tok * K, sizeof(float) * K);
+    gm_qmatmul(p3, &W, 1, Xs, K + 5, 3, Ys, 40);
+    int same = 1;
+    for (int tok = 0; tok < 3; tok++) same &= memcmp(Ys + tok * 40, Yn + tok * ROWS, sizeof(float) * ROWS) == 0;
+    CHECK(same, "%s gm_qmatmul honours ldx and ldy", gm_type_name(t));
+    free(Xs); free(w); free(row); free(X); free(Y1); free(Yn); free(Y3);
+}
+
+/* gm_quantize_tensor converts a float tensor and refuses incompatible widths. */
+static void test_quantize_tensor(gm_pool *p)
+{
+    enum { K = 512, R = 6 };
+    static uint16_t src[K * R];
+    for (int i = 0; i < K * R; i++) src[i] = gm_f32_to_bf16(frand());
+    gm_tensor s = { GM_TYPE_BF16, {K, 3, 2}, K * 2, sizeof src, src, "layers.0.experts.down_proj", NULL }, q;
+    gm_err err = {0};
+    CHECK(gm_quantize_tensor(&s, GM_TYPE_Q4_K, &q, p, &err) == 0, "gm_quantize_tensor BF16 -> Q4_K (a 3D expert stack)");
+    CHECK(q.nbytes == 6 * 2 * 144 && q.row_bytes == 288 && q.ne[2] == 2, "quantized tensor has the Q4_K size and shape");
+    float a[K], b[K];
+    gm_tensor_row(&s, 1, 2, a);   /* float source row via the float path */
+    gm_qtensor_row(&q, 1, 2, b);
+    double e2 = 0, x2 = 0;
+    for (int i = 0; i < K; i++) { e2 += (double)(a[i] - b[i]) * (a[i] - b[i]); x2 += (double)a[i] * a[i]; }
+    CHECK(sqrt(e2 / x2) < 0.08, "slice 1 row 2 survives quantization (rel RMS %.4f)", sqrt(e2 / x2));
+    free((void *)q.data);
+    gm_tensor odd = { GM_TYPE_BF16, {48, 2, 1}, 96, 192, src, "layers.0.mlp.up_proj.weight", NULL };
+    CHECK(gm_quantize_tensor(&odd, GM_TYPE_Q4_K, &q, p, &err) == -1 && strstr(err.msg, "up_proj") &&
+          strstr(err.msg, "48"), "a 48-wide tensor cannot become Q4_K; message names it: %s", err.msg);
+}
+
+/* Resident pages of this process (from /proc/self/statm). */
+static long rss_pages(void)
+{
+    long size = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) { if (fscanf(f, "%ld %ld", &size, &rss) != 2) rss = 0; fclose(f); }
+    return rss;
+}
+
+/* gm_tensor_release_pages drops a mapped tensor's pages; reading again still works. */
+static void test_release_pages(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/gemmash_release_%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+    enum { BYTES = 16 << 20 };
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    char *blk = calloc(1, 1 << 20);
+    for (int i = 0; i < (1 << 20); i++) blk[i] = (char)(i * 7);
+    int ok = fd >= 0 && blk;
+    for (int i = 0; ok && i < 16; i++) ok = write(fd, blk, 1 << 20) == (1 << 20);
+    const unsigned char *map = ok ? mmap(NULL, BYTES, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    if (fd >= 0) close(fd);
+    unlink(path);
+    if (map == MAP_FAILED) { CHECK(0, "release pages: could not map a test file"); free(blk); return; }
+    volatile unsigned sum = 0;
+    for (size_t i = 0; i < BYTES; i += 4096) sum += map[i];
+    long before = rss_pages();
+    gm_tensor t = { GM_TYPE_Q8_0, {32, BYTES / 34, 1}, 34, (size_t)(BYTES / 34) * 34, map, "big", NULL };
+    gm_tensor_release_pages(&t);
+    long after = rss_pages();
+    int same = 1;
+    for (size_t i = 0; i < BYTES; i += 4099) same &= map[i] == (unsigned char)(char)((i % (1 << 20)) * 7);
+    CHECK(before - after > 3000 && same, "releasing a 16 MiB mapped tensor drops its pages (%ld -> %ld resident) and it still reads back",
+          before, after);
+    munmap((void *)map, BYTES);
+    free(blk);
+}
+
+int main(void)
+{
+    gm_err err = {0};
+    gm_pool *p1 = gm_pool_new(1, &err), *p3 = gm_pool_new(3, &err);
+    CHECK(p1 && p3, "thread pools start");
+    __builtin_cpu_init();
+    CHECK(gm_cpu_has(GM_CPU_AVX2) == (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) &&
+          gm_cpu_has(GM_CPU_AVX512VNNI) == (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+                                            __builtin_cpu_supports("avx512vl")),
+          "cpuid feature detection agrees with the compiler's (avx2 %d, avx-vnni %d, avx512-vnni %d)",
+          gm_cpu_has(GM_CPU_AVX2), gm_cpu_has(GM_CPU_AVXVNNI), gm_cpu_has(GM_CPU_AVX512VNNI));
+    for (int isa = 0; isa < GM_QISA_COUNT; isa++)
+        printf("# path %s: %s\n", gm_qisa_name((gm_qisa)isa), gm_qisa_supported((gm_qisa)isa) ? "supported" : "absent");
+    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_paths(TYPES[i]);
+    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_matmul(TYPES[i], p1, p3);
+    test_quantize_tensor(p3);
+    test_release_pages();
+    gm_pool_free(p1);
+    gm_pool_free(p3);
+    return check_exit();
+}

@@ -1,0 +1,177 @@
+/* Block formats: blocks built by hand from the format definitions (scale
+ * bytes, nibbles, high bits) must dequantize to exactly the expected values;
+ * quantize/dequantize round trips stay within each format's error bound. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "quant.h"
+
+/* Fill sc/m (six bits each) into 12 bytes, as the K-quant format defines:
+ * sub-blocks 0..3 in the low six bits of bytes 0..3 (scale) and 4..7 (min);
+ * sub-blocks 4..7 split: low four bits in bytes 8..11, high two bits in the
+ * top bits of bytes 0..3 (scale) and 4..7 (min). */
+static void pack_scales(uint8_t s[12], const int sc[8], const int m[8])
+{
+    memset(s, 0, 12);
+    for (int j = 0; j < 4; j++) { s[j] = (uint8_t)sc[j]; s[j + 4] = (uint8_t)m[j]; }
+    for (int j = 4; j < 8; j++) {
+        s[j + 4] = (uint8_t)((sc[j] & 15) | (m[j] & 15) << 4);
+        s[j - 4] |= (uint8_t)((sc[j] >> 4) << 6);
+        s[j] |= (uint8_t)((m[j] >> 4) << 6);
+    }
+}
+
+static uint32_t rng = 12345;
+static float frand(void) { rng = rng * 1664525u + 1013904223u; return (float)(rng >> 8) / 16777216.0f * 2.0f - 1.0f; }
+
+static void test_q8_0(void)
+{
+    gm_block_q8_0 b[2];
+    b[0].d = 0x3800;   /* 0.5 */
+    b[1].d = 0xC000;   /* -2.0 */
+    for (int i = 0; i < 32; i++) { b[0].qs[i] = (int8_t)(i * 8 - 127 + (i == 31 ? 6 : 0)); b[1].qs[i] = (int8_t)(i - 16); }
+    float y[64];
+    gm_dequantize_row(GM_TYPE_Q8_0, b, y, 64);
+    int bad = 0;
+    for (int i = 0; i < 32; i++) {
+        bad += y[i] != 0.5f * (float)b[0].qs[i];
+        bad += y[32 + i] != -2.0f * (float)(i - 16);
+    }
+    CHECK(bad == 0, "Q8_0 hand-built block dequantizes to d*q exactly (%d wrong)", bad);
+    gm_block_q8_0 back[2];
+    gm_quantize_row(GM_TYPE_Q8_0, y, back, 64);
+    CHECK(back[0].d == b[0].d && !memcmp(back[0].qs, b[0].qs, 32),
+          "Q8_0 re-quantizing exactly representable values (|q| max 127) gives the same block");
+}
+
+static void test_q4_0(void)
+{
+    gm_block_q4_0 b;
+    b.d = 0x4000;   /* 2.0 */
+    for (int i = 0; i < 16; i++) b.qs[i] = (uint8_t)((i & 15) | ((15 - i) & 15) << 4);
+    float y[32];
+    gm_dequantize_row(GM_TYPE_Q4_0, &b, y, 32);
+    int bad = 0;
+    for (int i = 0; i < 16; i++) {
+        bad += y[i] != 2.0f * (float)(i - 8);          /* low nibble = element i */
+        bad += y[16 + i] != 2.0f * (float)(7 - i);      /* high nibble = element 16+i */
+    }
+    CHECK(bad == 0, "Q4_0 low nibbles are elements 0..15, high nibbles 16..31, value d*(q-8) (%d wrong)", bad);
+    /* -16 is the largest magnitude, so d = -16/-8 = 2 and every value is exact */
+    gm_block_q4_0 back;
+    gm_quantize_row(GM_TYPE_Q4_0, y, &back, 32);
+    CHECK(back.d == b.d && memcmp(back.qs, b.qs, 16) == 0, "Q4_0 re-quantizing an exact block gives it back");
+}
+
+static void test_q4_K(void)
+{
+    gm_block_q4_K b;
+    int sc[8], m[8];
+    for (int j = 0; j < 8; j++) { sc[j] = 10 + 7 * j; m[j] = 63 - 5 * j; }
+    pack_scales(b.scales, sc, m);
+    b.d = 0x3C00;     /* 1.0 */
+    b.dmin = 0x3800;  /* 0.5 */
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) b.qs[32 * c + l] = (uint8_t)((l % 16) | (15 - l % 16) << 4);
+    float y[256];
+    gm_dequantize_row(GM_TYPE_Q4_K, &b, y, 256);
+    int bad = 0;
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            bad += y[64 * c + l] != (float)(sc[2 * c] * (l % 16)) - 0.5f * (float)m[2 * c];
+            bad += y[64 * c + 32 + l] != (float)(sc[2 * c + 1] * (15 - l % 16)) - 0.5f * (float)m[2 * c + 1];
+        }
+    CHECK(bad == 0, "Q4_K hand-built block (6-bit scales/mins incl. high bits) dequantizes exactly (%d wrong)", bad);
+    int s2, m2, ok = 1;
+    for (int j = 0; j < 8; j++) { gm_k_scale_min(j, b.scales, &s2, &m2); ok &= s2 == sc[j] && m2 == m[j]; }
+    CHECK(ok, "Q4_K scale/min unpacking returns the packed values for all 8 sub-blocks");
+}
+
+static void test_q5_K(void)
+{
+    gm_block_q5_K b;
+    int sc[8], m[8];
+    for (int j = 0; j < 8; j++) { sc[j] = 63 - 6 * j; m[j] = 3 + 8 * j; }
+    pack_scales(b.scales, sc, m);
+    b.d = 0x3400;     /* 0.25 */
+    b.dmin = 0x3C00;  /* 1.0 */
+    int L[256];
+    for (int e = 0; e < 256; e++) L[e] = (e * 11 + 3) % 32;
+    memset(b.qh, 0, 32);
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            int a = L[64 * c + l], h = L[64 * c + 32 + l];
+            b.qs[32 * c + l] = (uint8_t)((a & 15) | (h & 15) << 4);
+            if (a & 16) b.qh[l] |= (uint8_t)(1 << (2 * c));
+            if (h & 16) b.qh[l] |= (uint8_t)(1 << (2 * c + 1));
+        }
+    float y[256];
+    gm_dequantize_row(GM_TYPE_Q5_K, &b, y, 256);
+    int bad = 0;
+    for (int e = 0; e < 256; e++) {
+        int j = e / 32;
+        bad += y[e] != 0.25f * (float)(sc[j] * L[e]) - (float)m[j];
+    }
+    CHECK(bad == 0, "Q5_K hand-built block (fifth bit in qh bit 2c / 2c+1) dequantizes exactly (%d wrong)", bad);
+}
+
+static void test_q6_K(void)
+{
+    gm_block_q6_K b;
+    int L[256];
+    for (int e = 0; e < 256; e++) L[e] = (e * 7 + 5) % 64;
+    for (int j = 0; j < 16; j++) b.scales[j] = (int8_t)((j - 8) * 15);
+    b.d = 0x3400;   /* 0.25 */
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+            const int *q = L + 128 * h;
+            b.ql[64 * h + l] = (uint8_t)((q[l] & 15) | (q[l + 64] & 15) << 4);
+            b.ql[64 * h + 32 + l] = (uint8_t)((q[l + 32] & 15) | (q[l + 96] & 15) << 4);
+            b.qh[32 * h + l] = (uint8_t)((q[l] >> 4) | (q[l + 32] >> 4) << 2 | (q[l + 64] >> 4) << 4 | (q[l + 96] >> 4) << 6);
+        }
+    float y[256];
+    gm_dequantize_row(GM_TYPE_Q6_K, &b, y, 256);
+    int bad = 0;
+    for (int e = 0; e < 256; e++) bad += y[e] != 0.25f * (float)b.scales[e / 16] * (float)(L[e] - 32);
+    CHECK(bad == 0, "Q6_K hand-built block (ql nibbles, qh 2-bit pairs, int8 scales) dequantizes exactly (%d wrong)", bad);
+}
+
+/* Quantize random rows and bound the error by what each format can do. */
+static void test_roundtrip(gm_type t, float rel_rms_max)
+{
+    enum { N = 4096 };
+    static float x[N], y[N];
+    static unsigned char buf[N * 2];
+    for (int i = 0; i < N; i++) x[i] = frand() * (1.0f + 3.0f * (float)((i / 256) % 3));
+    CHECK(gm_quantize_row(t, x, buf, N) == 0, "%s quantize accepts a row of %d", gm_type_name(t), N);
+    gm_dequantize_row(t, buf, y, N);
+    double e2 = 0, x2 = 0;
+    for (int i = 0; i < N; i++) { e2 += (double)(y[i] - x[i]) * (y[i] - x[i]); x2 += (double)x[i] * x[i]; }
+    double rel = sqrt(e2 / x2);
+    CHECK(rel < rel_rms_max, "%s round trip relative RMS error %.5f < %.4f", gm_type_name(t), rel, rel_rms_max);
+    if (gm_type_block(t) > 1)
+        CHECK(gm_quantize_row(t, x, buf, 33) == -1, "%s quantize refuses a row that is not a whole number of blocks",
+              gm_type_name(t));
+}
+
+int main(void)
+{
+    test_q8_0();
+    test_q4_0();
+    test_q4_K();
+    test_q5_K();
+    test_q6_K();
+    /* Bounds: uniform data, error ~ step/sqrt(12); Q8_0 step = amax/127,
+     * Q4_0 step = amax/8 (sign asymmetric), Q4_K (max-min)/15 refit,
+     * Q5_K /31, Q6_K /32 with 8-bit scales. Values are ~1.5x the ideal. */
+    test_roundtrip(GM_TYPE_Q8_0, 0.008);
+    test_roundtrip(GM_TYPE_Q4_0, 0.12);
+    test_roundtrip(GM_TYPE_Q4_K, 0.08);
+    test_roundtrip(GM_TYPE_Q5_K, 0.04);
+    test_roundtrip(GM_TYPE_Q6_K, 0.03);
+    test_roundtrip(GM_TYPE_BF16, 0.004);
+    CHECK(gm_type_from_name("Q4_K") == GM_TYPE_Q4_K && gm_type_from_name("q8_0") == GM_TYPE_Q8_0 &&
+          gm_type_from_name("q3_k") == -1, "type names parse case-insensitively; unknown ones are refused");
+    return check_exit();
+}
