@@ -24,6 +24,7 @@ ENGINE_SRC  := $(sort $(wildcard engine/*.c engine/cpu/*.c))
 SANDBOX_SRC := $(sort $(wildcard sandbox/*.c))
 TOOLS_SRC   := $(sort $(wildcard tools/*.c))
 AGENT_SRC   := $(sort $(filter-out agent/main.c,$(wildcard agent/*.c)))
+PROMPT_MD   := $(sort $(wildcard prompts/*.md))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -45,7 +46,13 @@ $(BUILD)/gemmash: $(call obj,agent/main.c) $(LIBS)
 $(BUILD)/libengine.a:  $(call obj,$(ENGINE_SRC))
 $(BUILD)/libsandbox.a: $(call obj,$(SANDBOX_SRC))
 $(BUILD)/libtools.a:   $(call obj,$(TOOLS_SRC))
-$(BUILD)/libagent.a:   $(call obj,$(AGENT_SRC))
+$(BUILD)/libagent.a:   $(call obj,$(AGENT_SRC)) $(call obj,$(BUILD)/gen/prompts.c)
+
+# The system prompts are embedded in the binary (prompts/*.md -> C strings).
+$(BUILD)/gen/prompts.c: $(PROMPT_MD) prompts/embed.sh
+	@mkdir -p $(dir $@)
+	sh prompts/embed.sh $@ $(PROMPT_MD)
+
 $(BUILD)/%.a:
 	@mkdir -p $(dir $@)
 	@rm -f $@

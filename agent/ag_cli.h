@@ -19,7 +19,22 @@ typedef struct ag_cli {
     bool         allow_network;
     const char **writable; int n_writable;
     bool         help;
+    /* cli_setup.c: the config file, the rules file, the system prompt */
+    const char  *append_file;     /* --append-system FILE */
+    struct ag_config *config;     /* ~/.config/gemmash/config (owns its strings) */
+    struct ag_rules  *rules;      /* ~/.config/gemmash/rules */
+    char        *system_full;     /* the built system prompt */
 } ag_cli;
+
+/* Read ~/.config/gemmash/config into c; ag_cli_parse calls it before the
+ * flags so that flags override it.  0, or -1 with "FILE:LINE: ..." (exit 2). */
+int  ag_cli_config(ag_cli *c, char *err, size_t cap);
+/* After parsing: read the rules file and build the system prompt (the
+ * automation prompt when headless), printing warnings (AGENTS.md cut) on
+ * stderr.  Sets c->o.rules and c->o.system_full.  0, or -1 with err (exit 2). */
+int  ag_cli_prepare(ag_cli *c, bool headless, char *err, size_t cap);
+/* Free what ag_cli_config and ag_cli_prepare made (ag_cli_free calls it). */
+void ag_cli_release(ag_cli *c);
 
 /* Read argv (argv[0] is the program); 0, or -1 with a usage message. */
 int  ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap);

@@ -194,6 +194,13 @@ typedef struct ag_opts {
      * Returns 1 to allow. */
     int          (*ask)(void *ud, const char *tool, const cJSON *args, const char *why);
     void          *ask_ud;
+    /* After ask said no: the user's reason for the model ("" or NULL: none). */
+    const char  *(*ask_reason)(void *ud);
+    /* The complete system message (prompt.c builds it from the built-in
+     * prompt, the user's files and AGENTS.md); when set it is used as is. */
+    const char    *system_full;
+    const struct ag_rules *rules;    /* approval rules (rules.h); NULL: none */
+    bool           no_history;       /* the shell keeps no history file */
     volatile sig_atomic_t *interrupt;
 } ag_opts;
 
@@ -260,6 +267,11 @@ typedef struct ag_toolbox {
     cJSON *(*call)(void *ud, const char *name, const cJSON *args, bool *failed, bool *fence_error);
     bool   (*is_mutating)(void *ud, const char *name);
     void   (*close)(void *ud);
+    /* The tools library behind it (ag_toolbox_open sets them; fakes leave
+     * NULL): the interactive shell's /undo, /diff, approval previews, !cmd
+     * and @file checks use them. */
+    struct gt_ctx          *gt;
+    const struct sb_policy *policy;
 } ag_toolbox;
 
 /* The tools library as a toolbox; takes ownership of pol (malloc'd,

@@ -39,6 +39,8 @@ struct ag_session {
     ag_stats    st;
     char       *answer;
     double      t0;
+    int         task_turns0;       /* st.turns when the current task began (--max-turns is per task) */
+    double      task_t0;           /* when it began (--timeout is per task) */
     bool        denied;            /* a denial happened (headless exit 4) */
     bool        fence_failed;      /* the sandbox could not be applied */
     char        last_call[2048];   /* loop guard: the previous call's signature */

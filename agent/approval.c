@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "approval.h"
+#include "rules.h"
 
 static const char *const mode_names[] = {"ask", "auto-edit", "never"};
 
@@ -32,9 +33,15 @@ static bool is_edit_tool(const char *tool)
 ag_verdict ag_approval_check(const ag_approval *a, const char *tool, const cJSON *args,
                              char *why, size_t cap)
 {
-    (void)args;
     char dummy[4];
     if (!why || !cap) { why = dummy; cap = sizeof dummy; }
+    if (a->rules && !strcmp(tool, "shell")) {        /* rules first: they are the user's explicit word */
+        const char *cmd = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(args, "command"));
+        ag_rule_verdict rv = ag_rules_check(a->rules, cmd ? cmd : "", why, cap);
+        if (rv == AG_RULE_DENY) return AG_DENY;
+        if (rv == AG_RULE_ASK) return AG_ASK;
+        if (rv == AG_RULE_ALLOW) return AG_ALLOW;
+    }
     bool mutating = !a->is_mutating || a->is_mutating(a->ud, tool);
     if (!mutating) {
         snprintf(why, cap, "'%s' only reads", tool);

@@ -1,9 +1,9 @@
 /* approval.h: may this tool call run without asking the user?
  *
- * The agent asks this before every call.  Today the verdict follows the
- * approval mode alone; rule files (~/.config/gemmash/rules: per-tool prefix
- * and regex rules, strictest wins) extend ag_approval_check without changing
- * its callers.  Headless runs treat AG_ASK as a denial: nobody is there to
+ * The agent asks this before every call.  The verdict follows the approval
+ * mode, and for shell commands the prefix rules of ~/.config/gemmash/rules
+ * (rules.h: deny over ask over allow, compound commands need every part
+ * allowed, command substitution asks).  Headless runs treat AG_ASK as a denial: nobody is there to
  * answer. */
 #ifndef GEMMASH_APPROVAL_H
 #define GEMMASH_APPROVAL_H
@@ -25,6 +25,10 @@ typedef struct ag_approval {
      * tool counts as mutating.  ud is passed back. */
     bool (*is_mutating)(void *ud, const char *tool);
     void *ud;
+    /* Prefix rules for shell commands (rules.h; NULL: none).  A matching
+     * deny or ask rule wins over the mode; allow rules let a command run
+     * without asking even in mode 'ask'. */
+    const struct ag_rules *rules;
 } ag_approval;
 
 /* Parse "ask", "auto-edit" or "never"; -1 if unknown. */

@@ -18,6 +18,7 @@
 #include "ag_cli.h"
 #include "commands.h"
 #include "mstore.h"
+#include "repl.h"
 #include <getopt.h>
 
 /* The one piece of state a signal handler may touch. */
@@ -170,7 +171,7 @@ int ag_main(int argc, char **argv)
     }
     signal(SIGINT, on_sigint);        /* from here on, Ctrl-C ends the run cleanly (130) */
     int rc = GM_EXIT_OK;
-    char *task = NULL, *sysprompt = NULL;
+    char *task = NULL;
     sb_policy *pol = NULL;
     ag_session *s = NULL;
     bool headless = c.prompt || !isatty(STDIN_FILENO);
@@ -212,10 +213,7 @@ int ag_main(int argc, char **argv)
             goto out;
         }
     }
-    if (c.system_file) {
-        if (!(sysprompt = read_file(c.system_file, err, sizeof err))) { rc = early_error(&c, GM_EXIT_USAGE, err); goto out; }
-        c.o.system_prompt = sysprompt;
-    }
+    if (ag_cli_prepare(&c, headless, err, sizeof err)) { rc = early_error(&c, GM_EXIT_USAGE, err); goto out; }
     char resume_path[4096] = "";
     if (c.resume && find_session(&c.o, c.resume, resume_path, sizeof resume_path, err, sizeof err)) {
         rc = early_error(&c, GM_EXIT_USAGE, err);
@@ -271,14 +269,13 @@ int ag_main(int argc, char **argv)
         }
         ag_session_report(s, rc);
     } else {
-        rc = ag_shell_run(s);
+        rc = ag_repl_run(s);          /* repl.c; shell.c's minimal loop is no longer used */
     }
 out:
     ag_session_free(s);
     if (pol) { sb_policy_free(pol); free(pol); }
     cJSON_Delete(c.o.output_schema);
     free(task);
-    free(sysprompt);
     ag_cli_free(&c);
     return rc;
 }

@@ -45,6 +45,9 @@ void ag_cli_usage(FILE *f)
 "        --max-arg-bytes N      close any string in a tool call (or JSON answer)\n"
 "                               after N bytes, so a runaway argument cannot\n"
 "                               fill the context (default: no cap)\n"
+"        --spec MODE            speculative decoding: auto (default: the MTP drafter\n"
+"                               found next to the model, or prompt lookup), mtp,\n"
+"                               lookup, off; the output is the same either way\n"
 "        --output-schema FILE   the final answer must be JSON matching this JSON\n"
 "                               Schema (enforced while decoding)\n"
 "        --output FMT           text (default: the answer only) | json (one\n"
@@ -64,18 +67,33 @@ void ag_cli_usage(FILE *f)
 "        --resume ID|last       continue a saved session\n"
 "        --continue             continue the last session\n"
 "        --no-session           do not save this session\n"
-"        --system-prompt-file F replace the built-in system prompt\n"
+"        --system-file F, --system-prompt-file F\n"
+"                               replace the built-in system prompt\n"
+"        --append-system F      add the text of file F to the system prompt\n"
 "        --append-system-prompt TEXT\n"
 "                               add TEXT to the system prompt\n"
 "\n"
 "    Interactive: type a task; /exit or Ctrl-D leaves; Ctrl-C stops the model.\n"
-"    AGENTS.md in the working folder is added to the system prompt.\n", f);
+"    AGENTS.md files (~/.config/gemmash/, then the repository root down to\n"
+"    the working folder) are added to the system prompt, 32 KiB at most.\n"
+"\n"
+"FILES\n"
+"    ~/.config/gemmash/config   settings, 'key = value' lines (flags override):\n"
+"                               model, threads, ctx, seed, temperature,\n"
+"                               max_tokens, think, think_budget, approval,\n"
+"                               sandbox, writable (repeatable), network,\n"
+"                               max_turns, timeout, compact_at, tools,\n"
+"                               system_file, append_system_file, history\n"
+"    ~/.config/gemmash/rules    shell command rules: 'allow|ask|deny PREFIX'\n"
+"    ~/.local/state/gemmash/    sessions, tool outputs, shell history\n"
+"    XDG_CONFIG_HOME and XDG_STATE_HOME are honoured.\n", f);
 }
 
 enum {
     O_THREADS = 1000, O_CTX, O_SEED, O_TEMP, O_MAXTOK, O_THINK, O_NOTHINK, O_BUDGET, O_TC, O_SCHEMA,
     O_OUTPUT, O_TURNS, O_TIMEOUT, O_COMPACT, O_APPROVAL, O_MODE, O_NET, O_WRITABLE, O_FULL, O_RESUME,
     O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND, O_TOOLS, O_MAXARG, O_ENDPOINT, O_KEYENV, O_RMODEL,
+    O_APPENDFILE, O_SPEC,
 };
 
 static const struct option longopts[] = {
@@ -96,6 +114,8 @@ static const struct option longopts[] = {
     {"endpoint", required_argument, 0, O_ENDPOINT}, {"api-key-env", required_argument, 0, O_KEYENV},
     {"remote-model", required_argument, 0, O_RMODEL},
     {"max-arg-bytes", required_argument, 0, O_MAXARG}, {"help", no_argument, 0, 'h'},
+    {"system-file", required_argument, 0, O_SYSFILE}, {"append-system", required_argument, 0, O_APPENDFILE},
+    {"spec", required_argument, 0, O_SPEC},
     {0, 0, 0, 0},
 };
 
@@ -130,6 +150,7 @@ static int real_arg(const char *flag, const char *v, double lo, double hi, doubl
 /* Free what ag_cli_parse allocated. */
 void ag_cli_free(ag_cli *c)
 {
+    ag_cli_release(c);
     free(c->writable);
     memset(c, 0, sizeof *c);
 }
@@ -141,6 +162,7 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
     ag_opts_default(&c->o);
     c->mode = SB_MODE_WORKSPACE_WRITE;
     c->o.model = getenv("GEMMASH_MODEL");
+    if (ag_cli_config(c, err, cap)) return -1;          /* the config file, then the flags over it */
     optind = 1;
     opterr = 0;
     int ch;
@@ -202,6 +224,14 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
         case O_NOSESSION: c->o.no_session_file = true; break;
         case O_SYSFILE: c->system_file = optarg; break;
         case O_APPEND: c->o.append_system = optarg; break;
+        case O_APPENDFILE: c->append_file = optarg; break;
+        case O_SPEC:            /* read by the engine backend when it opens the model */
+            if (strcmp(optarg, "auto") && strcmp(optarg, "off") && strcmp(optarg, "lookup") && strcmp(optarg, "mtp")) {
+                snprintf(err, cap, "--spec wants auto, mtp, lookup or off, got '%s'", optarg);
+                return -1;
+            }
+            setenv("GEMMASH_SPEC", optarg, 1);
+            break;
         case O_TOOLS: c->tools = optarg; break;
         case O_ENDPOINT: c->endpoint = optarg; break;
         case O_KEYENV: c->api_key_env = optarg; break;

@@ -42,7 +42,7 @@ static int on_token(void *ud, int32_t tok, const char *text, size_t len)
     (void)text; (void)len;
     step *k = ud;
     ag_decoder_token(&k->d, tok);
-    if (k->s->o.timeout_s > 0 && ag_now() - k->s->t0 > k->s->o.timeout_s) { k->timed_out = true; return 1; }
+    if (k->s->o.timeout_s > 0 && ag_now() - k->s->task_t0 > k->s->o.timeout_s) { k->timed_out = true; return 1; }
     return 0;
 }
 
@@ -121,8 +121,14 @@ static cJSON *run_call(ag_session *s, const char *id, const char *name, const cJ
         return r ? cJSON_Duplicate(r, true) : error_obj("replay: no recorded result for call '%s'", name, NULL);
     }
     ag_verdict v = ag_approval_check(&s->approval, name, args, why, sizeof why);
-    if (v == AG_ASK && !s->o.headless && s->o.ask)
+    if (v == AG_ASK && !s->o.headless && s->o.ask) {
         v = s->o.ask(s->o.ask_ud, name, args, why) == 1 ? AG_ALLOW : AG_DENY;
+        if (v == AG_DENY) {                /* the user said no: their reason goes to the model */
+            const char *rs = s->o.ask_reason ? s->o.ask_reason(s->o.ask_ud) : NULL;
+            snprintf(why, sizeof why, "the user declined this call%s%.900s", rs && *rs ? "; their reason: " : "",
+                     rs && *rs ? rs : "");
+        }
+    }
     if (v != AG_ALLOW) {
         s->denied = true;
         s->st.denials++;
@@ -386,7 +392,8 @@ static int model_step(ag_session *s, bool first)
     ag_stats_prefill(s, (int)n, res.n_prompt);
     s->st.output_tokens += res.n_generated;
     ag_parser_finish(k.d.parser);
-    if (rc < 0 || res.reason == GM_STOP_ERROR) {
+    /* an interrupt during prefill comes back as rc -1 with reason INTERRUPT: not a model failure */
+    if ((rc < 0 && res.reason != GM_STOP_INTERRUPT) || res.reason == GM_STOP_ERROR) {
         snprintf(s->errmsg, sizeof s->errmsg, "the model failed: %.1100s", e.msg[0] ? e.msg : "generation error");
         ag_decoder_free(&k.d);
         return GM_EXIT_MODEL;
@@ -445,12 +452,12 @@ static int run_steps(ag_session *s)
     int max_turns = s->o.max_turns > 0 ? s->o.max_turns : 100;
     for (bool first = true;; first = false) {
         if (s->o.interrupt && *s->o.interrupt) { s->stop_msg = "interrupted"; return GM_EXIT_INTERRUPTED; }
-        if (s->st.turns >= max_turns) {
+        if (s->st.turns - s->task_turns0 >= max_turns) {
             snprintf(s->errmsg, sizeof s->errmsg, "stopped after %d model turns (--max-turns %d) without a final answer",
-                     s->st.turns, max_turns);
+                     s->st.turns - s->task_turns0, max_turns);
             return GM_EXIT_LIMIT;
         }
-        if (s->o.timeout_s > 0 && ag_now() - s->t0 > s->o.timeout_s) {
+        if (s->o.timeout_s > 0 && ag_now() - s->task_t0 > s->o.timeout_s) {
             snprintf(s->errmsg, sizeof s->errmsg, "stopped: the run took longer than --timeout %g s", s->o.timeout_s);
             return GM_EXIT_LIMIT;
         }
@@ -462,6 +469,8 @@ static int run_steps(ag_session *s)
 /* One user message until a final answer or a limit; see run_steps. */
 int ag_session_turn(ag_session *s, const char *user_text)
 {
+    s->task_turns0 = s->st.turns;          /* limits count per task, also in the interactive shell */
+    s->task_t0 = ag_now();
     free(s->answer);
     s->answer = NULL;
     s->errmsg[0] = 0;

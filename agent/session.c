@@ -49,6 +49,7 @@ static char *read_small(const char *path, size_t cap, bool *trunc)
 /* The system message: the prompt, the working folder, AGENTS.md. */
 static char *system_text(const ag_opts *o)
 {
+    if (o->system_full) return strdup(o->system_full);       /* built by prompt.c */
     char cwd[4096];
     if (!getcwd(cwd, sizeof cwd)) snprintf(cwd, sizeof cwd, ".");
     bool trunc = false;
@@ -92,6 +93,7 @@ ag_session *ag_session_new(const ag_opts *o, ag_backend *b, ag_toolbox *t, char 
     s->approval.mode = o->approval;
     s->approval.is_mutating = s->t.is_mutating;
     s->approval.ud = s->t.ud;
+    s->approval.rules = o->rules;
     s->messages = cJSON_CreateArray();
     s->vocab = s->b.tok ? ag_vocab_from_tok(s->b.tok) : NULL;
     if (!s->messages || (!s->vocab && !s->b.chat)) {

@@ -85,5 +85,7 @@ int ag_toolbox_open(ag_toolbox *out, sb_policy *pol, const char *output_dir, con
     out->call = tb_call;
     out->is_mutating = tb_mut;
     out->close = tb_close;
+    out->gt = t->gt;
+    out->policy = t->pol;
     return 0;
 }
