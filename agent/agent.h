@@ -316,9 +316,6 @@ const ag_stats *ag_session_stats(const ag_session *s);
 /* Write the result event / JSON document / text answer for status. */
 void         ag_session_report(ag_session *s, int status);
 
-/* The interactive shell (shell.c): reads lines until /exit or EOF. */
-int ag_shell_run(ag_session *s);
-
 /* `gemmash` with no subcommand: parse the agent's options and run it. */
 int ag_main(int argc, char **argv);
 /* `gemmash replay FILE`: re-run a recorded session at temperature 0. */
