@@ -103,6 +103,14 @@ def main():
     r = run(["-p", "hi", "-m", os.path.join(TMP, "no-such-model"), "--output", "json"])
     doc = json.loads(r.stdout or b"{}")
     check(r.returncode == 3 and doc.get("status") == "model_error", "exit 3 for a bad model path, JSON says why")
+    # 1: an internal error: the working folder was removed under the agent
+    gone = os.path.join(TMP, "gone")
+    os.makedirs(gone, exist_ok=True)
+    env = dict(os.environ, XDG_STATE_HOME=STATE, HOME=TMP, NO_COLOR="1")
+    r = subprocess.run(["sh", "-c", 'cd "$1" && rmdir "$1" && exec "$2" -p hi -m "$3" --output json',
+                        "sh", gone, BIN, MODEL], capture_output=True, env=env, timeout=120)
+    check(r.returncode == 1 and b"working folder" in r.stderr,
+          "exit 1 for an internal error (the working folder vanished): %r" % r.stderr[-120:])
     # 7: the sandbox cannot be applied
     r = run(["-p", "hi"] + AGENT + ONE, env_extra={"GEMMASH_SANDBOX_SIMULATE": "no-landlock"})
     check(r.returncode == 7 and b"sandbox unavailable" in r.stderr, "exit 7 when Landlock is missing")
