@@ -11,7 +11,8 @@
 # target: "ok - fuzz <name>: ..." or "not ok - fuzz <name>: ...".  Crash
 # reproducers go to $BUILD/fuzz/artifacts/<name>/.
 #
-# Environment: BUILD (default build), FUZZ_SECONDS, FUZZ_CC (default clang),
+# Environment: BUILD (default build), FUZZ_SECONDS, FUZZ_CC (default clang), FUZZ_OPT
+# (default -O1; objects go to $BUILD/fuzz$FUZZ_OPT when set),
 # FUZZ_JOBS (parallel compiles, default 2).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -19,7 +20,7 @@ BUILD=${BUILD:-build}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 CC=${FUZZ_CC:-clang}
 JOBS=${FUZZ_JOBS:-2}
-OUT=$BUILD/fuzz
+OUT=$BUILD/fuzz${FUZZ_OPT:-}      # one object folder per optimisation level
 export FIXTURES=${FIXTURES:-$(pwd)/tests/fixtures}
 
 if ! command -v "$CC" >/dev/null 2>&1; then
@@ -28,7 +29,7 @@ if ! command -v "$CC" >/dev/null 2>&1; then
 fi
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -pthread -fno-strict-aliasing -Iengine -Isandbox -Itools -Iagent"
+CFLAGS="-std=c11 -D_GNU_SOURCE -g ${FUZZ_OPT:--O1} -pthread -fno-strict-aliasing -Iengine -Isandbox -Itools -Iagent"
 LDLIBS="-lcurl -lcjson -lreadline -lseccomp -lm -lpthread"
 
 # The instruction-set flags a source file needs, as in the Makefile.
