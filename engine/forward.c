@@ -10,43 +10,7 @@
 #include <math.h>
 #include <string.h>
 #include "model.h"
-
-/* y = x / rms(x) * w (w NULL: no weight).  Sum of squares in double. */
-static void rmsnorm(float *y, const float *x, const float *w, int n, float eps)
-{
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    float r = (float)(1.0 / sqrt(ss / n + eps));
-    if (w) for (int i = 0; i < n; i++) y[i] = x[i] * r * w[i];
-    else for (int i = 0; i < n; i++) y[i] = x[i] * r;
-}
-
-/* NeoX rotate-half RoPE over nh heads of D dims; inv_freq has D/2 entries,
- * zeros where the dims pass through unchanged. */
-static void rope(float *x, int nh, int D, const float *inv_freq, int pos)
-{
-    int half = D / 2;
-    for (int i = 0; i < half; i++) {
-        if (inv_freq[i] == 0.0f) continue;
-        double a = (double)pos * inv_freq[i];
-        float cs = (float)cos(a), sn = (float)sin(a);
-        for (int h = 0; h < nh; h++) {
-            float *v = x + (size_t)h * D;
-            float x0 = v[i], x1 = v[i + half];
-            v[i] = x0 * cs - x1 * sn;
-            v[i + half] = x1 * cs + x0 * sn;
-        }
-    }
-}
-
-/* tanh-approximated GELU, written as x * sigmoid(2u) = 0.5x(1 + tanh(u)):
- * one expf instead of a tanhf, which is several times cheaper. */
-static inline float gelu(float x)
-{
-    const float k2 = 2.0f * 0.7978845608028654f;    /* 2 sqrt(2/pi) */
-    float u2 = k2 * (x + 0.044715f * x * x * x);
-    return x / (1.0f + expf(-u2));
-}
+#include "ops.h"
 
 static int mm(gm_ctx *c, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx, int n,
               float *Y, int64_t ldy, gm_err *err)

@@ -13,40 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mtp.h"
-
-/* y = x / rms(x) * w (w NULL: no weight); sum of squares in double, as forward.c. */
-static void rmsnorm(float *y, const float *x, const float *w, int n, float eps)
-{
-    double ss = 0;
-    for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
-    float r = (float)(1.0 / sqrt(ss / n + eps));
-    if (w) for (int i = 0; i < n; i++) y[i] = x[i] * r * w[i];
-    else for (int i = 0; i < n; i++) y[i] = x[i] * r;
-}
-
-/* NeoX rotate-half RoPE over nh heads of D dims (the target's tables). */
-static void rope(float *x, int nh, int D, const float *inv_freq, int pos)
-{
-    int half = D / 2;
-    for (int i = 0; i < half; i++) {
-        if (inv_freq[i] == 0.0f) continue;
-        double a = (double)pos * inv_freq[i];
-        float cs = (float)cos(a), sn = (float)sin(a);
-        for (int h = 0; h < nh; h++) {
-            float *v = x + (size_t)h * D;
-            float x0 = v[i], x1 = v[i + half];
-            v[i] = x0 * cs - x1 * sn;
-            v[i + half] = x1 * cs + x0 * sn;
-        }
-    }
-}
-
-/* GELU, tanh approximation. */
-static inline float gelu(float x)
-{
-    const float k = 0.7978845608028654f;
-    return 0.5f * x * (1.0f + tanhf(k * (x + 0.044715f * x * x * x)));
-}
+#include "ops.h"
 
 /* Matrix product through the shared kernel, with the tensor named on failure. */
 static int mm(gm_drafter *d, const gm_tensor *W, const float *X, int64_t ldx, float *Y, int64_t ldy, gm_err *err)
