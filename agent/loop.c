@@ -277,6 +277,29 @@ static cJSON *wire_calls(const cJSON *tcs)
     return calls;
 }
 
+/* The model's reply as events (thinking, message) and as the assistant
+ * message for the history; shared by the local and the remote step. */
+static cJSON *reply_message(ag_session *s, const char *thought, const char *text, bool budget_reached)
+{
+    if (*thought) {
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "text", thought);
+        if (budget_reached) cJSON_AddBoolToObject(ev, "budget_reached", true);
+        ag_event(s, "thinking", ev);
+    }
+    cJSON *amsg = cJSON_CreateObject();
+    cJSON_AddStringToObject(amsg, "role", "assistant");
+    cJSON_AddStringToObject(amsg, "content", text);
+    if (*thought) cJSON_AddStringToObject(amsg, "reasoning_content", thought);
+    if (*text) {
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddStringToObject(ev, "role", "assistant");
+        cJSON_AddStringToObject(ev, "text", text);
+        ag_event(s, "message", ev);
+    }
+    return amsg;
+}
+
 /* One model step on a message-level backend (a remote server): it gets the
  * conversation and the tools as they are and returns the assistant message
  * with its tool calls; the calls run here, as the engine's do. */
@@ -318,21 +341,7 @@ static int chat_step(ag_session *s)
         snprintf(s->errmsg, sizeof s->errmsg, "out of memory reading the server's reply");
         return GM_EXIT_INTERNAL;
     }
-    if (*thought) {
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "text", thought);
-        ag_event(s, "thinking", ev);
-    }
-    cJSON *amsg = cJSON_CreateObject();
-    cJSON_AddStringToObject(amsg, "role", "assistant");
-    cJSON_AddStringToObject(amsg, "content", text);
-    if (*thought) cJSON_AddStringToObject(amsg, "reasoning_content", thought);
-    if (*text) {
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "role", "assistant");
-        cJSON_AddStringToObject(ev, "text", text);
-        ag_event(s, "message", ev);
-    }
+    cJSON *amsg = reply_message(s, thought, text, false);
     int status = -1;
     char why[1024] = "";
     cJSON *answer = s->o.output_schema && cJSON_GetArraySize(calls) == 0 ? cJSON_Parse(text) : NULL;
@@ -401,22 +410,7 @@ static int model_step(ag_session *s, bool first)
     char *thought_s = ag_utf8_sanitize(ag_parser_thought(k.d.parser));
     char *text_s = ag_utf8_sanitize(ag_parser_text(k.d.parser));
     const char *thought = thought_s ? thought_s : "", *text = text_s ? text_s : "";
-    if (*thought) {
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "text", thought);
-        if (k.d.budget_closed) cJSON_AddBoolToObject(ev, "budget_reached", true);
-        ag_event(s, "thinking", ev);
-    }
-    cJSON *amsg = cJSON_CreateObject();
-    cJSON_AddStringToObject(amsg, "role", "assistant");
-    cJSON_AddStringToObject(amsg, "content", text);
-    if (*thought) cJSON_AddStringToObject(amsg, "reasoning_content", thought);
-    if (*text) {
-        cJSON *ev = cJSON_CreateObject();
-        cJSON_AddStringToObject(ev, "role", "assistant");
-        cJSON_AddStringToObject(ev, "text", text);
-        ag_event(s, "message", ev);
-    }
+    cJSON *amsg = reply_message(s, thought, text, k.d.budget_closed);
     const cJSON *calls = ag_parser_calls(k.d.parser);
     int status = -1;
     if (res.reason == GM_STOP_INTERRUPT) {
