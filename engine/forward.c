@@ -281,7 +281,6 @@ int gm_forward(gm_ctx *c, const int32_t *tok, int n, float *logits, bool all_log
     int first = all_logits ? 0 : n - 1, rows = n - first;
     if (mm(c, m->lm_head, 0, c->hidden + (size_t)first * H, H, rows, logits, V, err)) return -1;
     float cap = cfg->final_softcap;
-    if (cap > 0)
-        for (size_t i = 0; i < (size_t)rows * V; i++) logits[i] = cap * tanhf(logits[i] / cap);
+    if (cap > 0) gm_vec_softcap(logits, (int64_t)rows * V, cap);
     return 0;
 }

@@ -97,6 +97,9 @@ void  gm_vec_axpy(float *y, float a, const float *x, int64_t n);
 /* y[i] += sum over u < m of w[u] * v[u * ldv + i], i < n: m axpys in a row,
  * with y kept in registers (same bits as the gm_vec_axpy loop). */
 void  gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
+/* x[i] = cap * tanh(x[i] / cap) (the final logit softcap), vectorised in
+ * the chosen family; within 4 ulp of libm's tanhf in the SIMD families. */
+void  gm_vec_softcap(float *x, int64_t n, float cap);
 
 
 float gm_bf16_to_f32(uint16_t h);

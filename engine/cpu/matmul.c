@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include "mm_impl.h"
 #include "quant.h"
@@ -90,6 +91,12 @@ void gm_vec_wsum_scalar(float *y, const float *w, const float *v, int64_t ldv, i
     for (int u = 0; u < m; u++) gm_vec_axpy_scalar(y, w[u], v + (int64_t)u * ldv, n);
 }
 
+/* cap * tanh(x / cap) with libm (the definition the SIMD ones approximate). */
+void gm_vec_softcap_scalar(float *x, int64_t n, float cap)
+{
+    for (int64_t i = 0; i < n; i++) x[i] = cap * tanhf(x[i] / cap);
+}
+
 /* ---- kernel family choice --------------------------------------------------- */
 
 typedef struct {
@@ -98,16 +105,17 @@ typedef struct {
     float       (*dot)(const float *, const float *, int64_t);
     void        (*axpy)(float *, float, const float *, int64_t);
     void        (*wsum)(float *, const float *, const float *, int64_t, int, int64_t);
+    void        (*softcap)(float *, int64_t, float);
 } isa_entry;
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
-    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar },
+    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar, gm_vec_softcap_scalar },
 #if defined(__x86_64__)
-    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2 },
-    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512 },
+    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2, gm_vec_softcap_avx2 },
+    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512, gm_vec_softcap_avx512 },
 #else
-    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL },
-    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL, NULL },
 #endif
 };
 
@@ -185,6 +193,12 @@ void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
 void gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].wsum(y, w, v, ldv, m, n);
+}
+
+/* Dispatch to the chosen family. */
+void gm_vec_softcap(float *x, int64_t n, float cap)
+{
+    ISA_TABLE[gm_isa_default()].softcap(x, n, cap);
 }
 
 /* ---- driver ------------------------------------------------------------------ */

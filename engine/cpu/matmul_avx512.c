@@ -155,7 +155,7 @@ AI void bf16_step(const int R, const int NT, const int XP, const int masked, con
 
 /* The BF16 tile: R rows x NT tokens, as tile() but 32 columns per step. */
 AI void tile_bf16(const int R, const int NT, const int XP, const char *const *wr, int64_t cols,
-                  const float *const *xr, float *y, int64_t ldy, int rv, int tv)
+                  const float *const *xr, float *y, int64_t ldy, int rv, int tv, const int PF, size_t rb)
 {
     __m512 acc[8][6];
 #pragma GCC unroll 8
@@ -164,9 +164,10 @@ AI void tile_bf16(const int R, const int NT, const int XP, const char *const *wr
         for (int t = 0; t < NT; t++) acc[i][t] = _mm512_setzero_ps();
     int64_t c = 0;
     for (; c + 32 <= cols; c += 32) {
-        if (NT == 1) {
+        if (PF) {   /* PF_AHEAD columns on; past the row end, the next tile's row */
+            size_t off = (size_t)(c + PF_AHEAD) * 2 + (c + PF_AHEAD >= cols ? (size_t)(R - 1) * rb : 0);
 #pragma GCC unroll 8
-            for (int i = 0; i < R; i++) _mm_prefetch(wr[i] + (c + PF_AHEAD) * 2, _MM_HINT_T0);
+            for (int i = 0; i < R; i++) _mm_prefetch(wr[i] + off, _MM_HINT_T0);
         }
         bf16_step(R, NT, XP, 0, 1, wr, xr, c, 32, acc);
         bf16_step(R, NT, XP, 0, 0, wr, xr, c, 32, acc);
@@ -249,7 +250,7 @@ static void band_bf16(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch
         xr[0] = a->X;
         for (int64_t r = r0; r < r1; r += 8) {
             int rv = row_ptrs(a, r, r1, 8, wr);
-            tile_bf16(8, 1, 0, wr, a->cols, xr, a->Y + r, a->ldy, rv, 1);
+            tile_bf16(8, 1, 0, wr, a->cols, xr, a->Y + r, a->ldy, rv, 1, 1, a->row_bytes);
         }
         return;
     }
@@ -269,16 +270,22 @@ static void band_bf16(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch
                     xr[k] = xp ? (const float *)scratch + (int64_t)(tk - t0) * cp : a->X + (int64_t)tk * a->ldx;
                 }
                 float *y = a->Y + (int64_t)t * a->ldy + r;
-                if (xp) switch (tv) {
-                case 1: tile_bf16(4, 1, 1, wr, a->cols, xr, y, a->ldy, rv, tv); break;
-                case 2: tile_bf16(4, 2, 1, wr, a->cols, xr, y, a->ldy, rv, tv); break;
-                case 3: tile_bf16(4, 3, 1, wr, a->cols, xr, y, a->ldy, rv, tv); break;
-                case 4: tile_bf16(4, 4, 1, wr, a->cols, xr, y, a->ldy, rv, tv); break;
-                default: tile_bf16(4, 6, 1, wr, a->cols, xr, y, a->ldy, rv, tv); break;
+                if (xp && a->n <= 6) switch (tv) {   /* speculative verify: one pass over the rows */
+                case 2: tile_bf16(4, 2, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
+                case 3: tile_bf16(4, 3, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
+                case 4: tile_bf16(4, 4, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
+                case 5: tile_bf16(4, 5, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
+                default: tile_bf16(4, 6, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
+                } else if (xp) switch (tv) {
+                case 1: tile_bf16(4, 1, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
+                case 2: tile_bf16(4, 2, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
+                case 3: tile_bf16(4, 3, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
+                case 4: tile_bf16(4, 4, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
+                default: tile_bf16(4, 6, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
                 } else switch (tv) {
-                case 1: tile_bf16(4, 1, 0, wr, a->cols, xr, y, a->ldy, rv, tv); break;
-                case 2: tile_bf16(4, 2, 0, wr, a->cols, xr, y, a->ldy, rv, tv); break;
-                default: tile_bf16(4, 6, 0, wr, a->cols, xr, y, a->ldy, rv, tv); break;
+                case 1: tile_bf16(4, 1, 0, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
+                case 2: tile_bf16(4, 2, 0, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
+                default: tile_bf16(4, 6, 0, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
                 }
             }
         }
@@ -343,6 +350,48 @@ void gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, i
         for (int u = 0; u < m; u++)
             a0 = _mm512_fmadd_ps(_mm512_set1_ps(w[u]), _mm512_maskz_loadu_ps(mk, v + (int64_t)u * ldv + i), a0);
         _mm512_mask_storeu_ps(y + i, mk, a0);
+    }
+}
+
+/* x[i] = cap * tanh(x[i] / cap) over a logits row: the final softcap runs on
+ * every vocabulary entry of every verified token, so libm's tanhf (one call
+ * per logit) cost more than the LM head's compute in a speculative pass.
+ * tanh(u) is an odd polynomial for |u| < 0.625 and 1 - 2/(e^2u + 1) above,
+ * with e^z = 2^n * poly(r); within a few ulp of tanhf. */
+void gm_vec_softcap_avx512(float *x, int64_t n, float cap)
+{
+    const __m512 vcap = _mm512_set1_ps(cap), icap = _mm512_set1_ps(1.0f / cap), one = _mm512_set1_ps(1.0f);
+    const __m512 lim = _mm512_set1_ps(9.0f), two = _mm512_set1_ps(2.0f);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1u);
+        __m512 u = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), icap);
+        __m512 a = _mm512_min_ps(_mm512_abs_ps(u), lim);
+        /* large |u|: e = exp(2a), t = 1 - 2/(e + 1) */
+        __m512 z = _mm512_mul_ps(a, two);
+        __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), z);
+        r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
+        __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+        p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, one));
+        __m512 e = _mm512_scalef_ps(p, k);
+        __m512 big = _mm512_sub_ps(one, _mm512_div_ps(two, _mm512_add_ps(e, one)));
+        /* small |u|: u + u^3 P(u^2) */
+        __m512 s2 = _mm512_mul_ps(a, a);
+        __m512 q = _mm512_set1_ps(-5.70498872745e-3f);
+        q = _mm512_fmadd_ps(q, s2, _mm512_set1_ps(2.06390887954e-2f));
+        q = _mm512_fmadd_ps(q, s2, _mm512_set1_ps(-5.37397155531e-2f));
+        q = _mm512_fmadd_ps(q, s2, _mm512_set1_ps(1.33314422036e-1f));
+        q = _mm512_fmadd_ps(q, s2, _mm512_set1_ps(-3.33332819422e-1f));
+        __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(q, s2), a, a);
+        __m512 t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ), big, small);
+        t = _mm512_or_ps(t, _mm512_and_ps(u, _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u))));
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(vcap, t));
     }
 }
 
