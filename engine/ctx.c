@@ -65,13 +65,18 @@ int gm_kv_reserve(gm_ctx *c, int n_total, gm_err *err)
     }
     int want = n_total < cfg->sliding_window ? cfg->sliding_window : n_total;
     if (want > c->scores_cap) {
-        int cap = c->scores_cap ? c->scores_cap : 1024;
+        int cap = c->scores_cap ? c->scores_cap : 1024, heads = 1;
         while (cap < want) cap *= 2;
         if (cap > c->n_ctx && c->n_ctx >= want) cap = c->n_ctx;
-        float *s = realloc(c->scores, (size_t)cap * (size_t)gm_pool_size(c->m->pool) * sizeof *s);
+        for (int l = 0; l < cfg->n_layers; l++) {   /* grouped attention keeps a KV group's rows */
+            int g = cfg->n_heads / cfg->n_kv_heads_l[l];
+            if (g > heads) heads = g < GM_ATTN_GROUP_MAX ? g : GM_ATTN_GROUP_MAX;
+        }
+        float *s = realloc(c->scores, (size_t)cap * (size_t)heads * (size_t)gm_pool_size(c->m->pool) * sizeof *s);
         if (!s) return gm_err_set(err, GM_E_NOMEM, "attention scratch: out of memory at %d tokens", n_total);
         c->scores = s;
         c->scores_cap = cap;
+        c->scores_heads = heads;
     }
     return 0;
 }

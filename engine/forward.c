@@ -28,37 +28,50 @@ typedef struct {
     const float *q;          /* n x (Hq*hd) */
     float *out;              /* n x (Hq*hd) */
     int n, p0, Hq, hd, G, window;   /* window 0 = full */
+    int gh;                  /* query heads per work item: 1, or a KV group's (<= GM_ATTN_GROUP_MAX) */
 } attn_job;
 
-/* One (token, head) pair per work item: scores over the visible keys,
- * softmax, weighted sum of values.  Scale is 1.0 (the q/k norms carry it). */
+/* Softmax weights of head h of token t (position p) over keys lo..p, into
+ * sc[0 .. p-lo].  Scale is 1.0 (the q/k norms carry it). */
+static void attn_probs(const attn_job *j, int t, int h, int p, int lo, float *sc)
+{
+    const float *q = j->q + (size_t)t * j->Hq * j->hd + (size_t)h * j->hd;
+    int kvh = h / j->G;
+    float mx = -INFINITY;
+    for (int u = lo; u <= p; u++) {
+        float s = gm_vec_dot(q, gm_kv_k(j->kv, u) + (size_t)kvh * j->hd, j->hd);
+        sc[u - lo] = s;
+        if (s > mx) mx = s;
+    }
+    double sum = 0;
+    for (int u = lo; u <= p; u++) { sc[u - lo] = expf(sc[u - lo] - mx); sum += sc[u - lo]; }
+    float inv = (float)(1.0 / sum);
+    for (int u = lo; u <= p; u++) sc[u - lo] *= inv;
+}
+
+/* One work item: token t, query heads h0..h0+gh-1 (all in one KV group).
+ * Scores and softmax per head, then the weighted sum of values for all gh
+ * heads together, so each V row is read once per item rather than once per
+ * head.  Every output element gets the same operations in the same order
+ * whatever gh is, so grouping never changes the bits. */
 static void attn_worker(void *arg, int ith, int nth)
 {
     const attn_job *j = arg;
-    float *sc = j->c->scores + (size_t)ith * (size_t)j->c->scores_cap;
-    int pairs = j->n * j->Hq, hd = j->hd, stride = j->Hq * hd;
-    for (int idx = ith; idx < pairs; idx += nth) {
-        int t = idx / j->Hq, h = idx % j->Hq, p = j->p0 + t, kvh = h / j->G;
+    const gm_ctx *c = j->c;
+    float *sc = c->scores + (size_t)ith * (size_t)c->scores_cap * (size_t)c->scores_heads;
+    int per_tok = j->Hq / j->gh, hd = j->hd, stride = j->Hq * hd, items = j->n * per_tok;
+    for (int idx = ith; idx < items; idx += nth) {
+        int t = idx / per_tok, h0 = (idx % per_tok) * j->gh, p = j->p0 + t, kvh = h0 / j->G;
         int lo = j->window ? p - j->window + 1 : 0;
         if (lo < 0) lo = 0;
-        const float *q = j->q + (size_t)t * stride + (size_t)h * hd;
-        float mx = -INFINITY;
-        for (int u = lo; u <= p; u++) {
-            float s = gm_vec_dot(q, gm_kv_k(j->kv, u) + (size_t)kvh * hd, hd);
-            sc[u - lo] = s;
-            if (s > mx) mx = s;
-        }
-        double sum = 0;
-        for (int u = lo; u <= p; u++) { sc[u - lo] = expf(sc[u - lo] - mx); sum += sc[u - lo]; }
-        float inv = (float)(1.0 / sum);
-        float *o = j->out + (size_t)t * stride + (size_t)h * hd;
-        memset(o, 0, (size_t)hd * sizeof *o);
-        for (int u = lo; u <= p; u++) sc[u - lo] *= inv;
+        for (int k = 0; k < j->gh; k++) attn_probs(j, t, h0 + k, p, lo, sc + (size_t)k * c->scores_cap);
+        float *o = j->out + (size_t)t * stride + (size_t)h0 * hd;
+        memset(o, 0, (size_t)j->gh * hd * sizeof *o);
         for (int u = lo; u <= p;) {        /* runs of positions stored one after another */
             const float *v0 = gm_kv_v(j->kv, u);
             int e = u + 1;
             while (e <= p && gm_kv_v(j->kv, e) == v0 + (size_t)(e - u) * j->kv->row) e++;
-            gm_vec_wsum(o, sc + (u - lo), v0 + (size_t)kvh * hd, j->kv->row, e - u, hd);
+            gm_vec_wsum_g(o, hd, sc + (u - lo), c->scores_cap, j->gh, v0 + (size_t)kvh * hd, j->kv->row, e - u, hd);
             u = e;
         }
     }
@@ -96,7 +109,13 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
             memcpy(gm_kv_v(kv, c->pos + t), v, (size_t)kw * sizeof(float));
         }
     }
-    attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, Hq / nkv, full ? 0 : cfg->sliding_window};
+    /* Whole KV groups per item when there are enough items to keep every
+     * thread busy (prefill, verify); single heads otherwise (decode). */
+    int G = Hq / nkv, gh = 1;
+    if (n * nkv >= 2 * gm_pool_size(m->pool))
+        for (int d = G < c->scores_heads ? G : c->scores_heads; d > 1 && gh == 1; d--)
+            if (G % d == 0) gh = d;
+    attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, G, full ? 0 : cfg->sliding_window, gh};
     gm_pool_run(m->pool, attn_worker, &j);
     if (mm(c, y->wo, 0, c->att, qw, n, c->o, H, err)) return -1;
     for (int t = 0; t < n; t++) {

@@ -97,6 +97,11 @@ void  gm_vec_axpy(float *y, float a, const float *x, int64_t n);
 /* y[i] += sum over u < m of w[u] * v[u * ldv + i], i < n: m axpys in a row,
  * with y kept in registers (same bits as the gm_vec_axpy loop). */
 void  gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
+/* gm_vec_wsum for g outputs over the same rows of v (the query heads that
+ * share one KV head): y[j*ldy + i] += sum_u w[j*ldw + u] * v[u*ldv + i].
+ * Reads each row of v once for all g; the bits of g gm_vec_wsum calls. */
+void  gm_vec_wsum_g(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v, int64_t ldv,
+                    int m, int64_t n);
 /* x[i] = cap * tanh(x[i] / cap) (the final logit softcap), vectorised in
  * the chosen family; within 4 ulp of libm's tanhf in the SIMD families. */
 void  gm_vec_softcap(float *x, int64_t n, float cap);

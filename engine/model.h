@@ -90,11 +90,15 @@ struct gm_ctx {
     float *x, *xn, *q, *k, *v, *att, *o, *f, *g, *u, *ple, *tmp, *hidden;
     float *moe_z, *moe_gu, *moe_act, *moe_out, *moe_acc, *moe_w;
     int   *moe_idx, *moe_tok;
-    float *scores;               /* per thread: n_ctx floats */
-    int    scores_cap;
+    float *scores;               /* per thread: scores_heads x scores_cap floats */
+    int    scores_cap;           /* positions per head row */
+    int    scores_heads;         /* head rows per thread: the largest KV group, at most 8 */
     int    n_hidden_rows;
     volatile sig_atomic_t *interrupt;
 };
+
+/* Query heads whose softmax rows one attention work item keeps at once. */
+#define GM_ATTN_GROUP_MAX 8
 
 /* Store K/V rows of n tokens at positions pos..pos+n-1 for an owner layer. */
 int   gm_kv_reserve(gm_ctx *c, int n_total, gm_err *err);

@@ -91,6 +91,13 @@ void gm_vec_wsum_scalar(float *y, const float *w, const float *v, int64_t ldv, i
     for (int u = 0; u < m; u++) gm_vec_axpy_scalar(y, w[u], v + (int64_t)u * ldv, n);
 }
 
+/* g weighted sums over the same rows of v, as g calls of gm_vec_wsum. */
+void gm_vec_wsum_g_scalar(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
+                          int64_t ldv, int m, int64_t n)
+{
+    for (int j = 0; j < g; j++) gm_vec_wsum_scalar(y + j * ldy, w + j * ldw, v, ldv, m, n);
+}
+
 /* cap * tanh(x / cap) with libm (the definition the SIMD ones approximate). */
 void gm_vec_softcap_scalar(float *x, int64_t n, float cap)
 {
@@ -106,16 +113,20 @@ typedef struct {
     void        (*axpy)(float *, float, const float *, int64_t);
     void        (*wsum)(float *, const float *, const float *, int64_t, int, int64_t);
     void        (*softcap)(float *, int64_t, float);
+    void        (*wsum_g)(float *, int64_t, const float *, int64_t, int, const float *, int64_t, int, int64_t);
 } isa_entry;
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
-    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar, gm_vec_softcap_scalar },
+    [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar, gm_vec_softcap_scalar,
+                        gm_vec_wsum_g_scalar },
 #if defined(__x86_64__)
-    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2, gm_vec_softcap_avx2 },
-    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512, gm_vec_softcap_avx512 },
+    [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2, gm_vec_softcap_avx2,
+                        gm_vec_wsum_g_avx2 },
+    [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512, gm_vec_softcap_avx512,
+                        gm_vec_wsum_g_avx512 },
 #else
-    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL, NULL },
-    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL, NULL, NULL },
 #endif
 };
 
@@ -193,6 +204,13 @@ void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
 void gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].wsum(y, w, v, ldv, m, n);
+}
+
+/* Dispatch to the chosen family. */
+void gm_vec_wsum_g(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v, int64_t ldv,
+                   int m, int64_t n)
+{
+    ISA_TABLE[gm_isa_default()].wsum_g(y, ldy, w, ldw, g, v, ldv, m, n);
 }
 
 /* Dispatch to the chosen family. */

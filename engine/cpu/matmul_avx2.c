@@ -358,6 +358,57 @@ void gm_vec_wsum_avx2(float *y, const float *w, const float *v, int64_t ldv, int
     }
 }
 
+/* G heads' weighted sums, 16 columns at a time (gm_vec_wsum_g_avx512's
+ * method in 8-lane registers). */
+AI void wsum_heads(const int G, float *y, int64_t ldy, const float *w, int64_t ldw, const float *v,
+                   int64_t ldv, int m, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 16) {
+        __m256i m0 = tail_mask(n - i >= 8 ? 8 : (int)(n - i));
+        __m256i m1 = tail_mask(n - i >= 16 ? 8 : n - i <= 8 ? 0 : (int)(n - i - 8));
+        __m256 a0[6], a1[6];
+#pragma GCC unroll 6
+        for (int j = 0; j < G; j++) {
+            a0[j] = _mm256_maskload_ps(y + j * ldy + i, m0);
+            a1[j] = _mm256_maskload_ps(y + j * ldy + i + 8, m1);
+        }
+        for (int u = 0; u < m; u++) {
+            const float *x = v + (int64_t)u * ldv + i;
+            __m256 x0 = _mm256_maskload_ps(x, m0), x1 = _mm256_maskload_ps(x + 8, m1);
+#pragma GCC unroll 6
+            for (int j = 0; j < G; j++) {
+                __m256 b = _mm256_set1_ps(w[j * ldw + u]);
+                a0[j] = _mm256_fmadd_ps(b, x0, a0[j]);
+                a1[j] = _mm256_fmadd_ps(b, x1, a1[j]);
+            }
+        }
+#pragma GCC unroll 6
+        for (int j = 0; j < G; j++) {
+            _mm256_maskstore_ps(y + j * ldy + i, m0, a0[j]);
+            _mm256_maskstore_ps(y + j * ldy + i + 8, m1, a1[j]);
+        }
+    }
+}
+
+/* g weighted sums over the same rows of v, up to 6 heads per pass (16
+ * registers): the same bits as g calls of gm_vec_wsum_avx2. */
+void gm_vec_wsum_g_avx2(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
+                        int64_t ldv, int m, int64_t n)
+{
+    for (int j0 = 0; j0 < g; j0 += 6) {
+        float *yj = y + j0 * ldy;
+        const float *wj = w + j0 * ldw;
+        switch (g - j0 < 6 ? g - j0 : 6) {
+        case 1: wsum_heads(1, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 2: wsum_heads(2, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 3: wsum_heads(3, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 4: wsum_heads(4, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 5: wsum_heads(5, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        default: wsum_heads(6, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        }
+    }
+}
+
 /* The final softcap, 8 lanes at a time: the same method as
  * gm_vec_softcap_avx512 (odd polynomial below 0.625, 1 - 2/(e^2u + 1)
  * above), with 2^k built in the exponent bits since AVX2 has no scalef. */

@@ -353,6 +353,60 @@ void gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, i
     }
 }
 
+/* G heads' weighted sums over columns [0, n), 32 at a time (see below). */
+AI void wsum_heads(const int G, float *y, int64_t ldy, const float *w, int64_t ldw, const float *v,
+                   int64_t ldv, int m, int64_t n)
+{
+    for (int64_t i = 0; i < n; i += 32) {
+        __mmask16 m0 = (__mmask16)(n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1u);
+        __mmask16 m1 = (__mmask16)(n - i >= 32 ? 0xffffu : n - i <= 16 ? 0u : (1u << (n - i - 16)) - 1u);
+        __m512 a0[8], a1[8];
+#pragma GCC unroll 8
+        for (int j = 0; j < G; j++) {
+            a0[j] = _mm512_maskz_loadu_ps(m0, y + j * ldy + i);
+            a1[j] = _mm512_maskz_loadu_ps(m1, y + j * ldy + i + 16);
+        }
+        for (int u = 0; u < m; u++) {
+            const float *x = v + (int64_t)u * ldv + i;
+            __m512 x0 = _mm512_maskz_loadu_ps(m0, x), x1 = _mm512_maskz_loadu_ps(m1, x + 16);
+#pragma GCC unroll 8
+            for (int j = 0; j < G; j++) {
+                __m512 b = _mm512_set1_ps(w[j * ldw + u]);
+                a0[j] = _mm512_fmadd_ps(b, x0, a0[j]);
+                a1[j] = _mm512_fmadd_ps(b, x1, a1[j]);
+            }
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < G; j++) {
+            _mm512_mask_storeu_ps(y + j * ldy + i, m0, a0[j]);
+            _mm512_mask_storeu_ps(y + j * ldy + i + 16, m1, a1[j]);
+        }
+    }
+}
+
+/* g weighted sums over the same m rows of v, one per query head of a KV
+ * group: y_j += sum_u w_j[u] v_u for j < g.  Each v chunk is loaded once
+ * for up to 8 heads instead of once per head; every element still gets the
+ * FMA sequence of gm_vec_wsum (u ascending), so the bits are the same. */
+void gm_vec_wsum_g_avx512(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
+                          int64_t ldv, int m, int64_t n)
+{
+    for (int j0 = 0; j0 < g; j0 += 8) {
+        float *yj = y + j0 * ldy;
+        const float *wj = w + j0 * ldw;
+        switch (g - j0 < 8 ? g - j0 : 8) {
+        case 1: wsum_heads(1, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 2: wsum_heads(2, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 3: wsum_heads(3, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 4: wsum_heads(4, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 5: wsum_heads(5, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 6: wsum_heads(6, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        case 7: wsum_heads(7, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        default: wsum_heads(8, yj, ldy, wj, ldw, v, ldv, m, n); break;
+        }
+    }
+}
+
 /* x[i] = cap * tanh(x[i] / cap) over a logits row: the final softcap runs on
  * every vocabulary entry of every verified token, so libm's tanhf (one call
  * per logit) cost more than the LM head's compute in a speculative pass.

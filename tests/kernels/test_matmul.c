@@ -244,6 +244,31 @@ static void check_vec_ops(void)
         same &= memcmp(ys, yw, sizeof ys) == 0;
     }
     CHECK(same, "gm_vec_wsum gives the bits of repeated gm_vec_axpy and writes nothing past n (%s)", gm_kernel_isa());
+    /* wsum_g (a KV group's heads at once): the bits of g wsums, per family */
+    typedef void (*wsumg_fn)(float *, int64_t, const float *, int64_t, int, const float *, int64_t, int, int64_t);
+    typedef void (*wsum_fn)(float *, const float *, const float *, int64_t, int, int64_t);
+    wsumg_fn wgs[GM_ISA_COUNT] = { gm_vec_wsum_g_scalar };
+    wsum_fn ws[GM_ISA_COUNT] = { gm_vec_wsum_scalar };
+#if defined(__x86_64__)
+    wgs[GM_ISA_AVX2] = gm_vec_wsum_g_avx2; ws[GM_ISA_AVX2] = gm_vec_wsum_avx2;
+    wgs[GM_ISA_AVX512] = gm_vec_wsum_g_avx512; ws[GM_ISA_AVX512] = gm_vec_wsum_avx512;
+#endif
+    for (int isa = 0; isa < GM_ISA_COUNT; isa++) {
+        if (!gm_isa_supported((gm_isa)isa) || !wgs[isa]) continue;
+        int same_g = 1;
+        static float yg[12 * 80], yr[12 * 80], wt[12 * 16];
+        for (int i = 0; i < 12 * 16; i++) wt[i] = frand();
+        for (int g = 1; g <= 11; g++)
+            for (int n = 1; n <= 70; n += (n < 40 ? 1 : 13))
+                for (int m = 1; m <= 9; m += 4) {
+                    for (int i = 0; i < 12 * 80; i++) yg[i] = yr[i] = frand();
+                    wgs[isa](yg, 80, wt, 16, g, a, 30, m, n);
+                    for (int j = 0; j < g; j++) ws[isa](yr + j * 80, wt + j * 16, a, 30, m, n);
+                    same_g &= memcmp(yg, yr, sizeof yg) == 0;
+                }
+        CHECK(same_g, "%s wsum_g over 1..11 heads: the bits of one wsum per head, nothing else written",
+              gm_isa_name((gm_isa)isa));
+    }
     float d1 = gm_vec_dot(a, b, 256), d2 = gm_vec_dot(a, b, 256);
     CHECK(memcmp(&d1, &d2, 4) == 0, "gm_vec_dot is deterministic (%s)", gm_kernel_isa());
 }
