@@ -109,12 +109,14 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
             memcpy(gm_kv_v(kv, c->pos + t), v, (size_t)kw * sizeof(float));
         }
     }
-    /* Whole KV groups per item when there are enough items to keep every
-     * thread busy (prefill, verify); single heads otherwise (decode). */
-    int G = Hq / nkv, gh = 1;
-    if (n * nkv >= 2 * gm_pool_size(m->pool))
-        for (int d = G < c->scores_heads ? G : c->scores_heads; d > 1 && gh == 1; d--)
-            if (G % d == 0) gh = d;
+    /* Heads per work item: the largest share of a KV group (so V rows are
+     * read once per share) that still splits evenly over the threads, or
+     * leaves at least 8 items per thread to balance. */
+    int G = Hq / nkv, gh = 1, nth = gm_pool_size(m->pool);
+    for (int d = G < c->scores_heads ? G : c->scores_heads; d > 1; d--) {
+        long items = (long)n * nkv * (G / d);
+        if (G % d == 0 && (items % nth == 0 || items >= 8L * nth)) { gh = d; break; }
+    }
     attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, G, full ? 0 : cfg->sliding_window, gh};
     gm_pool_run(m->pool, attn_worker, &j);
     if (mm(c, y->wo, 0, c->att, qw, n, c->o, H, err)) return -1;
