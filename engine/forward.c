@@ -44,9 +44,9 @@ static void attn_probs(const attn_job *j, int t, int h, int p, int lo, float *sc
         if (s > mx) mx = s;
     }
     double sum = 0;
-    for (int u = lo; u <= p; u++) { sc[u - lo] = expf(sc[u - lo] - mx); sum += sc[u - lo]; }
+    for (int u = lo; u <= p; u++) { sc[u - lo] = gm_softmax_exp(sc[u - lo] - mx); sum += sc[u - lo]; }
     float inv = (float)(1.0 / sum);
-    for (int u = lo; u <= p; u++) sc[u - lo] *= inv;
+    for (int u = lo; u <= p; u++) sc[u - lo] = gm_flush_tiny(sc[u - lo] * inv);
 }
 
 /* One work item: token t, query heads h0..h0+gh-1 (all in one KV group).

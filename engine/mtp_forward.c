@@ -49,13 +49,13 @@ static void dattn_worker(void *arg, int ith, int nth)
             if (s > mx) mx = s;
         }
         double sum = 0;
-        for (int u = j->lo; u < j->hi; u++) { sc[u - j->lo] = expf(sc[u - j->lo] - mx); sum += sc[u - j->lo]; }
+        for (int u = j->lo; u < j->hi; u++) { sc[u - j->lo] = gm_softmax_exp(sc[u - j->lo] - mx); sum += sc[u - j->lo]; }
         float inv = (float)(1.0 / sum);
         float *o = d->att + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof *o);
         for (int u = j->lo; u < j->hi; u++) {
             const float *v = gm_kv_v(j->kv, u) + (size_t)kvh * hd;
-            float w = sc[u - j->lo] * inv;
+            float w = gm_flush_tiny(sc[u - j->lo] * inv);
             for (int e = 0; e < hd; e++) o[e] += w * v[e];
         }
     }
