@@ -31,22 +31,15 @@ typedef struct {
     int gh;                  /* query heads per work item: 1, or a KV group's (<= GM_ATTN_GROUP_MAX) */
 } attn_job;
 
-/* Softmax weights of head h of token t (position p) over keys lo..p, into
- * sc[0 .. p-lo].  Scale is 1.0 (the q/k norms carry it). */
-static void attn_probs(const attn_job *j, int t, int h, int p, int lo, float *sc)
+/* Softmax of the scores in sc[0 .. cnt) (in place), flushing subnormals. */
+static void attn_softmax(float *sc, int cnt)
 {
-    const float *q = j->q + (size_t)t * j->Hq * j->hd + (size_t)h * j->hd;
-    int kvh = h / j->G;
     float mx = -INFINITY;
-    for (int u = lo; u <= p; u++) {
-        float s = gm_vec_dot(q, gm_kv_k(j->kv, u) + (size_t)kvh * j->hd, j->hd);
-        sc[u - lo] = s;
-        if (s > mx) mx = s;
-    }
+    for (int u = 0; u < cnt; u++) if (sc[u] > mx) mx = sc[u];
     double sum = 0;
-    for (int u = lo; u <= p; u++) { sc[u - lo] = gm_softmax_exp(sc[u - lo] - mx); sum += sc[u - lo]; }
+    for (int u = 0; u < cnt; u++) { sc[u] = gm_softmax_exp(sc[u] - mx); sum += sc[u]; }
     float inv = (float)(1.0 / sum);
-    for (int u = lo; u <= p; u++) sc[u - lo] = gm_flush_tiny(sc[u - lo] * inv);
+    for (int u = 0; u < cnt; u++) sc[u] = gm_flush_tiny(sc[u] * inv);
 }
 
 /* One work item: token t, query heads h0..h0+gh-1 (all in one KV group).
@@ -64,7 +57,10 @@ static void attn_worker(void *arg, int ith, int nth)
         int t = idx / per_tok, h0 = (idx % per_tok) * j->gh, p = j->p0 + t, kvh = h0 / j->G;
         int lo = j->window ? p - j->window + 1 : 0;
         if (lo < 0) lo = 0;
-        for (int k = 0; k < j->gh; k++) attn_probs(j, t, h0 + k, p, lo, sc + (size_t)k * c->scores_cap);
+        const float *q = j->q + (size_t)t * stride + (size_t)h0 * hd;
+        for (int u = lo; u <= p; u++)      /* scores of all gh heads, key by key; scale 1.0 */
+            gm_vec_dot_g(q, hd, j->gh, gm_kv_k(j->kv, u) + (size_t)kvh * hd, hd, sc + (u - lo), c->scores_cap);
+        for (int k = 0; k < j->gh; k++) attn_softmax(sc + (size_t)k * c->scores_cap, p - lo + 1);
         float *o = j->out + (size_t)t * stride + (size_t)h0 * hd;
         memset(o, 0, (size_t)j->gh * hd * sizeof *o);
         for (int u = lo; u <= p;) {        /* runs of positions stored one after another */

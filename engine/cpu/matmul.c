@@ -98,6 +98,14 @@ void gm_vec_wsum_g_scalar(float *y, int64_t ldy, const float *w, int64_t ldw, in
     for (int j = 0; j < g; j++) gm_vec_wsum_scalar(y + j * ldy, w + j * ldw, v, ldv, m, n);
 }
 
+/* g dot products against one key row, one gm_vec_dot per head: the
+ * families without a grouped kernel (scalar, AVX2) use this. */
+static void dot_g_each(float (*dot)(const float *, const float *, int64_t), const float *q, int64_t ldq, int g,
+                       const float *k, int64_t n, float *out, int64_t ldo)
+{
+    for (int j = 0; j < g; j++) out[j * ldo] = dot(q + j * ldq, k, n);
+}
+
 /* cap * tanh(x / cap) with libm (the definition the SIMD ones approximate). */
 void gm_vec_softcap_scalar(float *x, int64_t n, float cap)
 {
@@ -204,6 +212,15 @@ void gm_vec_axpy(float *y, float a, const float *x, int64_t n)
 void gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].wsum(y, w, v, ldv, m, n);
+}
+
+/* Dispatch to the chosen family. */
+void gm_vec_dot_g(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo)
+{
+#if defined(__x86_64__)
+    if (gm_isa_default() == GM_ISA_AVX512) { gm_vec_dot_g_avx512(q, ldq, g, k, n, out, ldo); return; }
+#endif
+    dot_g_each(ISA_TABLE[gm_isa_default()].dot, q, ldq, g, k, n, out, ldo);
 }
 
 /* Dispatch to the chosen family. */

@@ -353,6 +353,56 @@ void gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, i
     }
 }
 
+/* G dot products of one key row k with G query rows (q + j*ldq), each
+ * with exactly gm_vec_dot_avx512's accumulators and order, so the scores
+ * are the same bits as one call per head; the key is loaded once for all. */
+AI void dot_heads(const int G, const float *q, int64_t ldq, const float *k, int64_t n, float *out, int64_t ldo)
+{
+    __m512 s0[4], s1[4], s2[4], s3[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < G; j++) s0[j] = s1[j] = s2[j] = s3[j] = _mm512_setzero_ps();
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512 k0 = _mm512_loadu_ps(k + i), k1 = _mm512_loadu_ps(k + i + 16);
+        __m512 k2 = _mm512_loadu_ps(k + i + 32), k3 = _mm512_loadu_ps(k + i + 48);
+#pragma GCC unroll 4
+        for (int j = 0; j < G; j++) {
+            const float *a = q + j * ldq + i;
+            s0[j] = _mm512_fmadd_ps(_mm512_loadu_ps(a), k0, s0[j]);
+            s1[j] = _mm512_fmadd_ps(_mm512_loadu_ps(a + 16), k1, s1[j]);
+            s2[j] = _mm512_fmadd_ps(_mm512_loadu_ps(a + 32), k2, s2[j]);
+            s3[j] = _mm512_fmadd_ps(_mm512_loadu_ps(a + 48), k3, s3[j]);
+        }
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m512 kv = _mm512_loadu_ps(k + i);
+#pragma GCC unroll 4
+        for (int j = 0; j < G; j++) s0[j] = _mm512_fmadd_ps(_mm512_loadu_ps(q + j * ldq + i), kv, s0[j]);
+    }
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        __m512 kv = _mm512_maskz_loadu_ps(m, k + i);
+#pragma GCC unroll 4
+        for (int j = 0; j < G; j++) s1[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + j * ldq + i), kv, s1[j]);
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < G; j++)
+        out[j * ldo] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0[j], s1[j]), _mm512_add_ps(s2[j], s3[j])));
+}
+
+/* g dot products against one key row, up to 4 heads per pass (see dot_heads). */
+void gm_vec_dot_g_avx512(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo)
+{
+    int j = 0;
+    for (; j + 4 <= g; j += 4) dot_heads(4, q + j * ldq, ldq, k, n, out + j * ldo, ldo);
+    switch (g - j) {
+    case 3: dot_heads(3, q + j * ldq, ldq, k, n, out + j * ldo, ldo); break;
+    case 2: dot_heads(2, q + j * ldq, ldq, k, n, out + j * ldo, ldo); break;
+    case 1: dot_heads(1, q + j * ldq, ldq, k, n, out + j * ldo, ldo); break;
+    default: break;
+    }
+}
+
 /* G heads' weighted sums over columns [0, n), 32 at a time (see below). */
 AI void wsum_heads(const int G, float *y, int64_t ldy, const float *w, int64_t ldw, const float *v,
                    int64_t ldv, int m, int64_t n)

@@ -48,6 +48,7 @@ float gm_vec_dot_avx512(const float *a, const float *b, int64_t n);
 void  gm_vec_axpy_avx512(float *y, float a, const float *x, int64_t n);
 void  gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
 void  gm_vec_softcap_avx512(float *x, int64_t n, float cap);
+void  gm_vec_dot_g_avx512(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo);
 void  gm_vec_wsum_g_avx512(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
                            int64_t ldv, int m, int64_t n);
 #endif

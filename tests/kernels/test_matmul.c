@@ -269,6 +269,19 @@ static void check_vec_ops(void)
         CHECK(same_g, "%s wsum_g over 1..11 heads: the bits of one wsum per head, nothing else written",
               gm_isa_name((gm_isa)isa));
     }
+    /* dot_g (a KV group's scores against one key): the bits of gm_vec_dot per head */
+    int same_d = 1;
+    static float qs[9 * 300], outg[9 * 7];
+    for (int i = 0; i < 9 * 300; i++) qs[i] = frand();
+    for (int g = 1; g <= 9; g++)
+        for (int n = 0; n <= 290; n += (n < 70 ? 1 : 37)) {
+            gm_vec_dot_g(qs, 300, g, b, n, outg, 7);
+            for (int j = 0; j < g; j++) {
+                float r = gm_vec_dot(qs + j * 300, b, n);
+                same_d &= memcmp(&r, &outg[j * 7], 4) == 0;
+            }
+        }
+    CHECK(same_d, "gm_vec_dot_g over 1..9 heads gives the bits of gm_vec_dot per head, every length (%s)", gm_kernel_isa());
     float d1 = gm_vec_dot(a, b, 256), d2 = gm_vec_dot(a, b, 256);
     CHECK(memcmp(&d1, &d2, 4) == 0, "gm_vec_dot is deterministic (%s)", gm_kernel_isa());
 }
