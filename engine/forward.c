@@ -20,6 +20,31 @@ static int mm(gm_ctx *c, const gm_tensor *W, int64_t slice, const float *X, int6
                       gm_type_name(W->type));
 }
 
+/* ---- per-token work on the pool ---------------------------------------------- */
+
+typedef void (*tok_fn)(gm_ctx *c, int l, int t);
+typedef struct { gm_ctx *c; int l, n; tok_fn fn; } tok_job;
+
+static void tok_worker(void *arg, int ith, int nth)
+{
+    const tok_job *j = arg;
+    for (int t = ith; t < j->n; t += nth) j->fn(j->c, j->l, t);
+}
+
+/* fn(c, l, t) for every token of the batch.  The norms, RoPE and GeGLU are
+ * per token and cheap next to a matrix product, but done serially they cost
+ * a 512-token prefill several percent; a batch of 4+ tokens shares them out
+ * (each token's arithmetic is the same whichever thread runs it). */
+static void for_tokens(gm_ctx *c, int l, int n, tok_fn fn)
+{
+    if (n < 4 || gm_pool_size(c->m->pool) < 2) {
+        for (int t = 0; t < n; t++) fn(c, l, t);
+        return;
+    }
+    tok_job j = {c, l, n, fn};
+    gm_pool_run(c->m->pool, tok_worker, &j);
+}
+
 /* ---- attention ---------------------------------------------------------- */
 
 typedef struct {
@@ -74,6 +99,46 @@ static void attn_worker(void *arg, int ith, int nth)
 }
 
 /* Attention block of layer l for the batch; x holds the input, xn scratch. */
+/* Token t before attention: xn = attn_norm(x). */
+static void attn_in_tok(gm_ctx *c, int l, int t)
+{
+    int H = c->m->cfg.hidden;
+    rmsnorm(c->xn + (size_t)t * H, c->x + (size_t)t * H, c->m->layers[l].attn_norm, H, c->m->cfg.eps);
+}
+
+/* Token t's query (per-head norm, RoPE) and, for a layer that owns its KV,
+ * key (norm, RoPE) and value (unweighted norm), stored into the cache. */
+static void qkv_tok(gm_ctx *c, int l, int t)
+{
+    const gm_config *cfg = &c->m->cfg;
+    const gm_layer *y = &c->m->layers[l];
+    int Hq = cfg->n_heads, hd = cfg->head_dim_l[l], nkv = cfg->n_kv_heads_l[l], kw = nkv * hd;
+    const float *inv = c->m->inv_freq[cfg->is_full[l]];
+    float *q = c->q + (size_t)t * Hq * hd;
+    for (int h = 0; h < Hq; h++) rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, y->q_norm, hd, cfg->eps);
+    rope(q, Hq, hd, inv, c->pos + t);
+    if (cfg->kv_source[l] != l) return;
+    gm_kv_layer *kv = &c->kv[l];
+    float *k = c->k + (size_t)t * kw, *v = c->v + (size_t)t * kw;
+    for (int h = 0; h < nkv; h++) {
+        rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, y->k_norm, hd, cfg->eps);
+        rmsnorm(v + (size_t)h * hd, v + (size_t)h * hd, NULL, hd, cfg->eps);
+    }
+    rope(k, nkv, hd, inv, c->pos + t);
+    memcpy(gm_kv_k(kv, c->pos + t), k, (size_t)kw * sizeof(float));
+    memcpy(gm_kv_v(kv, c->pos + t), v, (size_t)kw * sizeof(float));
+}
+
+/* Token t after attention: x += post_attn_norm(o). */
+static void attn_out_tok(gm_ctx *c, int l, int t)
+{
+    int H = c->m->cfg.hidden;
+    float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
+    rmsnorm(o, o, c->m->layers[l].post_attn_norm, H, c->m->cfg.eps);
+    for (int i = 0; i < H; i++) x[i] += o[i];
+}
+
+/* Attention block of layer l for the batch; x holds the input, xn scratch. */
 static int attention(gm_ctx *c, int l, int n, gm_err *err)
 {
     const gm_model *m = c->m;
@@ -81,30 +146,15 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
     const gm_layer *y = &m->layers[l];
     int H = cfg->hidden, Hq = cfg->n_heads, hd = cfg->head_dim_l[l], nkv = cfg->n_kv_heads_l[l];
     int full = cfg->is_full[l], qw = Hq * hd, kw = nkv * hd;
-    const float *inv = m->inv_freq[full];
-    for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * H, c->x + (size_t)t * H, y->attn_norm, H, cfg->eps);
+    for_tokens(c, l, n, attn_in_tok);
     if (mm(c, y->wq, 0, c->xn, H, n, c->q, qw, err)) return -1;
-    for (int t = 0; t < n; t++) {
-        float *q = c->q + (size_t)t * qw;
-        for (int h = 0; h < Hq; h++) rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, y->q_norm, hd, cfg->eps);
-        rope(q, Hq, hd, inv, c->pos + t);
-    }
     gm_kv_layer *kv = &c->kv[cfg->kv_source[l]];
     if (cfg->kv_source[l] == l) {
         if (mm(c, y->wk, 0, c->xn, H, n, c->k, kw, err)) return -1;
         if (y->wv) { if (mm(c, y->wv, 0, c->xn, H, n, c->v, kw, err)) return -1; }
         else memcpy(c->v, c->k, (size_t)n * kw * sizeof(float));   /* K = V: raw projection */
-        for (int t = 0; t < n; t++) {
-            float *k = c->k + (size_t)t * kw, *v = c->v + (size_t)t * kw;
-            for (int h = 0; h < nkv; h++) {
-                rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, y->k_norm, hd, cfg->eps);
-                rmsnorm(v + (size_t)h * hd, v + (size_t)h * hd, NULL, hd, cfg->eps);
-            }
-            rope(k, nkv, hd, inv, c->pos + t);
-            memcpy(gm_kv_k(kv, c->pos + t), k, (size_t)kw * sizeof(float));
-            memcpy(gm_kv_v(kv, c->pos + t), v, (size_t)kw * sizeof(float));
-        }
     }
+    for_tokens(c, l, n, qkv_tok);
     /* Heads per work item: the largest share of a KV group (so V rows are
      * read once per share) that still splits evenly over the threads, or
      * leaves at least 8 items per thread to balance. */
@@ -116,22 +166,28 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
     attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, G, full ? 0 : cfg->sliding_window, gh};
     gm_pool_run(m->pool, attn_worker, &j);
     if (mm(c, y->wo, 0, c->att, qw, n, c->o, H, err)) return -1;
-    for (int t = 0; t < n; t++) {
-        float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
-        rmsnorm(o, o, y->post_attn_norm, H, cfg->eps);
-        for (int i = 0; i < H; i++) x[i] += o[i];
-    }
+    for_tokens(c, l, n, attn_out_tok);
     return 0;
 }
 
 /* ---- feed-forward --------------------------------------------------------- */
 
-/* Dense GeGLU MLP on rows in (n x H) -> out (n x H), no norms. */
-static int mlp(gm_ctx *c, const gm_layer *y, int F, const float *in, int n, float *out, gm_err *err)
+/* Token t's GeGLU: g = gelu(g) * u over layer l's MLP width. */
+static void geglu_tok(gm_ctx *c, int l, int t)
 {
-    int H = c->m->cfg.hidden;
+    int F = c->m->cfg.ffn_width[l];
+    float *g = c->g + (size_t)t * F;
+    const float *u = c->u + (size_t)t * F;
+    for (int i = 0; i < F; i++) g[i] = gelu(g[i]) * u[i];
+}
+
+/* Dense GeGLU MLP of layer l on rows in (n x H) -> out (n x H), no norms. */
+static int mlp(gm_ctx *c, int l, const float *in, int n, float *out, gm_err *err)
+{
+    const gm_layer *y = &c->m->layers[l];
+    int H = c->m->cfg.hidden, F = c->m->cfg.ffn_width[l];
     if (mm(c, y->gate, 0, in, H, n, c->g, F, err) || mm(c, y->up, 0, in, H, n, c->u, F, err)) return -1;
-    for (size_t i = 0; i < (size_t)n * F; i++) c->g[i] = gelu(c->g[i]) * c->u[i];
+    for_tokens(c, l, n, geglu_tok);
     return mm(c, y->down, 0, c->g, F, n, out, H, err);
 }
 
@@ -201,14 +257,30 @@ static int experts(gm_ctx *c, const gm_layer *y, int n, gm_err *err)
     return 0;
 }
 
+/* Token t before the FFN: xn = ffn_norm(x). */
+static void ffn_in_tok(gm_ctx *c, int l, int t)
+{
+    int H = c->m->cfg.hidden;
+    rmsnorm(c->xn + (size_t)t * H, c->x + (size_t)t * H, c->m->layers[l].ffn_norm, H, c->m->cfg.eps);
+}
+
+/* Token t after the FFN: x += post_ffn_norm(f). */
+static void ffn_out_tok(gm_ctx *c, int l, int t)
+{
+    int H = c->m->cfg.hidden;
+    float *f = c->f + (size_t)t * H, *x = c->x + (size_t)t * H;
+    rmsnorm(f, f, c->m->layers[l].post_ffn_norm, H, c->m->cfg.eps);
+    for (int i = 0; i < H; i++) x[i] += f[i];
+}
+
 /* The FFN block: dense MLP, or dense + experts (26B); adds to the residual. */
 static int ffn(gm_ctx *c, int l, int n, gm_err *err)
 {
     const gm_config *cfg = &c->m->cfg;
     const gm_layer *y = &c->m->layers[l];
     int H = cfg->hidden;
-    for (int t = 0; t < n; t++) rmsnorm(c->xn + (size_t)t * H, c->x + (size_t)t * H, y->ffn_norm, H, cfg->eps);
-    if (mlp(c, y, cfg->ffn_width[l], c->xn, n, c->f, err)) return -1;
+    for_tokens(c, l, n, ffn_in_tok);
+    if (mlp(c, l, c->xn, n, c->f, err)) return -1;
     if (cfg->moe) {
         for (int t = 0; t < n; t++) rmsnorm(c->f + (size_t)t * H, c->f + (size_t)t * H, y->post_ffn_norm1, H, cfg->eps);
         if (experts(c, y, n, err)) return -1;
@@ -218,11 +290,7 @@ static int ffn(gm_ctx *c, int l, int n, gm_err *err)
             for (int i = 0; i < H; i++) f[i] += a[i];
         }
     }
-    for (int t = 0; t < n; t++) {
-        float *f = c->f + (size_t)t * H, *x = c->x + (size_t)t * H;
-        rmsnorm(f, f, y->post_ffn_norm, H, cfg->eps);
-        for (int i = 0; i < H; i++) x[i] += f[i];
-    }
+    for_tokens(c, l, n, ffn_out_tok);
     return 0;
 }
 
