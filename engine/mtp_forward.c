@@ -42,9 +42,7 @@ static void dattn_worker(void *arg, int ith, int nth)
         const float *q = d->q + (size_t)h * hd;
         float mx = -INFINITY;
         for (int u = j->lo; u < j->hi; u++) {
-            const float *k = gm_kv_k(j->kv, u) + (size_t)kvh * hd;
-            float s = 0;
-            for (int e = 0; e < hd; e++) s += q[e] * k[e];
+            float s = gm_vec_dot(q, gm_kv_k(j->kv, u) + (size_t)kvh * hd, hd);
             sc[u - j->lo] = s;
             if (s > mx) mx = s;
         }
@@ -54,9 +52,7 @@ static void dattn_worker(void *arg, int ith, int nth)
         float *o = d->att + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof *o);
         for (int u = j->lo; u < j->hi; u++) {
-            const float *v = gm_kv_v(j->kv, u) + (size_t)kvh * hd;
-            float w = gm_flush_tiny(sc[u - j->lo] * inv);
-            for (int e = 0; e < hd; e++) o[e] += w * v[e];
+            gm_vec_axpy(o, gm_flush_tiny(sc[u - j->lo] * inv), gm_kv_v(j->kv, u) + (size_t)kvh * hd, hd);
         }
     }
 }
