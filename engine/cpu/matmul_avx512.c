@@ -270,7 +270,8 @@ static void band_bf16(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch
                     xr[k] = xp ? (const float *)scratch + (int64_t)(tk - t0) * cp : a->X + (int64_t)tk * a->ldx;
                 }
                 float *y = a->Y + (int64_t)t * a->ldy + r;
-                if (xp && a->n <= 6) switch (tv) {   /* speculative verify: one pass over the rows */
+                if (xp && t == t0) switch (tv) {   /* first pass over these rows: stream them in */
+                case 1: tile_bf16(4, 1, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
                 case 2: tile_bf16(4, 2, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
                 case 3: tile_bf16(4, 3, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
                 case 4: tile_bf16(4, 4, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
@@ -281,6 +282,7 @@ static void band_bf16(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch
                 case 2: tile_bf16(4, 2, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
                 case 3: tile_bf16(4, 3, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
                 case 4: tile_bf16(4, 4, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
+                case 5: tile_bf16(4, 5, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
                 default: tile_bf16(4, 6, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
                 } else switch (tv) {
                 case 1: tile_bf16(4, 1, 0, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
