@@ -256,14 +256,15 @@ static void check_vec_ops(void)
     for (int isa = 0; isa < GM_ISA_COUNT; isa++) {
         if (!gm_isa_supported((gm_isa)isa) || !wgs[isa]) continue;
         int same_g = 1;
-        static float yg[12 * 80], yr[12 * 80], wt[12 * 16];
+        static float yg[12 * 80], yr[12 * 80], wt[12 * 16], vs[9 * 30 + 80];
         for (int i = 0; i < 12 * 16; i++) wt[i] = frand();
+        for (int i = 0; i < 9 * 30 + 80; i++) vs[i] = frand();
         for (int g = 1; g <= 11; g++)
             for (int n = 1; n <= 70; n += (n < 40 ? 1 : 13))
                 for (int m = 1; m <= 9; m += 4) {
                     for (int i = 0; i < 12 * 80; i++) yg[i] = yr[i] = frand();
-                    wgs[isa](yg, 80, wt, 16, g, a, 30, m, n);
-                    for (int j = 0; j < g; j++) ws[isa](yr + j * 80, wt + j * 16, a, 30, m, n);
+                    wgs[isa](yg, 80, wt, 16, g, vs, 30, m, n);
+                    for (int j = 0; j < g; j++) ws[isa](yr + j * 80, wt + j * 16, vs, 30, m, n);
                     same_g &= memcmp(yg, yr, sizeof yg) == 0;
                 }
         CHECK(same_g, "%s wsum_g over 1..11 heads: the bits of one wsum per head, nothing else written",
