@@ -34,7 +34,7 @@ static void tokenize_usage(FILE *f)
           "    \"<bos>\" in the text if you want it.  Control tokens written in the text\n"
           "    (\"<|turn>\", \"<bos>\", ...) become their ids unless --plain is given.\n\n"
           "OPTIONS\n"
-          "    -m, --model DIR        a model folder; its tokenizer.json is used\n"
+          "    -m, --model MODEL      a model folder (its tokenizer.json) or a .gguf file\n"
           "    -t, --tokenizer FILE   a tokenizer.json file\n"
           "    -f, --file FILE        encode FILE; repeatable; one array per line per file\n"
           "        --plain            control-token text stays text\n"
@@ -60,7 +60,7 @@ static void detokenize_usage(FILE *f)
           "    newline added.  '▁' becomes a space, <0xXX> tokens become bytes, and\n"
           "    bytes that do not form UTF-8 come out as U+FFFD.\n\n"
           "OPTIONS\n"
-          "    -m, --model DIR        a model folder; its tokenizer.json is used\n"
+          "    -m, --model MODEL      a model folder (its tokenizer.json) or a .gguf file\n"
           "    -t, --tokenizer FILE   a tokenizer.json file\n"
           "        --skip-special     leave out control tokens (<bos>, <|turn>, ...)\n"
           "        --stream           decode one id at a time, as generation does\n"
@@ -104,10 +104,11 @@ static gm_tokenizer *load_tokenizer(const char *cmd, const tok_opts *o)
             fprintf(stderr, "gemmash %s: model %s: %s\n", cmd, o->model, strerror(errno));
             return NULL;
         }
-        if (!S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "gemmash %s: model %s is not a folder; pass a Hugging Face model folder, "
-                    "or a tokenizer.json with --tokenizer\n", cmd, o->model);
-            return NULL;
+        if (!S_ISDIR(st.st_mode)) {     /* a GGUF file: its tokenizer.ggml.* vocabulary */
+            gm_err err = {0};
+            gm_tokenizer *tok = gm_tok_load_gguf(o->model, &err);
+            if (!tok) fprintf(stderr, "gemmash %s: %s\n", cmd, err.msg);
+            return tok;
         }
         if ((size_t)snprintf(path, sizeof path, "%s/tokenizer.json", o->model) >= sizeof path) {
             fprintf(stderr, "gemmash %s: model path too long: %s\n", cmd, o->model);

@@ -74,6 +74,8 @@ gm_tokenizer *gm_tok_load_json(const char *path, gm_err *err);
 /* The same from a tokenizer.json held in memory; name is used in messages. */
 gm_tokenizer *gm_tok_load_json_buf(const char *buf, size_t len, const char *name, gm_err *err);
 gm_tokenizer *gm_tok_from_vocab(const gm_vocab_spec *spec, gm_err *err);
+/* The tokenizer of a GGUF file (its tokenizer.ggml.* arrays), without its weights. */
+gm_tokenizer *gm_tok_load_gguf(const char *path, gm_err *err);
 void          gm_tok_free(gm_tokenizer *tok);
 int32_t       gm_tok_vocab_size(const gm_tokenizer *tok);
 

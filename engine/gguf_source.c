@@ -94,6 +94,15 @@ out:
     return tok;
 }
 
+gm_tokenizer *gm_tok_load_gguf(const char *path, gm_err *err)
+{
+    gm_gguf *g = gm_gguf_open(path, err);
+    if (!g) return NULL;
+    gm_tokenizer *tok = load_vocab(g, err);
+    gm_gguf_close(g);
+    return tok;
+}
+
 gm_source *gm_source_open_gguf(const char *path, gm_err *err)
 {
     gguf_source *gs = calloc(1, sizeof *gs);

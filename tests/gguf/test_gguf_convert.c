@@ -218,7 +218,17 @@ static void one_case(const char *dir, const char *name, gm_pool *pool, bool wide
         int e2 = gm_tok_encode(gs->tok, text, strlen(text), true, &i2, &n2, &err);
         CHECK(tj && !e1 && !e2 && n1 == n2 && n1 > 0 && !memcmp(i1, i2, n1 * sizeof *i1),
               "%s/%s: GGUF vocabulary encodes a chat snippet like tokenizer.json (%zu tokens)", name, types[ti], n1);
-        free(i1); free(i2);
+        free(i2);
+        /* gm_tok_load_gguf (tokenize -m FILE.gguf) reads the same vocabulary */
+        gm_tokenizer *tg = gm_tok_load_gguf(out, &err);
+        int32_t *i3 = NULL;
+        size_t n3 = 0;
+        int e3 = tg ? gm_tok_encode(tg, text, strlen(text), true, &i3, &n3, &err) : -1;
+        CHECK(tg && !e3 && n3 == n1 && i1 && !memcmp(i1, i3, n1 * sizeof *i1) &&
+              gm_tok_vocab_size(tg) == gm_tok_vocab_size(gs->tok),
+              "%s/%s: gm_tok_load_gguf gives the same tokenizer without the weights", name, types[ti]);
+        free(i1); free(i3);
+        gm_tok_free(tg);
         gm_tok_free(tj);
         if (ti == 2) {
             /* converting the GGUF again at the same type reproduces the file */
