@@ -126,6 +126,9 @@ cJSON *gm_gguf_config_json(const gm_gguf *g, gm_err *err);
 int    gm_gguf_meta_from_config(gm_gguf_writer *w, const cJSON *text_config, const char *what, gm_err *err);
 /* The rope_freqs factors for the config (see gguf_model.c); entry count or 0. */
 int    gm_gguf_rope_freqs(const cJSON *text_config, float *out, int cap);
+/* 0 when llama.cpp's gemma4 picks the same KV-sharing source layers as the
+ * config means; else -1 with why (see gguf_model.c). */
+int    gm_gguf_llamacpp_kv_share_ok(const cJSON *text_config, char *why, size_t cap);
 
 /* ---- tokenizer.json -> tokenizer.ggml.* (gguf_vocab.c) ------------------- */
 

@@ -100,6 +100,9 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
         goto out;
     }
     if (gm_gguf_meta_from_config(w, cfg, src->path, err)) { rc = -1; goto out; }
+    char why[256];
+    if (gm_gguf_llamacpp_kv_share_ok(cfg, why, sizeof why))
+        fprintf(stderr, "convert: warning: %s: %s (gemmash itself runs it)\n", src->path, why);
     rc |= gm_gguf_set_u32(w, "general.file_type", file_type(type));
     rc |= gm_gguf_set_u32(w, "general.quantization_version", 2);
     rc |= gm_gguf_write_vocab(w, &v, cfg, src->config, src->chat_template);

@@ -346,3 +346,38 @@ int gm_gguf_rope_freqs(const cJSON *c, float *out, int cap)
     for (int i = 0; i < half; i++) out[i] = i < rot ? 1.0f : 1e30f;
     return half;
 }
+
+/* llama.cpp's gemma4 lets a KV-shared layer reuse layer n-1 when it is full
+ * and layer n-2 when sliding (n = the count of layers with their own cache),
+ * where Hugging Face takes the last non-shared layer of the same type.  The
+ * two agree when layer n-1 is full and layer n-2 sliding, as in the released
+ * E2B and E4B; otherwise llama.cpp aborts (or would read the wrong cache). */
+int gm_gguf_llamacpp_kv_share_ok(const cJSON *c, char *why, size_t cap)
+{
+    int64_t L = cfg_int(c, "num_hidden_layers", 0), shared = cfg_int(c, "num_kv_shared_layers", 0);
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(c, "layer_types");
+    if (shared <= 0 || shared >= L || !cJSON_IsArray(types) || cJSON_GetArraySize(types) != L) return 0;
+    int n = (int)(L - shared);
+    bool shared_full = false, shared_swa = false;
+    for (int l = n; l < L; l++) {
+        const cJSON *t = cJSON_GetArrayItem(types, l);
+        bool swa = cJSON_IsString(t) && strcmp(t->valuestring, "sliding_attention") == 0;
+        shared_full |= !swa;
+        shared_swa |= swa;
+    }
+    const cJSON *t1 = cJSON_GetArrayItem(types, n - 1), *t2 = n >= 2 ? cJSON_GetArrayItem(types, n - 2) : NULL;
+    bool last_full = cJSON_IsString(t1) && strcmp(t1->valuestring, "full_attention") == 0;
+    bool prev_swa = cJSON_IsString(t2) && strcmp(t2->valuestring, "sliding_attention") == 0;
+    if ((shared_full || shared_swa) && !last_full) {
+        snprintf(why, cap, "layer %d, the last with its own KV cache, is sliding; llama.cpp's gemma4 needs it "
+                 "full (it lets the %lld KV-shared layers reuse layers %d and %d) and will abort on this file",
+                 n - 1, (long long)shared, n - 1, n - 2);
+        return -1;
+    }
+    if (shared_swa && !prev_swa) {
+        snprintf(why, cap, "layer %d is not sliding; llama.cpp's gemma4 lets the sliding KV-shared layers reuse "
+                 "it and will abort on this file", n - 2);
+        return -1;
+    }
+    return 0;
+}

@@ -19,6 +19,10 @@ llama.cpp rounds activations to the weights' dot-product type (BF16, Q8_0,
 Q8_K) and keeps the KV cache in F16 while we keep F32 activations, so logits
 differ by a few hundredths; the tolerance is set per weight type.
 
+llama.cpp's gemma4 has its own rule for KV sharing (a shared layer reuses
+layer n-1 if full, n-2 if sliding); convert warns when a checkpoint breaks it
+and the test checks that llama.cpp aborts on such a file as predicted.
+
 Skips (one "ok - skipped" line) only when the npm registry is unreachable or
 the machine is not Linux x64.  GEMMASH_LONG=1 adds a deeper model.
 """
@@ -237,6 +241,31 @@ def compare(name, typ, path, prompt_ids, got, vocab):
     return line
 
 
+def check_kv_share_rule(work):
+    """A KV-sharing layout llama.cpp cannot run (the last layer with its own
+    cache is sliding): convert warns, and llama.cpp indeed aborts on it."""
+    d = os.path.join(work, "kvshare")
+    r = subprocess.run([PYTHON, GEN, "--out", d, "--geometry", "tiny-e2b", "--set", "kv_shared=4"],
+                       capture_output=True, timeout=120)
+    path = d + ".gguf"
+    c = gm(["convert", "-m", d, "-o", path, "--type", "f32"]) if r.returncode == 0 else None
+    check(c is not None and c.returncode == 0 and b"llama.cpp's gemma4 needs it full" in c.stderr,
+          "convert warns that llama.cpp cannot run 10 layers with 4 KV-shared (layer 5 sliding)")
+    if c is None or c.returncode != 0:
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"threads": 2, "runs": [{"model": path, "prompt": [2, 300], "n": 1}]}, f)
+    try:
+        n = subprocess.run(["node", os.path.join(HERE, "llamacpp_ref.mjs"), NODE_MODULES, f.name],
+                           capture_output=True, timeout=120)
+    finally:
+        os.unlink(f.name)
+    err = n.stderr.decode(errors="replace")
+    check(n.returncode != 0 and "map_layer_ids" in err,
+          "llama.cpp aborts on that file as predicted (%s)" %
+          next((x.strip() for x in err.splitlines() if "GGML_ASSERT" in x), "exit %d" % n.returncode)[-120:])
+
+
 def main():
     if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
         check(True, "skipped: node-llama-cpp's prebuilt llama.cpp is for Linux x64, this is %s %s" %
@@ -290,6 +319,7 @@ def run_all(work):
     got = llamacpp(runs)
     print("# llama.cpp %s (node-llama-cpp %s): %d files in %.1fs" % (got["release"], VERSION, len(runs),
                                                                     time.time() - t0))
+    check_kv_share_rule(work)
     lines = []
     for (name, typ, path, prompt_ids, vocab), g in zip(files, got["runs"]):
         line = compare(name, typ, path, prompt_ids, g, vocab)
