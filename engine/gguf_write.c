@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "gguf.h"
 
 typedef struct {
@@ -185,6 +186,13 @@ int gm_gguf_write(gm_gguf_writer *w, const char *path, gm_err *err)
         put_u64(w, x->offset);
     }
     if (w->failed) return gm_err_set(err, GM_E_NOMEM, "%s: out of memory while preparing the GGUF header", path);
+    /* the rename below would replace a device or FIFO (-o /dev/null) with the file */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        w->kv_len = info_start;
+        return gm_err_set(err, GM_E_ARG, "%s exists and is not a regular file; the GGUF is written to a "
+                          "temporary file and renamed over the output, so name a file path", path);
+    }
     size_t tmp_len = strlen(path) + 5;
     char *tmp = malloc(tmp_len);
     if (!tmp) return gm_err_set(err, GM_E_NOMEM, "%s: out of memory", path);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "check.h"
 #include "gguf.h"
@@ -134,8 +135,28 @@ static void roundtrip(uint32_t align)
     unlink(path);
 }
 
+/* Writing over a FIFO (as over -o /dev/null) must fail and leave it a FIFO:
+ * the writer renames a temporary file over its output. */
+static void not_over_special(void)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/tmp/gemmash_test_rw_fifo_%d", (int)getpid());
+    unlink(path);
+    if (!CHECK(mkfifo(path, 0600) == 0, "a FIFO to write over can be made")) return;
+    gm_err err = {0};
+    gm_gguf_writer *w = gm_gguf_writer_new(&err);
+    int rc = w ? gm_gguf_set_u32(w, "general.alignment", 32) : -1;
+    if (!rc) rc = gm_gguf_write(w, path, &err);
+    struct stat st;
+    CHECK(rc != 0 && strstr(err.msg, "not a regular file") && stat(path, &st) == 0 && S_ISFIFO(st.st_mode),
+          "writing a GGUF over a FIFO is refused and the FIFO stays: %s", err.msg);
+    gm_gguf_writer_free(w);
+    unlink(path);
+}
+
 int main(void)
 {
+    not_over_special();
     roundtrip(32);
     roundtrip(64);
     gm_err err = {0};
