@@ -141,6 +141,10 @@ typedef struct gm_hf_vocab {
 
 int  gm_hf_vocab_load(const char *tokenizer_json, gm_hf_vocab *v, gm_err *err);
 void gm_hf_vocab_free(gm_hf_vocab *v);
+/* Size the vocabulary to the embedding's n_rows, as llama.cpp requires
+ * (tokenizer.ggml.tokens has one entry per row): pads with unused "[PADi]"
+ * pieces; an id at or past n_rows is an error naming it.  what: for messages. */
+int  gm_hf_vocab_fit(gm_hf_vocab *v, int64_t n_rows, const char *what, gm_err *err);
 /* The tokenizer keys as llama.cpp's gemma4 converter writes them; special
  * ids come from the text config (bos/eos/pad_token_id), else from root. */
 int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *text_config, const cJSON *root,

@@ -89,8 +89,14 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
     const cJSON *nl = cJSON_GetObjectItemCaseSensitive(cfg, "num_hidden_layers");
     int L = cJSON_IsNumber(nl) ? (int)nl->valuedouble : 0;
     if (L < 1 || L > GM_MAX_LAYERS) return gm_err_set(err, GM_E_FORMAT, "%s: num_hidden_layers is missing", src->path);
+    const gm_tensor *emb = src->find(src, "embed_tokens.weight");
+    if (!emb) return gm_err_set(err, GM_E_FORMAT, "%s: no embed_tokens.weight; is this a Gemma 4 checkpoint?", src->path);
     gm_hf_vocab v;
     if (gm_hf_vocab_load(tokenizer_json, &v, err)) return -1;
+    if (gm_hf_vocab_fit(&v, emb->ne[1], tokenizer_json, err)) {
+        gm_hf_vocab_free(&v);
+        return -1;
+    }
     gm_gguf_writer *w = gm_gguf_writer_new(err);
     int n_names = gm_gguf_hf_name_count(), n_items = 0, rc = 0;
     conv_item *items = calloc((size_t)n_names * (size_t)(L + 1), sizeof *items);
@@ -129,8 +135,6 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
                 rc = gm_err_set(err, GM_E_FORMAT, "convert: cannot add %s (%s, %lld columns)", gg, gm_type_name(dst),
                                 (long long)t->ne[0]);
         }
-    if (!rc && !src->find(src, "embed_tokens.weight"))
-        rc = gm_err_set(err, GM_E_FORMAT, "%s: no embed_tokens.weight; is this a Gemma 4 checkpoint?", src->path);
     if (!rc && gm_gguf_write(w, out_path, err)) rc = -1;
 out:
     gm_gguf_writer_free(w);

