@@ -100,8 +100,8 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
     gm_gguf_writer *w = gm_gguf_writer_new(err);
     int n_names = gm_gguf_hf_name_count(), n_items = 0, rc = 0;
     conv_item *items = calloc((size_t)n_names * (size_t)(L + 1), sizeof *items);
-    static float freqs[4096];
-    if (!w || !items) {
+    float *freqs = malloc(4096 * sizeof *freqs);   /* the writer keeps a pointer until it writes */
+    if (!w || !items || !freqs) {
         rc = gm_err_set(err, GM_E_NOMEM, "convert: out of memory");
         goto out;
     }
@@ -138,6 +138,7 @@ int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_
     if (!rc && gm_gguf_write(w, out_path, err)) rc = -1;
 out:
     gm_gguf_writer_free(w);
+    free(freqs);
     free(items);
     gm_hf_vocab_free(&v);
     return rc ? -1 : 0;
