@@ -107,6 +107,63 @@ gm_qkern gm_qdot_avx2(gm_type t);
 gm_qkern gm_qdot_avxvnni(gm_type t);
 gm_qkern gm_qdot_avx512(gm_type t);
 
+/* ---- row-interleaved ("packed") Q8_0 / Q4_0 ----------------------------------
+ *
+ * For prefill tiles and wide decode loads, gm_quantize_tensor stores Q8_0 and
+ * Q4_0 matrices (when the AVX-512 VNNI path is the best one) with 16 rows
+ * interleaved: one vpdpbusd then multiplies 4 elements of 16 rows by 4
+ * broadcast activation bytes, and a block's exact integer sums for 16 rows
+ * land in one register.  The size is unchanged (same bytes, reordered):
+ * within a slice, every full group of 16 rows takes 16 * row_bytes bytes;
+ * rows past the last full group keep the GGUF row layout.  A group is a run
+ * of "tiles", one per block of 32 columns, grouped in pairs of blocks
+ *     [quants b][quants b+1][16 scales b][16 scales b+1]
+ * (a lone last block: [quants][scales]), so with even block counts every
+ * 64-byte quant row is 64-byte aligned.  The quants of a block are 64-byte
+ * rows, one per 4 columns k (Q8_0: k = 0..7) or per 4 low/high nibble pairs
+ * (Q4_0: k = 0..3), each holding bytes 4k..4k+3 of rows 0..15 in turn;
+ * Q8_0 quants are stored plus 128 (w ^ 0x80), the unsigned operand.
+ * The tensor's packed field then equals data. */
+#define GM_QP_ROWS 16
+
+/* Activation block of the packed kernels: like gm_bq8, but c = -C * sum(qs)
+ * with the weight offset C (128 for Q8_0, whose packed kernels read the
+ * weights as w + 128; 8 for Q4_0). */
+typedef struct { float d; int32_t c; int8_t qs[32]; } gm_bq8c;
+_Static_assert(sizeof(gm_bq8c) == sizeof(gm_bq8), "gm_bq8c has gm_bq8's layout");
+
+/* Whether type t has a packed layout (Q8_0, Q4_0). */
+bool gm_qpack_type(gm_type t);
+/* Interleave 16 rows of nb blocks (row layout, rows row_bytes apart) into one
+ * packed group at dst (16 * row_bytes bytes). */
+void gm_qpack_group(gm_type t, int64_t nb, const void *rows, size_t row_bytes, void *dst);
+/* Copy row r (0..15) of a packed group back to the row layout. */
+void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst);
+/* Quantize n floats into gm_bq8c blocks for weight type t. */
+void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n);
+
+/* Where block b's quants and its 16 scales start inside a packed group of
+ * nb blocks (byte offsets; see the layout above). */
+static inline void gm_qp_offsets(gm_type t, int64_t nb, int64_t b, size_t *q, size_t *d)
+{
+    size_t qb = t == GM_TYPE_Q8_0 ? 512 : 256, base = (size_t)(b >> 1) * 2 * (qb + 32);
+    size_t npair = (b | 1) < nb ? 2 : 1;
+    *q = base + (size_t)(b & 1) * qb;
+    *d = base + npair * qb + (size_t)(b & 1) * 32;
+}
+
+/* The 16 rows of a packed group times nt <= GM_QP_TOKENS activation rows (xs
+ * bytes apart); y[u * ldy + i] = row i times token u.  Every (row, token)
+ * gets the same operations whatever nt is: per block the exact integer sum,
+ * then acc = fma((float)isum, dw * dx, acc) in block order. */
+#define GM_QP_TOKENS 8
+typedef void (*gm_qtile_fn)(int64_t nb, const void *group, const void *x, size_t xs, int nt, float *y, int64_t ldy);
+/* The portable tile (same bits as every SIMD tile) and the AVX-512 one
+ * (NULL where the CPU lacks it). */
+gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa);
+gm_qtile_fn gm_qtile_scalar(gm_type t);
+gm_qtile_fn gm_qtile_avx512(gm_type t);
+
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
                    int64_t ldx, int n, float *Y, int64_t ldy);

@@ -310,6 +310,59 @@ size_t gm_qact_block_bytes(gm_type t)
     }
 }
 
+/* ---- packed (row-interleaved) Q8_0 / Q4_0 ----------------------------------- */
+
+bool gm_qpack_type(gm_type t) { return t == GM_TYPE_Q8_0 || t == GM_TYPE_Q4_0; }
+
+/* Block b of a row: its scale and quants (Q8_0: 32 bytes, Q4_0: 16). */
+static void row_block(gm_type t, const unsigned char *row, int64_t b, const unsigned char **d, const unsigned char **qs)
+{
+    size_t bb = t == GM_TYPE_Q8_0 ? sizeof(gm_block_q8_0) : sizeof(gm_block_q4_0);
+    *d = row + (size_t)b * bb;
+    *qs = *d + 2;
+}
+
+void gm_qpack_group(gm_type t, int64_t nb, const void *rows, size_t row_bytes, void *dst)
+{
+    int nk = t == GM_TYPE_Q8_0 ? 8 : 4;
+    unsigned char *out = dst;
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, dof;
+        gm_qp_offsets(t, nb, b, &qo, &dof);
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            const unsigned char *d, *qs;
+            row_block(t, (const unsigned char *)rows + (size_t)r * row_bytes, b, &d, &qs);
+            memcpy(out + dof + 2 * r, d, 2);
+            for (int k = 0; k < nk; k++) memcpy(out + qo + 64 * k + 4 * r, qs + 4 * k, 4);
+        }
+        if (t == GM_TYPE_Q8_0)        /* Q8_0 quants are stored as w + 128 (unsigned) */
+            for (int i = 0; i < 512; i++) out[qo + (size_t)i] ^= 0x80;
+    }
+}
+
+void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst)
+{
+    int nk = t == GM_TYPE_Q8_0 ? 8 : 4;
+    const unsigned char *g = group;
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, dof;
+        gm_qp_offsets(t, nb, b, &qo, &dof);
+        const unsigned char *d, *qs;
+        row_block(t, dst, b, &d, &qs);
+        memcpy((unsigned char *)d, g + dof + 2 * r, 2);
+        for (int k = 0; k < nk; k++) memcpy((unsigned char *)qs + 4 * k, g + qo + 64 * k + 4 * r, 4);
+        if (t == GM_TYPE_Q8_0)
+            for (int i = 0; i < 32; i++) ((unsigned char *)qs)[i] ^= 0x80;
+    }
+}
+
+void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n)
+{
+    int32_t C = t == GM_TYPE_Q8_0 ? 128 : 8;
+    gm_quantize_act_q8(x, (gm_bq8 *)y, n);     /* same layout; sum becomes c below */
+    for (int64_t b = 0; b < n / GM_QK; b++) y[b].c = -C * y[b].c;
+}
+
 /* ---- dispatch ---------------------------------------------------------------- */
 
 int gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n)
