@@ -139,8 +139,11 @@ bool gm_qpack_type(gm_type t);
 void gm_qpack_group(gm_type t, int64_t nb, const void *rows, size_t row_bytes, void *dst);
 /* Copy row r (0..15) of a packed group back to the row layout. */
 void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst);
-/* Quantize n floats into gm_bq8c blocks for weight type t. */
+/* Quantize n floats into gm_bq8c blocks for weight type t (the fastest
+ * path this CPU runs; every path writes the same bytes). */
 void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n);
+void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n);
+void gm_quantize_act_q8c_avx512(gm_type t, const float *x, gm_bq8c *y, int64_t n);
 
 /* Where block b's quants and its 16 scales start inside a packed group of
  * nb blocks (byte offsets; see the layout above). */

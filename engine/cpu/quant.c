@@ -356,11 +356,19 @@ void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst)
     }
 }
 
-void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n)
+void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n)
 {
     int32_t C = t == GM_TYPE_Q8_0 ? 128 : 8;
     gm_quantize_act_q8(x, (gm_bq8 *)y, n);     /* same layout; sum becomes c below */
     for (int64_t b = 0; b < n / GM_QK; b++) y[b].c = -C * y[b].c;
+}
+
+void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n)
+{
+#if defined(__x86_64__)
+    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8c_avx512(t, x, y, n); return; }
+#endif
+    gm_quantize_act_q8c_portable(t, x, y, n);
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */

@@ -228,6 +228,23 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
         CHECK(same, "%s packed %s tile: every token count gives the portable tile's bits", gm_type_name(t),
               gm_qisa_name((gm_qisa)isa));
     }
+    /* the activation quantizers agree byte for byte (ties, zeros, a large block) */
+    {
+        float xa[K];
+        for (int i = 0; i < K; i++) xa[i] = i % 97 == 0 ? 0.5f * (float)(i % 5) : frand() * (float)(1 + i / 320);
+        for (int i = 64; i < 96; i++) xa[i] = 0.0f;
+        gm_bq8c *qa = malloc(ab), *qb = malloc(ab);
+        gm_quantize_act_q8c_portable(t, xa, qa, K);
+        gm_quantize_act_q8c(t, xa, qb, K);
+        int same = memcmp(qa, qb, ab) == 0;
+        if (gm_qisa_supported(GM_QISA_AVX512)) {
+            gm_quantize_act_q8c_avx512(t, xa, qb, K);
+            same &= memcmp(qa, qb, ab) == 0;
+        }
+        CHECK(same, "%s gm_bq8c activation quantizers (portable, chosen%s) write the same bytes", gm_type_name(t),
+              gm_qisa_supported(GM_QISA_AVX512) ? ", avx512" : "");
+        free(qa); free(qb);
+    }
     /* what gm_quantize_tensor gives */
     gm_tensor q;
     CHECK(gm_quantize_tensor(&src, t, &q, p3, &err) == 0, "%s gm_quantize_tensor", gm_type_name(t));
