@@ -107,22 +107,24 @@ gm_qkern gm_qdot_avx2(gm_type t);
 gm_qkern gm_qdot_avxvnni(gm_type t);
 gm_qkern gm_qdot_avx512(gm_type t);
 
-/* ---- row-interleaved ("packed") Q8_0 / Q4_0 ----------------------------------
+/* ---- row-interleaved ("packed") matrices ---------------------------------------
  *
- * For prefill tiles and wide decode loads, gm_quantize_tensor stores Q8_0 and
- * Q4_0 matrices (when the AVX-512 VNNI path is the best one) with 16 rows
- * interleaved: one vpdpbusd then multiplies 4 elements of 16 rows by 4
- * broadcast activation bytes, and a block's exact integer sums for 16 rows
- * land in one register.  The size is unchanged (same bytes, reordered):
- * within a slice, every full group of 16 rows takes 16 * row_bytes bytes;
- * rows past the last full group keep the GGUF row layout.  A group is a run
- * of "tiles", one per block of 32 columns, grouped in pairs of blocks
- *     [quants b][quants b+1][16 scales b][16 scales b+1]
+ * For prefill tiles and wide decode loads, gm_quantize_tensor stores Q8_0,
+ * Q4_0, Q4_K and Q6_K matrices (when the AVX-512 VNNI path is the best one)
+ * with 16 rows interleaved: one vpdpbusd then multiplies 4 elements of 16
+ * rows by 4 broadcast activation bytes, and a block's exact integer sums
+ * for 16 rows land in one register.  The size is unchanged (same bytes,
+ * reordered): within a slice, every full group of 16 rows takes 16 *
+ * row_bytes bytes; rows past the last full group keep the GGUF row layout.
+ * A group is a run of blocks (32 columns, or 256 for the K types), in pairs
+ *     [quants b][quants b+1][scales b][scales b+1]
  * (a lone last block: [quants][scales]), so with even block counts every
- * 64-byte quant row is 64-byte aligned.  The quants of a block are 64-byte
- * rows, one per 4 columns k (Q8_0: k = 0..7) or per 4 low/high nibble pairs
- * (Q4_0: k = 0..3), each holding bytes 4k..4k+3 of rows 0..15 in turn;
- * Q8_0 quants are stored plus 128 (w ^ 0x80), the unsigned operand.
+ * 64-byte quant row is 64-byte aligned.  Quant bytes are interleaved 4 at a
+ * time: 64-byte row k holds bytes 4k..4k+3 of rows 0..15 in turn (Q8_0 qs,
+ * stored plus 128 (w ^ 0x80), the unsigned operand; Q4_0 and Q4_K qs; Q6_K
+ * ql then qh).  The scale part holds the 16 rows' f16 scales (Q4_K: d,
+ * dmin, then the 12 scale bytes as three interleaved dwords; Q6_K: the
+ * int8 scales as [sub-block][row], then d).  gm_qpack_pos is the map.
  * The tensor's packed field then equals data. */
 #define GM_QP_ROWS 16
 
@@ -132,33 +134,48 @@ gm_qkern gm_qdot_avx512(gm_type t);
 typedef struct { float d; int32_t c; int8_t qs[32]; } gm_bq8c;
 _Static_assert(sizeof(gm_bq8c) == sizeof(gm_bq8), "gm_bq8c has gm_bq8's layout");
 
-/* Whether type t has a packed layout (Q8_0, Q4_0). */
+/* Whether type t has a packed layout (Q8_0, Q4_0, Q4_K, Q6_K). */
 bool gm_qpack_type(gm_type t);
 /* Interleave 16 rows of nb blocks (row layout, rows row_bytes apart) into one
  * packed group at dst (16 * row_bytes bytes). */
 void gm_qpack_group(gm_type t, int64_t nb, const void *rows, size_t row_bytes, void *dst);
 /* Copy row r (0..15) of a packed group back to the row layout. */
 void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst);
+/* Copy block b of row r of a packed group to dst (one block, row layout). */
+void gm_qunpack_block(gm_type t, int64_t nb, const void *group, int r, int64_t b, void *dst);
 /* Quantize n floats into gm_bq8c blocks for weight type t (the fastest
  * path this CPU runs; every path writes the same bytes). */
 void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n);
 void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n);
 void gm_quantize_act_q8c_avx512(gm_type t, const float *x, gm_bq8c *y, int64_t n);
 
-/* Where block b's quants and its 16 scales start inside a packed group of
- * nb blocks (byte offsets; see the layout above). */
+/* Bytes of one block's quants and of its scales for 16 rows. */
+static inline size_t gm_qp_quant_bytes(gm_type t)
+{
+    return t == GM_TYPE_Q8_0 ? 512 : t == GM_TYPE_Q4_0 ? 256 : t == GM_TYPE_Q4_K ? 2048 : 3072;
+}
+static inline size_t gm_qp_scale_bytes(gm_type t)
+{
+    return t == GM_TYPE_Q4_K ? 256 : t == GM_TYPE_Q6_K ? 288 : 32;
+}
+
+/* Where block b's quants and its 16 rows' scales start inside a packed
+ * group of nb blocks (byte offsets; see the layout above). */
 static inline void gm_qp_offsets(gm_type t, int64_t nb, int64_t b, size_t *q, size_t *d)
 {
-    size_t qb = t == GM_TYPE_Q8_0 ? 512 : 256, base = (size_t)(b >> 1) * 2 * (qb + 32);
+    size_t qb = gm_qp_quant_bytes(t), base = (size_t)(b >> 1) * 2 * (qb + gm_qp_scale_bytes(t));
     size_t npair = (b | 1) < nb ? 2 : 1;
     *q = base + (size_t)(b & 1) * qb;
-    *d = base + npair * qb + (size_t)(b & 1) * 32;
+    *d = base + npair * qb + (size_t)(b & 1) * gm_qp_scale_bytes(t);
 }
 
 /* The 16 rows of a packed group times nt <= GM_QP_TOKENS activation rows (xs
- * bytes apart); y[u * ldy + i] = row i times token u.  Every (row, token)
- * gets the same operations whatever nt is: per block the exact integer sum,
- * then acc = fma((float)isum, dw * dx, acc) in block order. */
+ * bytes apart; gm_bq8c for Q8_0/Q4_0, gm_bq8k for the K types);
+ * y[u * ldy + i] = row i times token u.  Every (row, token) gets the same
+ * operations whatever nt is: Q8_0/Q4_0 per block the exact integer sum,
+ * then acc = fma((float)isum, dw * dx, acc) in block order; the K types
+ * exactly the row kernels' per-super-block update (gm_ksum, gm_k6sum), so
+ * packed and row layouts give the same bits there. */
 #define GM_QP_TOKENS 8
 typedef void (*gm_qtile_fn)(int64_t nb, const void *group, const void *x, size_t xs, int nt, float *y, int64_t ldy);
 /* The portable tile (same bits as every SIMD tile) and the AVX-512 one

@@ -177,9 +177,41 @@ static void tile_q8_0_scalar(int64_t nb, const void *g, const void *x, size_t xs
 static void tile_q4_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
 { tile_scalar(true, nb, g, x, xs, nt, y, ldy); }
 
+/* 16 rows of a packed K-type group times nt tokens: each block back to the
+ * row layout and through the reference dot, one super-block at a time, so
+ * the sum is the reference's sequence of gm_ksum / gm_k6sum updates. */
+static void tile_k_scalar(gm_type t, gm_qdot_fn dot, int64_t nb, const void *group, const void *xv, size_t xs, int nt,
+                          float *y, int64_t ldy)
+{
+    for (int u = 0; u < nt; u++) {
+        const gm_bq8k *x = (const gm_bq8k *)((const char *)xv + (size_t)u * xs);
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            float acc = 0.0f;
+            for (int64_t b = 0; b < nb; b++) {
+                unsigned char blk[sizeof(gm_block_q6_K)];
+                gm_qunpack_block(t, nb, group, r, b, blk);
+                acc += dot(1, blk, x + b);
+            }
+            y[(int64_t)u * ldy + r] = acc;
+        }
+    }
+}
+
+/* The portable K-type tiles. */
+static void tile_q4_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
+{ tile_k_scalar(GM_TYPE_Q4_K, dot_q4_K, nb, g, x, xs, nt, y, ldy); }
+static void tile_q6_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
+{ tile_k_scalar(GM_TYPE_Q6_K, dot_q6_K, nb, g, x, xs, nt, y, ldy); }
+
 gm_qtile_fn gm_qtile_scalar(gm_type t)
 {
-    return t == GM_TYPE_Q8_0 ? tile_q8_0_scalar : t == GM_TYPE_Q4_0 ? tile_q4_0_scalar : NULL;
+    switch (t) {
+    case GM_TYPE_Q8_0: return tile_q8_0_scalar;
+    case GM_TYPE_Q4_0: return tile_q4_0_scalar;
+    case GM_TYPE_Q4_K: return tile_q4_K_scalar;
+    case GM_TYPE_Q6_K: return tile_q6_K_scalar;
+    default: return NULL;
+    }
 }
 
 gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa)

@@ -42,7 +42,7 @@ static void qm_quant_worker(void *arg, int ith, int nth)
     for (int t = ith; t < j->nt; t += nth) {
         const float *x = j->X + (int64_t)(j->t0 + t) * j->ldx;
         void *dst = j->xq + (size_t)t * j->xq_bytes;
-        if (j->tile) gm_quantize_act_q8c(j->wtype, x, dst, j->K);
+        if (j->tile && gm_qact_block_bytes(j->wtype) == sizeof(gm_bq8)) gm_quantize_act_q8c(j->wtype, x, dst, j->K);
         else if (gm_qact_block_bytes(j->wtype) == sizeof(gm_bq8)) gm_quantize_act_q8(x, dst, j->K);
         else gm_quantize_act_q8k(x, dst, j->K);
     }
@@ -103,10 +103,14 @@ static void qm_groups(const qm_job *j, int64_t r0, int64_t r1)
                     j->ldy);
         }
     }
+    bool ktype = gm_qact_block_bytes(j->wtype) != sizeof(gm_bq8);   /* same activations as the row kernels */
     for (int64_t r = r0 > full ? r0 : full; r < r1; r++)
-        for (int t = 0; t < j->nt; t++)
+        for (int t = 0; t < j->nt; t++) {
+            const char *w = j->wbase + (size_t)r * j->row_bytes;
+            const unsigned char *x = j->xq + (size_t)t * j->xq_bytes;
             j->Y[(int64_t)(j->t0 + t) * j->ldy + r] =
-                qm_tail_dot(j->wtype, j->nb, j->wbase + (size_t)r * j->row_bytes, (const gm_bq8c *)(j->xq + (size_t)t * j->xq_bytes));
+                ktype ? j->k.x1(j->nb, w, x) : qm_tail_dot(j->wtype, j->nb, w, (const gm_bq8c *)x);
+        }
 }
 
 /* Threads take pieces of rows from a shared counter (a thread the OS pauses
@@ -174,18 +178,13 @@ int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
     int64_t full = W->ne[1] / GM_QP_ROWS * GM_QP_ROWS;
     if (!W->packed || r >= full) return gm_dequantize_row(W->type, base + (size_t)r * W->row_bytes, out, W->ne[0]);
     /* a packed row: one block at a time back to the row layout, then dequantized */
-    int64_t nb = W->ne[0] / GM_QK;
+    int blk = gm_type_block(W->type);
+    int64_t nb = W->ne[0] / blk;
     const char *g = base + (size_t)(r / GM_QP_ROWS * GM_QP_ROWS) * W->row_bytes;
-    int rr = (int)(r % GM_QP_ROWS);
     for (int64_t b = 0; b < nb; b++) {
-        unsigned char blk[sizeof(gm_block_q8_0)];
-        size_t qo, dof, bb = gm_type_block_bytes(W->type);
-        gm_qp_offsets(W->type, nb, b, &qo, &dof);
-        memcpy(blk, g + dof + 2 * rr, 2);
-        for (size_t k = 0; k < (bb - 2) / 4; k++) memcpy(blk + 2 + 4 * k, g + qo + 64 * k + 4 * (size_t)rr, 4);
-        if (W->type == GM_TYPE_Q8_0)              /* stored as w + 128 */
-            for (int i = 2; i < 34; i++) blk[i] ^= 0x80;
-        gm_dequantize_row(W->type, blk, out + b * GM_QK, GM_QK);
+        unsigned char tmp[sizeof(gm_block_q6_K)];
+        gm_qunpack_block(W->type, nb, g, (int)(r % GM_QP_ROWS), b, tmp);
+        gm_dequantize_row(W->type, tmp, out + b * blk, blk);
     }
     return 0;
 }
@@ -224,7 +223,7 @@ static void qt_worker(void *arg, int ith, int nth)
     }
     int64_t ne1 = j->out->ne[1], per_slice = (ne1 + GM_QP_ROWS - 1) / GM_QP_ROWS;
     int64_t units = per_slice * (j->rows / ne1), full = ne1 / GM_QP_ROWS;
-    int64_t u0 = units * ith / nth, u1 = units * (ith + 1) / nth, nb = j->src->ne[0] / GM_QK;
+    int64_t u0 = units * ith / nth, u1 = units * (ith + 1) / nth, nb = j->src->ne[0] / gm_type_block(j->out->type);
     char *rows16 = (char *)(tmp + j->src->ne[0]);
     for (int64_t u = u0; u < u1; u++) {
         int64_t s = u / per_slice, g = u % per_slice, r0 = s * ne1 + g * GM_QP_ROWS;

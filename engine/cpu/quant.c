@@ -312,48 +312,64 @@ size_t gm_qact_block_bytes(gm_type t)
 
 /* ---- packed (row-interleaved) Q8_0 / Q4_0 ----------------------------------- */
 
-bool gm_qpack_type(gm_type t) { return t == GM_TYPE_Q8_0 || t == GM_TYPE_Q4_0; }
-
-/* Block b of a row: its scale and quants (Q8_0: 32 bytes, Q4_0: 16). */
-static void row_block(gm_type t, const unsigned char *row, int64_t b, const unsigned char **d, const unsigned char **qs)
+bool gm_qpack_type(gm_type t)
 {
-    size_t bb = t == GM_TYPE_Q8_0 ? sizeof(gm_block_q8_0) : sizeof(gm_block_q4_0);
-    *d = row + (size_t)b * bb;
-    *qs = *d + 2;
+    return t == GM_TYPE_Q8_0 || t == GM_TYPE_Q4_0 || t == GM_TYPE_Q4_K || t == GM_TYPE_Q6_K;
 }
+
+/* Where byte i of row r's block goes in a packed group, given the block's
+ * quant (qo) and scale (so) offsets: the one map pack and unpack share. */
+static size_t qpack_pos(gm_type t, int r, size_t i, size_t qo, size_t so)
+{
+    size_t rr = (size_t)r;
+    switch (t) {
+    case GM_TYPE_Q8_0: case GM_TYPE_Q4_0:
+        if (i < 2) return so + 2 * rr + i;
+        i -= 2;
+        return qo + 64 * (i / 4) + 4 * rr + i % 4;
+    case GM_TYPE_Q4_K:
+        if (i < 4) return so + 32 * (i / 2) + 2 * rr + i % 2;          /* d, dmin */
+        if (i < 16) { i -= 4; return so + 64 + 64 * (i / 4) + 4 * rr + i % 4; }
+        i -= 16;
+        return qo + 64 * (i / 4) + 4 * rr + i % 4;
+    default:                                                            /* Q6_K: ql, qh, scales, d */
+        if (i < 192) return qo + 64 * (i / 4) + 4 * rr + i % 4;
+        if (i < 208) return so + 16 * (i - 192) + rr;
+        return so + 256 + 2 * rr + (i - 208);
+    }
+}
+
+/* Whether byte i of a block is a Q8_0 quant (stored plus 128 when packed). */
+static bool qpack_flip(gm_type t, size_t i) { return t == GM_TYPE_Q8_0 && i >= 2; }
 
 void gm_qpack_group(gm_type t, int64_t nb, const void *rows, size_t row_bytes, void *dst)
 {
-    int nk = t == GM_TYPE_Q8_0 ? 8 : 4;
+    size_t bb = gm_type_block_bytes(t);
     unsigned char *out = dst;
     for (int64_t b = 0; b < nb; b++) {
-        size_t qo, dof;
-        gm_qp_offsets(t, nb, b, &qo, &dof);
+        size_t qo, so;
+        gm_qp_offsets(t, nb, b, &qo, &so);
         for (int r = 0; r < GM_QP_ROWS; r++) {
-            const unsigned char *d, *qs;
-            row_block(t, (const unsigned char *)rows + (size_t)r * row_bytes, b, &d, &qs);
-            memcpy(out + dof + 2 * r, d, 2);
-            for (int k = 0; k < nk; k++) memcpy(out + qo + 64 * k + 4 * r, qs + 4 * k, 4);
+            const unsigned char *blk = (const unsigned char *)rows + (size_t)r * row_bytes + (size_t)b * bb;
+            for (size_t i = 0; i < bb; i++)
+                out[qpack_pos(t, r, i, qo, so)] = (unsigned char)(blk[i] ^ (qpack_flip(t, i) ? 0x80 : 0));
         }
-        if (t == GM_TYPE_Q8_0)        /* Q8_0 quants are stored as w + 128 (unsigned) */
-            for (int i = 0; i < 512; i++) out[qo + (size_t)i] ^= 0x80;
     }
+}
+
+void gm_qunpack_block(gm_type t, int64_t nb, const void *group, int r, int64_t b, void *dst)
+{
+    size_t bb = gm_type_block_bytes(t), qo, so;
+    const unsigned char *g = group;
+    unsigned char *o = dst;
+    gm_qp_offsets(t, nb, b, &qo, &so);
+    for (size_t i = 0; i < bb; i++) o[i] = (unsigned char)(g[qpack_pos(t, r, i, qo, so)] ^ (qpack_flip(t, i) ? 0x80 : 0));
 }
 
 void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst)
 {
-    int nk = t == GM_TYPE_Q8_0 ? 8 : 4;
-    const unsigned char *g = group;
-    for (int64_t b = 0; b < nb; b++) {
-        size_t qo, dof;
-        gm_qp_offsets(t, nb, b, &qo, &dof);
-        const unsigned char *d, *qs;
-        row_block(t, dst, b, &d, &qs);
-        memcpy((unsigned char *)d, g + dof + 2 * r, 2);
-        for (int k = 0; k < nk; k++) memcpy((unsigned char *)qs + 4 * k, g + qo + 64 * k + 4 * r, 4);
-        if (t == GM_TYPE_Q8_0)
-            for (int i = 0; i < 32; i++) ((unsigned char *)qs)[i] ^= 0x80;
-    }
+    size_t bb = gm_type_block_bytes(t);
+    for (int64_t b = 0; b < nb; b++) gm_qunpack_block(t, nb, group, r, b, (unsigned char *)dst + (size_t)b * bb);
 }
 
 void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n)

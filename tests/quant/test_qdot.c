@@ -147,17 +147,20 @@ static void pack_tensor(gm_type t, int64_t K, int64_t rows, int slices, const un
     for (int s = 0; s < slices; s++)
         for (int64_t g = 0; g + GM_QP_ROWS <= rows; g += GM_QP_ROWS) {
             size_t off = ((size_t)s * (size_t)rows + (size_t)g) * rb;
-            gm_qpack_group(t, K / GM_QK, src + off, rb, dst + off);
+            gm_qpack_group(t, K / gm_type_block(t), src + off, rb, dst + off);
         }
 }
 
-/* Packed (16-row interleaved) Q8_0/Q4_0: layout round trip, every tile path
+/* Packed (16-row interleaved) Q8_0/Q4_0/Q4_K/Q6_K: layout round trip, every tile path
  * equal to the portable tile bit for bit, close to the row reference, and
  * gm_qmatmul on a packed tensor bit-identical for n = 1 and n > 1, 1 and 3
  * threads; gm_quantize_tensor packs exactly when the AVX-512 tiles run. */
 static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
 {
-    enum { K = 1568, ROWS = 37, SLICES = 2, N = 21 };   /* 49 blocks: a lone last block; 5 tail rows */
+    /* 49 blocks (11 super-blocks): a lone last block; 5 tail rows */
+    enum { KMAX = 2816, ROWS = 37, SLICES = 2, N = 21 };
+    const bool ktype = gm_type_block(t) == GM_QKK;
+    const int K = ktype ? 2816 : 1568, blk = gm_type_block(t);
     size_t rb = gm_type_row_bytes(t, K), nbytes = rb * ROWS * SLICES;
     float *wf = malloc(sizeof(float) * K * ROWS * SLICES), *X = malloc(sizeof(float) * K * N);
     unsigned char *rowq = malloc(nbytes), *pk = malloc(nbytes), *back = malloc(rb);
@@ -171,16 +174,16 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
     pack_tensor(t, K, ROWS, SLICES, rowq, pk);
     int round = 1;
     for (int r = 0; r < GM_QP_ROWS; r++) {
-        gm_qunpack_row(t, K / GM_QK, pk + rb * ROWS, r, back);
+        gm_qunpack_row(t, K / blk, pk + rb * ROWS, r, back);
         round &= memcmp(back, rowq + rb * (ROWS + (size_t)r), rb) == 0;
     }
     gm_tensor Wr = { t, {K, ROWS, SLICES}, rb, nbytes, rowq, "p.weight", NULL };
     gm_tensor Wp = { t, {K, ROWS, SLICES}, rb, nbytes, pk, "p.weight", pk };
-    float a[K], b[K];
+    float a[KMAX], b[KMAX];
     for (int r = 0; r < ROWS; r += 3) {
         gm_tensor_row(&Wr, 1, r, a);
         gm_tensor_row(&Wp, 1, r, b);
-        round &= memcmp(a, b, sizeof a) == 0;
+        round &= memcmp(a, b, sizeof(float) * (size_t)K) == 0;
     }
     CHECK(round, "%s packed: groups unpack to the row layout; gm_tensor_row reads packed rows", gm_type_name(t));
     /* the portable tile (scalar path on a packed tensor) against the row reference */
@@ -197,6 +200,9 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
         }
     CHECK(rc == 0 && worst < 1e-5, "%s packed portable tile within 1e-5 relative of the row reference (worst %.2e)",
           gm_type_name(t), worst);
+    if (ktype)
+        CHECK(memcmp(Ys, Yr, sizeof(float) * ROWS * N) == 0, "%s packed portable tile == row reference bit for bit",
+              gm_type_name(t));
     for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
         if (!gm_qisa_supported((gm_qisa)isa)) continue;
         rc = 0;
@@ -210,18 +216,21 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
               gm_type_name(t), gm_qisa_name((gm_qisa)isa), N);
     }
     /* every token count of a tile (1..GM_QP_TOKENS) on every tile path */
-    size_t ab = (size_t)(K / GM_QK) * sizeof(gm_bq8c);
-    gm_bq8c *xq = malloc(ab * GM_QP_TOKENS);
-    for (int u = 0; u < GM_QP_TOKENS; u++) gm_quantize_act_q8c(t, X + (size_t)u * K, (gm_bq8c *)((char *)xq + ab * (size_t)u), K);
+    size_t ab = (size_t)(K / blk) * gm_qact_block_bytes(t);
+    unsigned char *xq = malloc(ab * GM_QP_TOKENS);
+    for (int u = 0; u < GM_QP_TOKENS; u++) {
+        if (ktype) gm_quantize_act_q8k(X + (size_t)u * K, (gm_bq8k *)(xq + ab * (size_t)u), K);
+        else gm_quantize_act_q8c(t, X + (size_t)u * K, (gm_bq8c *)(xq + ab * (size_t)u), K);
+    }
     float ref[GM_QP_TOKENS * 16], got[GM_QP_TOKENS * 16];
-    gm_qtile_scalar(t)(K / GM_QK, pk, xq, ab, GM_QP_TOKENS, ref, 16);
+    gm_qtile_scalar(t)(K / blk, pk, xq, ab, GM_QP_TOKENS, ref, 16);
     for (int isa = 0; isa < GM_QISA_COUNT; isa++) {
         gm_qtile_fn tile = gm_qtile_get(t, (gm_qisa)isa);
         if (!tile || (isa > 0 && tile == gm_qtile_scalar(t))) continue;   /* paths without their own tile */
         int same = 1;
         for (int nt = 1; nt <= GM_QP_TOKENS; nt++) {
             for (int u0 = 0; u0 + nt <= GM_QP_TOKENS; u0 += nt) {
-                tile(K / GM_QK, pk, (char *)xq + ab * (size_t)u0, ab, nt, got, 16);
+                tile(K / blk, pk, xq + ab * (size_t)u0, ab, nt, got, 16);
                 same &= memcmp(got, ref + 16 * u0, sizeof(float) * 16 * (size_t)nt) == 0;
             }
         }
@@ -229,8 +238,8 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
               gm_qisa_name((gm_qisa)isa));
     }
     /* the activation quantizers agree byte for byte (ties, zeros, a large block) */
-    {
-        float xa[K];
+    if (!ktype) {
+        float xa[KMAX];
         for (int i = 0; i < K; i++) xa[i] = i % 97 == 0 ? 0.5f * (float)(i % 5) : frand() * (float)(1 + i / 320);
         for (int i = 64; i < 96; i++) xa[i] = 0.0f;
         gm_bq8c *qa = malloc(ab), *qb = malloc(ab);
@@ -334,6 +343,8 @@ int main(void)
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_matmul(TYPES[i], p1, p3);
     test_packed(GM_TYPE_Q8_0, p1, p3);
     test_packed(GM_TYPE_Q4_0, p1, p3);
+    test_packed(GM_TYPE_Q4_K, p1, p3);
+    test_packed(GM_TYPE_Q6_K, p1, p3);
     test_quantize_tensor(p3);
     test_release_pages();
     gm_pool_free(p1);
