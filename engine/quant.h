@@ -54,9 +54,15 @@ int  gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n);
  * unknown type. */
 int  gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n);
 
-/* Activation quantizers: n floats -> n/32 gm_bq8 or n/256 gm_bq8k. */
+/* Activation quantizers: n floats -> n/32 gm_bq8 or n/256 gm_bq8k, on the
+ * fastest path this CPU runs (every path writes the same bytes; the
+ * portable ones define them). */
 void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n);
 void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n);
+void gm_quantize_act_q8_portable(const float *x, gm_bq8 *y, int64_t n);
+void gm_quantize_act_q8k_portable(const float *x, gm_bq8k *y, int64_t n);
+void gm_quantize_act_q8_avx512(const float *x, gm_bq8 *y, int64_t n);
+void gm_quantize_act_q8k_avx512(const float *x, gm_bq8k *y, int64_t n);
 
 /* The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block. */
 static inline void gm_k_scale_min(int j, const uint8_t *q, int *sc, int *m)

@@ -310,6 +310,46 @@ gm_qtile_fn gm_qtile_avx512(gm_type t)
     }
 }
 
+/* 16 floats times id, rounded to nearest even (lrintf) and clamped to +-127. */
+ALWAYS_INLINE __m512i q8_round16(__m512 v, __m512 id)
+{
+    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(v, id));
+    return _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(-127)), _mm512_set1_epi32(127));
+}
+
+/* gm_quantize_act_q8 with 512-bit registers (same bytes as the portable one). */
+void gm_quantize_act_q8_avx512(const float *x, gm_bq8 *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
+        __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        __m512i q0 = q8_round16(v0, _mm512_set1_ps(id)), q1 = q8_round16(v1, _mm512_set1_ps(id));
+        _mm_storeu_si128((__m128i *)y[b].qs, _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(y[b].qs + 16), _mm512_cvtepi32_epi8(q1));
+        y[b].d = d;
+        y[b].sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    }
+}
+
+/* gm_quantize_act_q8k with 512-bit registers (same bytes as the portable one). */
+void gm_quantize_act_q8k_avx512(const float *x, gm_bq8k *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QKK; b++, x += GM_QKK) {
+        __m512 m = _mm512_setzero_ps();
+        for (int i = 0; i < GM_QKK; i += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+        float amax = _mm512_reduce_max_ps(m);
+        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        __m512 s = _mm512_set1_ps(id);
+        for (int j = 0; j < 16; j++) {
+            __m512i q = q8_round16(_mm512_loadu_ps(x + 16 * j), s);
+            _mm_storeu_si128((__m128i *)(y[b].qs + 16 * j), _mm512_cvtepi32_epi8(q));
+            y[b].bsums[j] = (int16_t)_mm512_reduce_add_epi32(q);
+        }
+        y[b].d = d;
+    }
+}
+
 /* gm_quantize_act_q8c with 512-bit registers: the same operations per
  * element as the portable quantizer (|x| max, d = amax / 127, q = round to
  * nearest even of x * (127 / amax), clamped), so the same bytes, without

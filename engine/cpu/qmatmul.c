@@ -151,9 +151,13 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
     qm_job j = { .k = k, .tile = tile, .wbase = (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
                  .row_bytes = W->row_bytes, .rows = W->ne[1], .nb = nb, .X = X, .ldx = ldx, .xq = buf,
                  .xq_bytes = xq_bytes, .Y = Y, .ldy = ldy, .wtype = W->type, .K = W->ne[0] };
-    /* About 8 pieces per thread, whole groups of 16 rows. */
+    /* At least 8 pieces per thread and at most ~256 KiB of weights each
+     * (the wait for the last piece at the end of a product is then short),
+     * whole groups of 16 rows. */
     int64_t pieces = (int64_t)gm_pool_size(p) * 8, chunk = (W->ne[1] + pieces - 1) / pieces;
-    j.chunk = (chunk + GM_QP_ROWS - 1) / GM_QP_ROWS * GM_QP_ROWS;
+    int64_t cap = (int64_t)((256 << 10) / W->row_bytes);
+    if (chunk > cap) chunk = cap;
+    j.chunk = chunk < GM_QP_ROWS ? GM_QP_ROWS : (chunk + GM_QP_ROWS - 1) / GM_QP_ROWS * GM_QP_ROWS;
     for (int t0 = 0; t0 < n; t0 += tc) {
         j.t0 = t0;
         j.nt = n - t0 < tc ? n - t0 : tc;

@@ -265,7 +265,7 @@ static void dequantize_q6_K(const gm_block_q6_K *x, float *y, int64_t n)
 
 /* ---- activations ---------------------------------------------------------- */
 
-void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
+void gm_quantize_act_q8_portable(const float *x, gm_bq8 *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
         float amax = 0.0f;
@@ -282,7 +282,7 @@ void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
     }
 }
 
-void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
+void gm_quantize_act_q8k_portable(const float *x, gm_bq8k *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QKK; b++, x += GM_QKK) {
         float amax = 0.0f;
@@ -299,6 +299,22 @@ void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
         }
         y[b].d = d;
     }
+}
+
+void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
+{
+#if defined(__x86_64__)
+    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8_avx512(x, y, n); return; }
+#endif
+    gm_quantize_act_q8_portable(x, y, n);
+}
+
+void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
+{
+#if defined(__x86_64__)
+    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8k_avx512(x, y, n); return; }
+#endif
+    gm_quantize_act_q8k_portable(x, y, n);
 }
 
 size_t gm_qact_block_bytes(gm_type t)
@@ -375,7 +391,7 @@ void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst)
 void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n)
 {
     int32_t C = t == GM_TYPE_Q8_0 ? 128 : 8;
-    gm_quantize_act_q8(x, (gm_bq8 *)y, n);     /* same layout; sum becomes c below */
+    gm_quantize_act_q8_portable(x, (gm_bq8 *)y, n);     /* same layout; sum becomes c below */
     for (int64_t b = 0; b < n / GM_QK; b++) y[b].c = -C * y[b].c;
 }
 

@@ -266,6 +266,23 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
     free(xq); free(wf); free(X); free(rowq); free(pk); free(back); free(Yr); free(Ys); free(Y1); free(Yn); free(Y3);
 }
 
+/* The chosen activation quantizers write the portable ones' bytes. */
+static void test_act_quant(void)
+{
+    enum { N = 2816 };
+    static float x[N];
+    for (int i = 0; i < N; i++) x[i] = i % 89 == 0 ? 0.25f * (float)(i % 7) : frand() * (float)(1 + i / 256);
+    for (int i = 512; i < 768; i++) x[i] = 0.0f;                 /* an all-zero super-block */
+    static gm_bq8 a[N / 32], b[N / 32];
+    static gm_bq8k ak[N / 256], bk[N / 256];
+    gm_quantize_act_q8_portable(x, a, N);
+    gm_quantize_act_q8(x, b, N);
+    gm_quantize_act_q8k_portable(x, ak, N);
+    gm_quantize_act_q8k(x, bk, N);
+    CHECK(memcmp(a, b, sizeof a) == 0 && memcmp(ak, bk, sizeof ak) == 0,
+          "gm_quantize_act_q8 / _q8k write the portable quantizers' bytes on this CPU's path");
+}
+
 /* gm_quantize_tensor converts a float tensor and refuses incompatible widths. */
 static void test_quantize_tensor(gm_pool *p)
 {
@@ -345,6 +362,7 @@ int main(void)
     test_packed(GM_TYPE_Q4_0, p1, p3);
     test_packed(GM_TYPE_Q4_K, p1, p3);
     test_packed(GM_TYPE_Q6_K, p1, p3);
+    test_act_quant();
     test_quantize_tensor(p3);
     test_release_pages();
     gm_pool_free(p1);
