@@ -130,7 +130,8 @@ gm_qkern gm_qdot_avx512(gm_type t);
  * stored plus 128 (w ^ 0x80), the unsigned operand; Q4_0 and Q4_K qs; Q6_K
  * ql then qh).  The scale part holds the 16 rows' f16 scales (Q4_K: d,
  * dmin, then the 12 scale bytes as three interleaved dwords; Q6_K: the
- * int8 scales as [sub-block][row], then d).  gm_qpack_pos is the map.
+ * int8 scales in pairs per row, [sub-block pair][row][2], then d).
+ * qpack_pos in quant.c is the map.
  * The tensor's packed field then equals data. */
 #define GM_QP_ROWS 16
 

@@ -113,96 +113,105 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
     for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, accf[u]);
 }
 
-/* The tile for any nt, each count compiled with its registers unrolled. */
-#define QP_TILE_FN(name, q4)                                                                          \
+/* The tile for any nt, each count compiled with its registers unrolled
+ * (body(nb, g, x, xs, nt, y, ldy) with nt a constant). */
+#define QP_TILE_FN(name, body)                                                                        \
     static void name(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy) \
     {                                                                                                 \
         switch (nt) {                                                                                 \
-        case 1: qp_tile(q4, nb, g, x, xs, 1, y, ldy); break;                                          \
-        case 2: qp_tile(q4, nb, g, x, xs, 2, y, ldy); break;                                          \
-        case 3: qp_tile(q4, nb, g, x, xs, 3, y, ldy); break;                                          \
-        case 4: qp_tile(q4, nb, g, x, xs, 4, y, ldy); break;                                          \
-        case 5: qp_tile(q4, nb, g, x, xs, 5, y, ldy); break;                                          \
-        case 6: qp_tile(q4, nb, g, x, xs, 6, y, ldy); break;                                          \
-        case 7: qp_tile(q4, nb, g, x, xs, 7, y, ldy); break;                                          \
-        default: qp_tile(q4, nb, g, x, xs, 8, y, ldy); break;                                         \
+        case 1: body(nb, g, x, xs, 1, y, ldy); break;                                                 \
+        case 2: body(nb, g, x, xs, 2, y, ldy); break;                                                 \
+        case 3: body(nb, g, x, xs, 3, y, ldy); break;                                                 \
+        case 4: body(nb, g, x, xs, 4, y, ldy); break;                                                 \
+        case 5: body(nb, g, x, xs, 5, y, ldy); break;                                                 \
+        case 6: body(nb, g, x, xs, 6, y, ldy); break;                                                 \
+        case 7: body(nb, g, x, xs, 7, y, ldy); break;                                                 \
+        default: body(nb, g, x, xs, 8, y, ldy); break;                                                \
         }                                                                                             \
     }
-QP_TILE_FN(avx512_tile_q8_0, false)
-QP_TILE_FN(avx512_tile_q4_0, true)
+#define QP_Q8_0(nb, g, x, xs, nt, y, ldy) qp_tile(false, nb, g, x, xs, nt, y, ldy)
+#define QP_Q4_0(nb, g, x, xs, nt, y, ldy) qp_tile(true, nb, g, x, xs, nt, y, ldy)
+QP_TILE_FN(avx512_tile_q8_0, QP_Q8_0)
+QP_TILE_FN(avx512_tile_q4_0, QP_Q4_0)
 
 /* ---- packed K types: integer sums per super-block, then the row kernels' update
  *
  * Per sub-block the exact dot of levels and activations builds up in one
  * register per token (16 rows), is multiplied by the rows' sub-block scales
- * (vpmulld) and summed into isum; the mins (Q4_K) into msum; then per
- * super-block the same float expression as gm_ksum / gm_k6sum, so the bits
- * equal the row kernels' and the reference's.  Tokens go four at a time
- * (the accumulators of more would not fit in registers). */
-#define QK_TOK 4
+ * (vpmulld) and summed into isum; the other integer term (Q4_K's mins times
+ * the activation sums, Q6_K's level offset 32 times scale times sum) comes
+ * from vpdpwssd on 16-bit pairs; then per super-block the same float
+ * expression as gm_ksum / gm_k6sum, so the bits equal the row kernels' and
+ * the reference's.  One operand at a time (reloaded from L1 as needed)
+ * keeps the per-token registers to three, so 8 tokens share each decode. */
 
-/* Q4_K: 16 rows x nt <= QK_TOK tokens. */
+/* Sub-block j's 6-bit scale (hi = 0) or min (hi = 1) of 16 rows, from the
+ * three interleaved dwords of the 12 scale bytes (gm_k_scale_min). */
+ALWAYS_INLINE __m512i q4k_scale(const __m512i D[3], int j, int hi)
+{
+    const __m512i m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15), m3 = _mm512_set1_epi32(3);
+    if (j < 4) return _mm512_and_si512(_mm512_srli_epi32(D[hi], 8 * j), m63);
+    int jj = j - 4;
+    return _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(D[2], 8 * jj + 4 * hi), m15),
+                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(D[hi], 8 * jj + 6), m3), 4));
+}
+
+/* Q4_K: 16 rows x nt <= GM_QP_TOKENS tokens. */
 ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
 {
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15),
-                  m3 = _mm512_set1_epi32(3);
-    __m512 sum[QK_TOK];
-#pragma GCC unroll 4
+    const __m512i m4 = _mm512_set1_epi8(0x0F), mf0 = _mm512_set1_epi8((char)0xF0);
+    __m512 sum[GM_QP_TOKENS];
+#pragma GCC unroll 8
     for (int u = 0; u < nt; u++) sum[u] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
         const unsigned char *q = g + qo, *S = g + so;
-        __m512i D0 = _mm512_loadu_si512((const void *)(S + 64)), D1 = _mm512_loadu_si512((const void *)(S + 128)),
-                D2 = _mm512_loadu_si512((const void *)(S + 192));
-        __m512i isum[QK_TOK], msum[QK_TOK];
-#pragma GCC unroll 4
+        __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
+                        _mm512_loadu_si512((const void *)(S + 192))};
+        __m512i isum[GM_QP_TOKENS], msum[GM_QP_TOKENS];
+#pragma GCC unroll 8
         for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); msum[u] = _mm512_setzero_si512(); }
-#pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) {
-            /* scales and mins of sub-blocks 2c and 2c+1 (gm_k_scale_min, 16 rows) */
-            __m512i sc[2], mn[2];
-            for (int h = 0; h < 2; h++) {
-                int j = 2 * c + h;
-                if (j < 4) {
-                    sc[h] = _mm512_and_si512(_mm512_srli_epi32(D0, 8 * j), m63);
-                    mn[h] = _mm512_and_si512(_mm512_srli_epi32(D1, 8 * j), m63);
-                } else {
-                    int jj = j - 4;
-                    sc[h] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(D2, 8 * jj), m15),
-                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(D0, 8 * jj + 6), m3), 4));
-                    mn[h] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(D2, 8 * jj + 4), m15),
-                                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(D1, 8 * jj + 6), m3), 4));
-                }
-            }
-            __m512i acc[QK_TOK][2];
-#pragma GCC unroll 4
-            for (int u = 0; u < nt; u++) { acc[u][0] = _mm512_setzero_si512(); acc[u][1] = _mm512_setzero_si512(); }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            /* sub-block j: low nibbles of chunk j/2 (j even) or high ones, kept in
+             * place as 16 * level (one mask); that sum is shifted down once */
+            const int c = j / 2, hi = j & 1;
+            __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
 #pragma GCC unroll 8
             for (int s4 = 0; s4 < 8; s4++) {
                 const unsigned char *qq = q + 64 * (8 * c + s4);
-                if (nt == 1) _mm_prefetch((const char *)qq + QP_PF_AHEAD, _MM_HINT_T0);
-                __m512i v = _mm512_loadu_si512((const void *)qq);
-                __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
-#pragma GCC unroll 4
-                for (int u = 0; u < nt; u++) {
-                    const int8_t *a = XROW(gm_bq8k, xv, u, xs)[b].qs + 64 * c + 4 * s4;
-                    acc[u][0] = _mm512_dpbusd_epi32(acc[u][0], lo, bcast4(a));
-                    acc[u][1] = _mm512_dpbusd_epi32(acc[u][1], hi, bcast4(a + 32));
-                }
+                if (nt == 1 && !hi) _mm_prefetch((const char *)qq + QP_PF_AHEAD, _MM_HINT_T0);
+                __m512i op = _mm512_and_si512(_mm512_loadu_si512((const void *)qq), hi ? mf0 : m4);
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++)
+                    acc[u] = _mm512_dpbusd_epi32(acc[u], op, bcast4(XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
             }
-#pragma GCC unroll 4
+            __m512i sc = q4k_scale(D, j, 0);
+#pragma GCC unroll 8
             for (int u = 0; u < nt; u++) {
-                const int16_t *bs = XROW(gm_bq8k, xv, u, xs)[b].bsums + 4 * c;
-                isum[u] = _mm512_add_epi32(isum[u], _mm512_add_epi32(_mm512_mullo_epi32(acc[u][0], sc[0]),
-                                                                     _mm512_mullo_epi32(acc[u][1], sc[1])));
-                msum[u] = _mm512_add_epi32(msum[u], _mm512_add_epi32(_mm512_mullo_epi32(mn[0], _mm512_set1_epi32(bs[0] + bs[1])),
-                                                                     _mm512_mullo_epi32(mn[1], _mm512_set1_epi32(bs[2] + bs[3]))));
+                __m512i p = _mm512_mullo_epi32(acc[u], sc);
+                isum[u] = _mm512_add_epi32(isum[u], hi ? _mm512_srai_epi32(p, 4) : p);
+            }
+        }
+        /* mins: sum over the 16-element halves k of m_{k/2} * bsums[k], as
+         * vpdpwssd of (m_j, m_j) against the pair bsums[2j], bsums[2j+1] */
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            __m512i m = q4k_scale(D, j, 1);
+            __m512i mm = _mm512_or_si512(m, _mm512_slli_epi32(m, 16));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                int32_t pr;
+                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * j, 4);
+                msum[u] = _mm512_dpwssd_epi32(msum[u], mm, _mm512_set1_epi32(pr));
             }
         }
         __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)S));
         __m512 wm = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 32)));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int u = 0; u < nt; u++) {
             __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
             __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(isum[u])),
@@ -210,94 +219,79 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
             sum[u] = _mm512_add_ps(sum[u], v);
         }
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
 }
 
-/* Q6_K: 16 rows x nt <= QK_TOK tokens.  Levels (ql nibble | 2 qh bits << 4,
- * 0..63) are the unsigned operand; each sub-block's sum is seeded with
- * -32 * bsum (the level offset), then scaled. */
+/* Q6_K: 16 rows x nt <= GM_QP_TOKENS tokens.  Levels (ql nibble | 2 qh bits
+ * << 4, 0..63) are the unsigned operand; the level offset contributes
+ * -32 * sum_j sc_j * bsum_j, from vpdpwssd on the scale pairs. */
 ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
 {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
-    __m512 sum[QK_TOK];
-#pragma GCC unroll 4
+    __m512 sum[GM_QP_TOKENS];
+#pragma GCC unroll 8
     for (int u = 0; u < nt; u++) sum[u] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
         const unsigned char *L = g + qo, *H = g + qo + 2048, *S = g + so;
-        __m512i isum[QK_TOK];
-#pragma GCC unroll 4
-        for (int u = 0; u < nt; u++) isum[u] = _mm512_setzero_si512();
+        __m512i isum[GM_QP_TOKENS], corr[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); corr[u] = _mm512_setzero_si512(); }
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) {
+            /* scales of sub-blocks 2p, 2p+1: int16 pairs per row */
+            __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p)));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                int32_t pr;
+                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * p, 4);
+                corr[u] = _mm512_dpwssd_epi32(corr[u], sp, _mm512_set1_epi32(pr));
+            }
 #pragma GCC unroll 2
-        for (int h = 0; h < 2; h++)
-#pragma GCC unroll 2
-            for (int half = 0; half < 2; half++) {
-                /* sub-blocks 8h + 2qt + half for the four quarters qt */
-                __m512i acc[QK_TOK][4];
-#pragma GCC unroll 4
-                for (int u = 0; u < nt; u++) {
-                    const int16_t *bs = XROW(gm_bq8k, xv, u, xs)[b].bsums + 8 * h + half;
-                    for (int qt = 0; qt < 4; qt++) acc[u][qt] = _mm512_set1_epi32(-32 * bs[2 * qt]);
-                }
+            for (int e = 0; e < 2; e++) {
+                /* sub-block j = 2p + e: elements 16j..16j+15 = half h, quarter qt, l4 in [4*half, 4*half+4) */
+                const int j = 2 * p + e, h = j / 8, qt = (j % 8) / 2, half = j % 2;
+                __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
 #pragma GCC unroll 4
                 for (int l4 = 4 * half; l4 < 4 * half + 4; l4++) {
-                    const unsigned char *p0 = L + 64 * (16 * h + l4), *p1 = L + 64 * (16 * h + 8 + l4), *ph = H + 64 * (8 * h + l4);
+                    const unsigned char *pl = L + 64 * (16 * h + 8 * (qt & 1) + l4), *ph = H + 64 * (8 * h + l4);
                     if (nt == 1) {
-                        _mm_prefetch((const char *)p0 + QP_PF_AHEAD, _MM_HINT_T0);
-                        _mm_prefetch((const char *)p1 + QP_PF_AHEAD, _MM_HINT_T0);
-                        _mm_prefetch((const char *)ph + QP_PF_AHEAD, _MM_HINT_T0);
+                        if (qt < 2) _mm_prefetch((const char *)pl + QP_PF_AHEAD, _MM_HINT_T0);
+                        if (qt == 0) _mm_prefetch((const char *)ph + QP_PF_AHEAD, _MM_HINT_T0);
                     }
-                    __m512i l0 = _mm512_loadu_si512((const void *)p0), l1 = _mm512_loadu_si512((const void *)p1);
-                    __m512i hv = _mm512_loadu_si512((const void *)ph);
-                    __m512i op[4];
-                    op[0] = _mm512_or_si512(_mm512_and_si512(l0, m4), _mm512_and_si512(_mm512_slli_epi16(hv, 4), m30));
-                    op[1] = _mm512_or_si512(_mm512_and_si512(l1, m4), _mm512_and_si512(_mm512_slli_epi16(hv, 2), m30));
-                    op[2] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l0, 4), m4), _mm512_and_si512(hv, m30));
-                    op[3] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l1, 4), m4),
-                                            _mm512_and_si512(_mm512_srli_epi16(hv, 2), m30));
-#pragma GCC unroll 4
-                    for (int u = 0; u < nt; u++) {
-                        const int8_t *a = XROW(gm_bq8k, xv, u, xs)[b].qs + 128 * h + 4 * l4;
-                        for (int qt = 0; qt < 4; qt++) acc[u][qt] = _mm512_dpbusd_epi32(acc[u][qt], op[qt], bcast4(a + 32 * qt));
-                    }
+                    __m512i lv = _mm512_loadu_si512((const void *)pl), hv = _mm512_loadu_si512((const void *)ph);
+                    __m512i lo = qt < 2 ? _mm512_and_si512(lv, m4) : _mm512_and_si512(_mm512_srli_epi16(lv, 4), m4);
+                    __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
+                               : qt == 2 ? hv : _mm512_srli_epi16(hv, 2);
+                    __m512i op = _mm512_or_si512(lo, _mm512_and_si512(hb, m30));
+#pragma GCC unroll 8
+                    for (int u = 0; u < nt; u++)
+                        acc[u] = _mm512_dpbusd_epi32(acc[u], op,
+                                                     bcast4(XROW(gm_bq8k, xv, u, xs)[b].qs + 128 * h + 32 * qt + 4 * l4));
                 }
-#pragma GCC unroll 4
-                for (int qt = 0; qt < 4; qt++) {
-                    __m512i sc = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(S + 16 * (8 * h + 2 * qt + half))));
-#pragma GCC unroll 4
-                    for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u][qt], sc));
-                }
+                __m512i sc = e ? _mm512_srai_epi32(sp, 16) : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
             }
+        }
         __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 256)));
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int u = 0; u < nt; u++) {
             __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
-            sum[u] = _mm512_add_ps(sum[u], _mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(isum[u])));
+            __m512i is = _mm512_sub_epi32(isum[u], _mm512_slli_epi32(corr[u], 5));
+            sum[u] = _mm512_add_ps(sum[u], _mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(is)));
         }
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
 }
 
-/* A K-type tile for any nt <= GM_QP_TOKENS: QK_TOK tokens at a time. */
-#define QK_TILE_FN(name, body)                                                                        \
-    static void name(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy) \
-    {                                                                                                 \
-        for (int u0 = 0; u0 < nt; u0 += QK_TOK) {                                                     \
-            const void *xu = (const char *)x + (size_t)u0 * xs;                                       \
-            float *yu = y + (int64_t)u0 * ldy;                                                        \
-            switch (nt - u0) {                                                                        \
-            case 1: body(nb, g, xu, xs, 1, yu, ldy); break;                                           \
-            case 2: body(nb, g, xu, xs, 2, yu, ldy); break;                                           \
-            case 3: body(nb, g, xu, xs, 3, yu, ldy); break;                                           \
-            default: body(nb, g, xu, xs, 4, yu, ldy); break;                                          \
-            }                                                                                         \
-        }                                                                                             \
-    }
-QK_TILE_FN(avx512_tile_q4_K, q4kp_tile)
-QK_TILE_FN(avx512_tile_q6_K, q6kp_tile)
+QP_TILE_FN(avx512_tile_q4_K, q4kp_tile)
+QP_TILE_FN(avx512_tile_q6_K, q6kp_tile)
 
 gm_qtile_fn gm_qtile_avx512(gm_type t)
 {

@@ -350,7 +350,7 @@ static size_t qpack_pos(gm_type t, int r, size_t i, size_t qo, size_t so)
         return qo + 64 * (i / 4) + 4 * rr + i % 4;
     default:                                                            /* Q6_K: ql, qh, scales, d */
         if (i < 192) return qo + 64 * (i / 4) + 4 * rr + i % 4;
-        if (i < 208) return so + 16 * (i - 192) + rr;
+        if (i < 208) { i -= 192; return so + 32 * (i / 2) + 2 * rr + i % 2; }    /* scale pairs per row */
         return so + 256 + 2 * rr + (i - 208);
     }
 }
