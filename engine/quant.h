@@ -7,11 +7,14 @@
  * kernels then do integer dot products block by block.
  *
  * Every kernel path (portable C, AVX2, AVX-VNNI, AVX-512 VNNI) computes the
- * same integer sums per block.  The SIMD paths agree with each other bit for
- * bit; the portable path agrees with them bit for bit on the K types and to
- * float rounding on Q8_0/Q4_0 (it accumulates blocks in another order).  Within one path a (row, token) pair
- * is always computed by the same function, so a decode step (n = 1) and a
- * prefill (n > 1) give bit-identical results. */
+ * same integer sums per block.  On the row layout the SIMD paths agree with
+ * each other bit for bit; the portable path agrees with them bit for bit on
+ * the K types and to float rounding on Q8_0/Q4_0 (it accumulates blocks in
+ * another order).  Matrices quantized at load on an AVX-512 VNNI CPU are
+ * repacked 16 rows at a time (below); their tiles equal the portable tile
+ * bit for bit, and for the K types the row kernels too.  Within one path a
+ * (row, token) pair is always computed by the same operations, so a decode
+ * step (n = 1) and a prefill (n > 1) give bit-identical results. */
 #ifndef GEMMASH_QUANT_H
 #define GEMMASH_QUANT_H
 
@@ -202,6 +205,12 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
  * Q6_K, or a float type).  out gets a malloc'd buffer it owns (free
  * out->data) and src's name and shape.  Rows are split across the pool. */
 int  gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err);
+/* A quantized tensor in the GGUF row layout (a mapped file) repacked into
+ * an owned buffer (out->data, which the caller frees; out->packed ==
+ * out->data) when this CPU's best kernels read the packed layout: returns
+ * 0, 1 when there is nothing to do (out untouched), or -1 on error.  Call
+ * gm_tensor_release_pages(src) after, so the mapped copy leaves memory. */
+int  gm_qpack_tensor(const gm_tensor *src, gm_tensor *out, gm_pool *p, gm_err *err);
 /* The same into a caller's buffer of exactly the converted size. */
 int  gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err);
 /* The type a tensor gets under a scheme ("f32", "f16", "bf16", "q8_0",

@@ -1,8 +1,10 @@
-/* qdot_avx512.c: the integer dot products with AVX-512 VNNI (EVEX-encoded
- * vpdpbusd/vpdpwssd on 256-bit registers, which every AVX-512 VNNI CPU
- * has, including those without AVX-VNNI).  The kernels stream the weights
- * once per four tokens; 256-bit registers keep the block layout (34- and
- * 18-byte blocks) simple and measured as fast as 512-bit ones here.
+/* qdot_avx512.c: the integer dot products with AVX-512 VNNI.
+ *   - Row layout (GGUF files mapped in place): the 256-bit template of
+ *     qdot_simd.h with EVEX vpdpbusd/vpdpwssd, which every AVX-512 VNNI CPU
+ *     has, including those without AVX-VNNI.
+ *   - Packed 16-row groups (matrices quantized at load, quant.h): 512-bit
+ *     tiles, one register holding 4 columns of 16 rows, for decode and
+ *     prefill alike; and the 512-bit activation quantizers.
  * Compiled with the AVX-512 flags; called only when the CPU has them. */
 #include <immintrin.h>
 #include <string.h>

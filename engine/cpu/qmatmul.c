@@ -1,11 +1,13 @@
 /* qmatmul.c: matrix products with block-quantized weights, row reads of
- * quantized tables, and quantizing float tensors at load time.
+ * quantized tables, and quantizing (and repacking) tensors at load time.
  *
- * The activations of up to a chunk of tokens are quantized once into a
- * buffer on the caller's stack (no allocation per call), then each thread
- * takes a band of weight rows and applies every row to every token of the
- * chunk while the row is hot in cache, four tokens per weight decode.  Every (row, token) pair goes through
- * the same dot kernel whatever n is, so decode and prefill agree exactly. */
+ * The activations of up to a chunk of tokens are quantized once into the
+ * calling thread's pool scratch (no allocation per call), then threads take
+ * pieces of weight rows from a shared counter and apply them to every token
+ * of the chunk while they are hot in cache: packed tensors (quant.h) as
+ * 16-row tiles against up to 8 tokens, row-layout ones four tokens per
+ * weight decode.  Every (row, token) pair goes through the same operations
+ * whatever n is, so decode and prefill agree exactly. */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -203,10 +205,12 @@ typedef struct {
     bool pack;                 /* write packed groups of 16 rows */
 } qt_job;
 
-/* Source row r to floats to the destination type at dst. */
+/* Source row r to floats to the destination type at dst (a copy when the
+ * types are the same). */
 static void qt_row(const qt_job *j, int64_t r, float *tmp, void *dst)
 {
     const char *s = (const char *)j->src->data + (size_t)r * j->src->row_bytes;
+    if (j->src->type == j->out->type) { memcpy(dst, s, j->out->row_bytes); return; }   /* a repack */
     gm_dequantize_row(j->src->type, s, tmp, j->src->ne[0]);
     gm_quantize_row(j->out->type, tmp, dst, j->src->ne[0]);
 }
@@ -279,6 +283,28 @@ int gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t
     return qt_convert(src, &o, false, p, err);
 }
 
+/* An owned, 64-byte aligned buffer for a converted tensor: big matrices on
+ * 2 MiB boundaries in huge pages where the kernel allows them, since a
+ * decode step streams every page once (fewer TLB walks; the resident size
+ * stays the tensor's size, rounded to 2 MiB).  free() releases it. */
+static void *qt_alloc(size_t nbytes)
+{
+    size_t huge = (size_t)2 << 20, align = nbytes >= 4 * huge ? huge : 64;
+    size_t alloc = nbytes ? (nbytes + align - 1) / align * align : 64;
+    void *data = NULL;
+    if (posix_memalign(&data, align, alloc)) return NULL;
+    if (align == huge) (void)madvise(data, alloc, MADV_HUGEPAGE);   /* advice only */
+    return data;
+}
+
+/* Whether matrices of type t are stored packed on this CPU: only where the
+ * packed tiles are the best path (they are what reads them fast). */
+static bool qt_packs(gm_type t, int64_t rows)
+{
+    return gm_qpack_type(t) && rows >= GM_QP_ROWS && gm_qisa_best() == GM_QISA_AVX512 &&
+           gm_qtile_get(t, GM_QISA_AVX512) != NULL;
+}
+
 int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err)
 {
     const char *name = src->name ? src->name : "(unnamed)";
@@ -288,24 +314,28 @@ int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_poo
     if (gm_type_block(dst) == 0 || row_bytes == 0 || gm_type_block(src->type) == 0)
         return gm_quantize_tensor_into(src, dst, NULL, 0, p, err);     /* reports the reason */
     size_t nbytes = row_bytes * (size_t)rows;
-    /* 64-byte aligned so the packed tiles' quant rows are (free() releases
-     * it); big matrices on 2 MiB boundaries in huge pages where the kernel
-     * allows them, since a decode step streams every page once (fewer TLB
-     * walks; the resident size stays the tensor's size, rounded to 2 MiB). */
-    size_t huge = (size_t)2 << 20, align = nbytes >= 4 * huge ? huge : 64;
-    size_t alloc = nbytes ? (nbytes + align - 1) / align * align : 64;
-    void *data = NULL;
-    if (posix_memalign(&data, align, alloc)) data = NULL;
+    void *data = qt_alloc(nbytes);
     if (!data)
         return gm_err_set(err, GM_E_NOMEM, "quantize %s to %s: out of memory (%zu bytes)", name, gm_type_name(dst), nbytes);
-    if (align == huge) (void)madvise(data, alloc, MADV_HUGEPAGE);   /* advice only */
-    /* Packed when the tiles that read it are this CPU's best path. */
-    bool pack = gm_qpack_type(dst) && src->ne[1] >= GM_QP_ROWS && gm_qisa_best() == GM_QISA_AVX512 &&
-                gm_qtile_get(dst, GM_QISA_AVX512) != NULL;
+    bool pack = qt_packs(dst, src->ne[1]);
     gm_tensor o = { dst, {src->ne[0], src->ne[1], src->ne[2]}, row_bytes, nbytes, data, src->name, NULL };
     if (qt_convert(src, &o, pack, p, err)) { free(data); return -1; }
     *out = o;
     out->packed = pack ? data : NULL;
+    return 0;
+}
+
+int gm_qpack_tensor(const gm_tensor *src, gm_tensor *out, gm_pool *p, gm_err *err)
+{
+    if (src->packed || !qt_packs(src->type, src->ne[1])) return 1;
+    const char *name = src->name ? src->name : "(unnamed)";
+    void *data = qt_alloc(src->nbytes);
+    if (!data) return gm_err_set(err, GM_E_NOMEM, "repack %s: out of memory (%zu bytes)", name, src->nbytes);
+    gm_tensor o = *src;
+    o.data = data;
+    if (qt_convert(src, &o, true, p, err)) { free(data); return -1; }
+    *out = o;
+    out->packed = data;
     return 0;
 }
 

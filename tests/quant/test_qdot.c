@@ -254,10 +254,16 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
               gm_qisa_supported(GM_QISA_AVX512) ? ", avx512" : "");
         free(qa); free(qb);
     }
+    bool want = gm_qisa_best() == GM_QISA_AVX512;
+    /* a row-layout tensor (a mapped file) repacked */
+    gm_tensor rp;
+    int prc = gm_qpack_tensor(&Wr, &rp, p3, &err);
+    CHECK(want ? prc == 0 && rp.packed == rp.data && memcmp(rp.data, pk, nbytes) == 0 && rp.nbytes == nbytes
+               : prc == 1, "%s gm_qpack_tensor %s", gm_type_name(t), want ? "repacks a row-layout tensor" : "leaves rows alone here");
+    if (prc == 0) free((void *)rp.data);
     /* what gm_quantize_tensor gives */
     gm_tensor q;
     CHECK(gm_quantize_tensor(&src, t, &q, p3, &err) == 0, "%s gm_quantize_tensor", gm_type_name(t));
-    bool want = gm_qisa_best() == GM_QISA_AVX512;
     CHECK((q.packed != NULL) == want && q.packed == (want ? q.data : NULL) &&
           memcmp(q.data, want ? pk : rowq, nbytes) == 0,
           "%s gm_quantize_tensor %s (the AVX-512 tiles %s)", gm_type_name(t), want ? "packs 16-row groups" : "keeps rows",
