@@ -40,6 +40,21 @@ ALWAYS_INLINE __m512i bcast4(const int8_t *p)
     return _mm512_set1_epi32(v);
 }
 
+/* acc += u (16 lanes of 4 unsigned bytes) dotted with the 4 signed bytes at
+ * p broadcast: vpdpbusd with an embedded-broadcast memory operand, which
+ * compilers do not form from _mm512_set1_epi32 (a separate vpbroadcastd
+ * per product; the tiles issue one per vpdpbusd and the front end, not the
+ * multipliers, became the limit). */
+ALWAYS_INLINE __m512i dp_bcast(__m512i acc, __m512i u, const int8_t *p)
+{
+#if defined(__GNUC__) && !defined(GM_NO_INLINE_ASM)
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const int32_t *)(const void *)p));
+    return acc;
+#else
+    return _mm512_dpbusd_epi32(acc, u, bcast4(p));
+#endif
+}
+
 /* 16 rows x nt tokens (nt a compile-time constant after inlining). */
 ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt,
                            float *y, int64_t ldy)
@@ -68,8 +83,8 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
 #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
                 __m512i v = _mm512_loadu_si512((const void *)(q + 64 * k));
-                acci[0] = _mm512_dpbusd_epi32(acci[0], _mm512_and_si512(v, m4), bcast4(a + 4 * k));
-                acc2 = _mm512_dpbusd_epi32(acc2, _mm512_and_si512(v, mf0), bcast4(a + 16 + 4 * k));
+                acci[0] = dp_bcast(acci[0], _mm512_and_si512(v, m4), a + 4 * k);
+                acc2 = dp_bcast(acc2, _mm512_and_si512(v, mf0), a + 16 + 4 * k);
             }
             acci[0] = _mm512_add_epi32(acci[0], _mm512_srai_epi32(acc2, 4));
         } else if (q4) {
@@ -80,8 +95,8 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
                 #pragma GCC unroll 8
                 for (int u = 0; u < nt; u++) {
                     const int8_t *a = XROW(gm_bq8c, xv, u, xs)[b].qs;
-                    acci[u] = _mm512_dpbusd_epi32(acci[u], lo, bcast4(a + 4 * k));
-                    acci[u] = _mm512_dpbusd_epi32(acci[u], hi, bcast4(a + 16 + 4 * k));
+                    acci[u] = dp_bcast(acci[u], lo, (a + 4 * k));
+                    acci[u] = dp_bcast(acci[u], hi, (a + 16 + 4 * k));
                 }
             }
         } else if (nt == 1) {
@@ -91,8 +106,8 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
             for (int k = 0; k < 8; k += 2) {
                 __m512i v0 = _mm512_loadu_si512((const void *)(q + 64 * k));
                 __m512i v1 = _mm512_loadu_si512((const void *)(q + 64 * k + 64));
-                acci[0] = _mm512_dpbusd_epi32(acci[0], v0, bcast4(a + 4 * k));
-                acc2 = _mm512_dpbusd_epi32(acc2, v1, bcast4(a + 4 * k + 4));
+                acci[0] = dp_bcast(acci[0], v0, (a + 4 * k));
+                acc2 = dp_bcast(acc2, v1, (a + 4 * k + 4));
             }
             acci[0] = _mm512_add_epi32(acci[0], acc2);
         } else {
@@ -101,7 +116,7 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
                 __m512i v = _mm512_loadu_si512((const void *)(q + 64 * k));
                 #pragma GCC unroll 8
                 for (int u = 0; u < nt; u++)
-                    acci[u] = _mm512_dpbusd_epi32(acci[u], v, bcast4(XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k));
+                    acci[u] = dp_bcast(acci[u], v, (XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k));
             }
         }
         __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(g + dof)));
@@ -189,7 +204,7 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
                 __m512i op = _mm512_and_si512(_mm512_loadu_si512((const void *)qq), hi ? mf0 : m4);
 #pragma GCC unroll 8
                 for (int u = 0; u < nt; u++)
-                    acc[u] = _mm512_dpbusd_epi32(acc[u], op, bcast4(XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
+                    acc[u] = dp_bcast(acc[u], op, (XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
             }
             __m512i sc = q4k_scale(D, j, 0);
 #pragma GCC unroll 8
@@ -272,8 +287,7 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
                     __m512i op = _mm512_or_si512(lo, _mm512_and_si512(hb, m30));
 #pragma GCC unroll 8
                     for (int u = 0; u < nt; u++)
-                        acc[u] = _mm512_dpbusd_epi32(acc[u], op,
-                                                     bcast4(XROW(gm_bq8k, xv, u, xs)[b].qs + 128 * h + 32 * qt + 4 * l4));
+                        acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + 128 * h + 32 * qt + 4 * l4);
                 }
                 __m512i sc = e ? _mm512_srai_epi32(sp, 16) : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
 #pragma GCC unroll 8
