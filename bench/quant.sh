@@ -5,7 +5,9 @@
 #      int8 peak of one core.  Needs no model.
 #   2. Whole model (model_section): one checkpoint folder converted to bf16,
 #      q8_0, q4_0 and q4_k_m GGUF files (once, into bench/out/), then prefill
-#      and decode speed of each with bench/bench_model.c.  The folder is
+#      and decode speed of each with bench/bench_model.c, and of the folder
+#      quantized at load (--quant, the packed tiles); prefill also as a
+#      fraction of the int8 peak qbench measured.  The folder is
 #      QBENCH_MODEL, else the E2B-shaped one bench/run.sh generates
 #      (bench/out/e2b-L6-bf16) when it exists; otherwise the section is skipped.
 # Usage: bash bench/quant.sh [threads] [gemv_mib]   (after `make`)
@@ -22,9 +24,25 @@ $CC $FLAGS -mavx512f -mavx512bw -mavx512vnni -c -o "$BUILD/bench/qpeak_avx512.o"
 $CC $FLAGS -o "$BUILD/bench/qbench" bench/qbench.c "$BUILD/bench/qpeak_avx2.o" "$BUILD/bench/qpeak_avx512.o" \
     "$BUILD/libengine.a" $LIBS
 echo "== quantized kernels"
-"$BUILD/bench/qbench" "$@"
+"$BUILD/bench/qbench" "$@" | tee "$BUILD/bench/qbench.log"
+# the machine's int8 peak (all threads at once), to read prefill against
+PEAK=$(sed -n 's/.*all [0-9]* threads at once: \([0-9.]*\) GOP\/s.*/\1/p' "$BUILD/bench/qbench.log")
 
-# Convert $1 to each type and time prefill/decode of each file.
+# One bench_model run, then its prefill as a fraction of the int8 peak.
+model_run() {
+    local log="$BUILD/bench/bench_model.log"
+    "$BUILD/bench/bench_model" "$@" --threads "$THREADS" --runs "${QBENCH_RUNS:-3}" \
+        --prompt "${QBENCH_PROMPT:-512}" --decode "${QBENCH_DECODE:-16}" | tee "$log"
+    local gf
+    gf=$(sed -n 's/.*tokens [0-9.]* s (\([0-9.]*\) GFLOP\/s.*/\1/p' "$log")
+    if [ -n "$PEAK" ] && [ -n "$gf" ]; then
+        awk -v g="$gf" -v p="$PEAK" 'BEGIN { printf "#   prefill %.1f GOP/s = %.0f%% of the int8 peak (%.0f GOP/s)\n", g, 100 * g / p, p }'
+    fi
+}
+
+# Convert $1 to each type and time prefill/decode of each file (row layout,
+# mapped as it is), then the same checkpoint quantized at load (--quant;
+# repacked into 16-row tiles on AVX-512 VNNI CPUs).
 model_section() {
     local src=$1 name
     name=$(basename "$src")
@@ -35,9 +53,11 @@ model_section() {
     for t in bf16 q8_0 q4_0 q4_k_m; do
         local out="bench/out/$name-$t.gguf"
         [ -f "$out" ] || ./gemmash convert -m "$src" -o "$out" --type "$t" --threads "$THREADS"
-        "$BUILD/bench/bench_model" "$out" --threads "$THREADS" --runs "${QBENCH_RUNS:-3}" \
-            --prompt "${QBENCH_PROMPT:-512}" --decode "${QBENCH_DECODE:-16}" --label "$name $t" $header
+        model_run "$out" --label "$name $t file" $header
         header=
+    done
+    for t in q8_0 q4_0 q4_k; do
+        model_run "$src" --quant "$t" --label "$name $t at load"
     done
 }
 

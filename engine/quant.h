@@ -7,11 +7,14 @@
  * kernels then do integer dot products block by block.
  *
  * Every kernel path (portable C, AVX2, AVX-VNNI, AVX-512 VNNI) computes the
- * same integer sums per block.  The SIMD paths agree with each other bit for
- * bit; the portable path agrees with them bit for bit on the K types and to
- * float rounding on Q8_0/Q4_0 (it accumulates blocks in another order).  Within one path a (row, token) pair
- * is always computed by the same function, so a decode step (n = 1) and a
- * prefill (n > 1) give bit-identical results. */
+ * same integer sums per block.  On the row layout the SIMD paths agree with
+ * each other bit for bit; the portable path agrees with them bit for bit on
+ * the K types and to float rounding on Q8_0/Q4_0 (it accumulates blocks in
+ * another order).  Matrices quantized at load on an AVX-512 VNNI CPU are
+ * repacked 16 rows at a time (below); their tiles equal the portable tile
+ * bit for bit, and for the K types the row kernels too.  Within one path a
+ * (row, token) pair is always computed by the same operations, so a decode
+ * step (n = 1) and a prefill (n > 1) give bit-identical results. */
 #ifndef GEMMASH_QUANT_H
 #define GEMMASH_QUANT_H
 
@@ -54,9 +57,15 @@ int  gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n);
  * unknown type. */
 int  gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n);
 
-/* Activation quantizers: n floats -> n/32 gm_bq8 or n/256 gm_bq8k. */
+/* Activation quantizers: n floats -> n/32 gm_bq8 or n/256 gm_bq8k, on the
+ * fastest path this CPU runs (every path writes the same bytes; the
+ * portable ones define them). */
 void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n);
 void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n);
+void gm_quantize_act_q8_portable(const float *x, gm_bq8 *y, int64_t n);
+void gm_quantize_act_q8k_portable(const float *x, gm_bq8k *y, int64_t n);
+void gm_quantize_act_q8_avx512(const float *x, gm_bq8 *y, int64_t n);
+void gm_quantize_act_q8k_avx512(const float *x, gm_bq8k *y, int64_t n);
 
 /* The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block. */
 static inline void gm_k_scale_min(int j, const uint8_t *q, int *sc, int *m)
@@ -107,6 +116,84 @@ gm_qkern gm_qdot_avx2(gm_type t);
 gm_qkern gm_qdot_avxvnni(gm_type t);
 gm_qkern gm_qdot_avx512(gm_type t);
 
+/* ---- row-interleaved ("packed") matrices ---------------------------------------
+ *
+ * For prefill tiles and wide decode loads, gm_quantize_tensor stores Q8_0,
+ * Q4_0, Q4_K and Q6_K matrices (when the AVX-512 VNNI path is the best one)
+ * with 16 rows interleaved: one vpdpbusd then multiplies 4 elements of 16
+ * rows by 4 broadcast activation bytes, and a block's exact integer sums
+ * for 16 rows land in one register.  The size is unchanged (same bytes,
+ * reordered): within a slice, every full group of 16 rows takes 16 *
+ * row_bytes bytes; rows past the last full group keep the GGUF row layout.
+ * A group is a run of blocks (32 columns, or 256 for the K types), in pairs
+ *     [quants b][quants b+1][scales b][scales b+1]
+ * (a lone last block: [quants][scales]), so with even block counts every
+ * 64-byte quant row is 64-byte aligned.  Quant bytes are interleaved 4 at a
+ * time: 64-byte row k holds bytes 4k..4k+3 of rows 0..15 in turn (Q8_0 qs,
+ * stored plus 128 (w ^ 0x80), the unsigned operand; Q4_0 and Q4_K qs; Q6_K
+ * ql then qh).  The scale part holds the 16 rows' f16 scales (Q4_K: d,
+ * dmin, then the 12 scale bytes as three interleaved dwords; Q6_K: the
+ * int8 scales in pairs per row, [sub-block pair][row][2], then d).
+ * qpack_pos in quant.c is the map.
+ * The tensor's packed field then equals data. */
+#define GM_QP_ROWS 16
+
+/* Activation block of the packed kernels: like gm_bq8, but c = -C * sum(qs)
+ * with the weight offset C (128 for Q8_0, whose packed kernels read the
+ * weights as w + 128; 8 for Q4_0). */
+typedef struct { float d; int32_t c; int8_t qs[32]; } gm_bq8c;
+_Static_assert(sizeof(gm_bq8c) == sizeof(gm_bq8), "gm_bq8c has gm_bq8's layout");
+
+/* Whether type t has a packed layout (Q8_0, Q4_0, Q4_K, Q6_K). */
+bool gm_qpack_type(gm_type t);
+/* Interleave 16 rows of nb blocks (row layout, rows row_bytes apart) into one
+ * packed group at dst (16 * row_bytes bytes). */
+void gm_qpack_group(gm_type t, int64_t nb, const void *rows, size_t row_bytes, void *dst);
+/* Copy row r (0..15) of a packed group back to the row layout. */
+void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst);
+/* Copy block b of row r of a packed group to dst (one block, row layout). */
+void gm_qunpack_block(gm_type t, int64_t nb, const void *group, int r, int64_t b, void *dst);
+/* Quantize n floats into gm_bq8c blocks for weight type t (the fastest
+ * path this CPU runs; every path writes the same bytes). */
+void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n);
+void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n);
+void gm_quantize_act_q8c_avx512(gm_type t, const float *x, gm_bq8c *y, int64_t n);
+
+/* Bytes of one block's quants and of its scales for 16 rows. */
+static inline size_t gm_qp_quant_bytes(gm_type t)
+{
+    return t == GM_TYPE_Q8_0 ? 512 : t == GM_TYPE_Q4_0 ? 256 : t == GM_TYPE_Q4_K ? 2048 : 3072;
+}
+static inline size_t gm_qp_scale_bytes(gm_type t)
+{
+    return t == GM_TYPE_Q4_K ? 256 : t == GM_TYPE_Q6_K ? 288 : 32;
+}
+
+/* Where block b's quants and its 16 rows' scales start inside a packed
+ * group of nb blocks (byte offsets; see the layout above). */
+static inline void gm_qp_offsets(gm_type t, int64_t nb, int64_t b, size_t *q, size_t *d)
+{
+    size_t qb = gm_qp_quant_bytes(t), base = (size_t)(b >> 1) * 2 * (qb + gm_qp_scale_bytes(t));
+    size_t npair = (b | 1) < nb ? 2 : 1;
+    *q = base + (size_t)(b & 1) * qb;
+    *d = base + npair * qb + (size_t)(b & 1) * gm_qp_scale_bytes(t);
+}
+
+/* The 16 rows of a packed group times nt <= GM_QP_TOKENS activation rows (xs
+ * bytes apart; gm_bq8c for Q8_0/Q4_0, gm_bq8k for the K types);
+ * y[u * ldy + i] = row i times token u.  Every (row, token) gets the same
+ * operations whatever nt is: Q8_0/Q4_0 per block the exact integer sum,
+ * then acc = fma((float)isum, dw * dx, acc) in block order; the K types
+ * exactly the row kernels' per-super-block update (gm_ksum, gm_k6sum), so
+ * packed and row layouts give the same bits there. */
+#define GM_QP_TOKENS 8
+typedef void (*gm_qtile_fn)(int64_t nb, const void *group, const void *x, size_t xs, int nt, float *y, int64_t ldy);
+/* The portable tile (same bits as every SIMD tile) and the AVX-512 one
+ * (NULL where the CPU lacks it). */
+gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa);
+gm_qtile_fn gm_qtile_scalar(gm_type t);
+gm_qtile_fn gm_qtile_avx512(gm_type t);
+
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
                    int64_t ldx, int n, float *Y, int64_t ldy);
@@ -118,6 +205,12 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
  * Q6_K, or a float type).  out gets a malloc'd buffer it owns (free
  * out->data) and src's name and shape.  Rows are split across the pool. */
 int  gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err);
+/* A quantized tensor in the GGUF row layout (a mapped file) repacked into
+ * an owned buffer (out->data, which the caller frees; out->packed ==
+ * out->data) when this CPU's best kernels read the packed layout: returns
+ * 0, 1 when there is nothing to do (out untouched), or -1 on error.  Call
+ * gm_tensor_release_pages(src) after, so the mapped copy leaves memory. */
+int  gm_qpack_tensor(const gm_tensor *src, gm_tensor *out, gm_pool *p, gm_err *err);
 /* The same into a caller's buffer of exactly the converted size. */
 int  gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err);
 /* The type a tensor gets under a scheme ("f32", "f16", "bf16", "q8_0",

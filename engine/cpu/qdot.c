@@ -6,6 +6,8 @@
  * the same expression on every path, so all paths agree bit for bit; for
  * Q8_0/Q4_0 the SIMD paths (qdot_simd.h) accumulate blocks in vector lanes,
  * so they agree with this file only to float rounding. */
+#include <math.h>
+#include <string.h>
 #include "quant.h"
 
 /* The block scales are half precision. */
@@ -129,6 +131,96 @@ gm_qkern gm_qdot_scalar(gm_type t)
     default: break;
     }
     return k;
+}
+
+/* ---- packed tiles (the portable one defines the bits) ------------------------ */
+
+/* 16 rows of a packed Q8_0 (q4 = false) or Q4_0 group times nt tokens: per
+ * block the exact integer sum with the stored offset (Q8_0 weights are
+ * stored as w + 128, the correction c is in the activation block), then one fmaf.
+ * The SIMD tiles reproduce this bit for bit. */
+static void tile_scalar(bool q4, int64_t nb, const void *group, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
+{
+    gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
+    const unsigned char *g = group;
+    for (int u = 0; u < nt; u++) {
+        const gm_bq8c *x = (const gm_bq8c *)((const char *)xv + (size_t)u * xs);
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            float acc = 0.0f;
+            for (int64_t b = 0; b < nb; b++) {
+                size_t qo, dof;
+                gm_qp_offsets(t, nb, b, &qo, &dof);
+                int32_t isum = x[b].c;
+                if (q4)
+                    for (int k = 0; k < 4; k++)
+                        for (int j = 0; j < 4; j++) {
+                            int v = g[qo + 64 * k + 4 * r + j];
+                            isum += (v & 0xF) * x[b].qs[4 * k + j] + (v >> 4) * x[b].qs[16 + 4 * k + j];
+                        }
+                else
+                    for (int k = 0; k < 8; k++)
+                        for (int j = 0; j < 4; j++)
+                            isum += g[qo + 64 * k + 4 * r + j] * x[b].qs[4 * k + j];
+                uint16_t h;
+                memcpy(&h, g + dof + 2 * r, 2);
+                float sc = h2f(h) * x[b].d;
+                acc = fmaf((float)isum, sc, acc);
+            }
+            y[(int64_t)u * ldy + r] = acc;
+        }
+    }
+}
+
+/* The portable tiles, one per packed type. */
+static void tile_q8_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
+{ tile_scalar(false, nb, g, x, xs, nt, y, ldy); }
+static void tile_q4_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
+{ tile_scalar(true, nb, g, x, xs, nt, y, ldy); }
+
+/* 16 rows of a packed K-type group times nt tokens: each block back to the
+ * row layout and through the reference dot, one super-block at a time, so
+ * the sum is the reference's sequence of gm_ksum / gm_k6sum updates. */
+static void tile_k_scalar(gm_type t, gm_qdot_fn dot, int64_t nb, const void *group, const void *xv, size_t xs, int nt,
+                          float *y, int64_t ldy)
+{
+    for (int u = 0; u < nt; u++) {
+        const gm_bq8k *x = (const gm_bq8k *)((const char *)xv + (size_t)u * xs);
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            float acc = 0.0f;
+            for (int64_t b = 0; b < nb; b++) {
+                unsigned char blk[sizeof(gm_block_q6_K)];
+                gm_qunpack_block(t, nb, group, r, b, blk);
+                acc += dot(1, blk, x + b);
+            }
+            y[(int64_t)u * ldy + r] = acc;
+        }
+    }
+}
+
+/* The portable K-type tiles. */
+static void tile_q4_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
+{ tile_k_scalar(GM_TYPE_Q4_K, dot_q4_K, nb, g, x, xs, nt, y, ldy); }
+static void tile_q6_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
+{ tile_k_scalar(GM_TYPE_Q6_K, dot_q6_K, nb, g, x, xs, nt, y, ldy); }
+
+gm_qtile_fn gm_qtile_scalar(gm_type t)
+{
+    switch (t) {
+    case GM_TYPE_Q8_0: return tile_q8_0_scalar;
+    case GM_TYPE_Q4_0: return tile_q4_0_scalar;
+    case GM_TYPE_Q4_K: return tile_q4_K_scalar;
+    case GM_TYPE_Q6_K: return tile_q6_K_scalar;
+    default: return NULL;
+    }
+}
+
+gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa)
+{
+    if (!gm_qpack_type(t) || !gm_qisa_supported(isa)) return NULL;
+#if defined(__x86_64__)
+    if (isa == GM_QISA_AVX512) return gm_qtile_avx512(t);
+#endif
+    return gm_qtile_scalar(t);
 }
 
 bool gm_qisa_supported(gm_qisa isa)

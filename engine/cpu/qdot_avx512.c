@@ -1,10 +1,13 @@
-/* qdot_avx512.c: the integer dot products with AVX-512 VNNI (EVEX-encoded
- * vpdpbusd/vpdpwssd on 256-bit registers, which every AVX-512 VNNI CPU
- * has, including those without AVX-VNNI).  The kernels stream the weights
- * once per four tokens; 256-bit registers keep the block layout (34- and
- * 18-byte blocks) simple and measured as fast as 512-bit ones here.
+/* qdot_avx512.c: the integer dot products with AVX-512 VNNI.
+ *   - Row layout (GGUF files mapped in place): the 256-bit template of
+ *     qdot_simd.h with EVEX vpdpbusd/vpdpwssd, which every AVX-512 VNNI CPU
+ *     has, including those without AVX-VNNI.
+ *   - Packed 16-row groups (matrices quantized at load, quant.h): 512-bit
+ *     tiles, one register holding 4 columns of 16 rows, for decode and
+ *     prefill alike; and the 512-bit activation quantizers.
  * Compiled with the AVX-512 flags; called only when the CPU has them. */
 #include <immintrin.h>
+#include <string.h>
 #include "quant.h"
 
 #define DPBUSD(acc, u, s) _mm256_dpbusd_epi32((acc), (u), (s))
@@ -13,3 +16,369 @@
 #include "qdot_simd.h"
 
 gm_qkern gm_qdot_avx512(gm_type t) { return avx512_table(t); }
+
+/* ---- packed 16-row tiles (512-bit) -------------------------------------------
+ *
+ * One zmm holds 4 columns of 16 interleaved rows; vpdpbusd multiplies them by
+ * 4 activation bytes broadcast from memory, so a block's 16 exact integer
+ * sums build up in one register per token with no horizontal work.  The
+ * weights are the unsigned operand (Q8_0: stored as w + 128; Q4_0: the
+ * nibbles), the activations the signed one, and the integer correction c
+ * seeds the sum.  Then per block: acc = fma(float(isum), dw * dx, acc),
+ * exactly the portable tile's operations, so decode (nt = 1) and any tile
+ * of a prefill give the same bits. */
+
+#ifndef QP_PF_AHEAD
+#define QP_PF_AHEAD 2048   /* decode prefetch distance, bytes */
+#endif
+
+/* Four activation bytes as a broadcast operand. */
+ALWAYS_INLINE __m512i bcast4(const int8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_set1_epi32(v);
+}
+
+/* acc += u (16 lanes of 4 unsigned bytes) dotted with the 4 signed bytes at
+ * p broadcast: vpdpbusd with an embedded-broadcast memory operand, which
+ * compilers do not form from _mm512_set1_epi32 (a separate vpbroadcastd
+ * per product; the tiles issue one per vpdpbusd and the front end, not the
+ * multipliers, became the limit). */
+ALWAYS_INLINE __m512i dp_bcast(__m512i acc, __m512i u, const int8_t *p)
+{
+#if defined(__GNUC__) && !defined(GM_NO_INLINE_ASM)
+    __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const int32_t *)(const void *)p));
+    return acc;
+#else
+    return _mm512_dpbusd_epi32(acc, u, bcast4(p));
+#endif
+}
+
+/* 16 rows x nt tokens (nt a compile-time constant after inlining). */
+ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt,
+                           float *y, int64_t ldy)
+{
+    const gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 accf[GM_QP_TOKENS];
+    #pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) accf[u] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, dof;
+        gm_qp_offsets(t, nb, b, &qo, &dof);
+        const unsigned char *q = g + qo;
+        if (nt == 1) {                 /* decode streams the group: fetch every line ahead */
+            for (int k = 0; k < (q4 ? 5 : 9); k++) _mm_prefetch((const char *)q + QP_PF_AHEAD + 64 * k, _MM_HINT_T0);
+        }
+        __m512i acci[GM_QP_TOKENS];
+        #pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) acci[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
+        if (q4 && nt == 1) {           /* decode: two chains (integer sums: same result) */
+            /* the high nibbles stay in place (16 * q, one mask, no shift); that
+             * sum is a multiple of 16 and is shifted down once per block */
+            const int8_t *a = XROW(gm_bq8c, xv, 0, xs)[b].qs;
+            const __m512i mf0 = _mm512_set1_epi8((char)0xF0);
+            __m512i acc2 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * k));
+                acci[0] = dp_bcast(acci[0], _mm512_and_si512(v, m4), a + 4 * k);
+                acc2 = dp_bcast(acc2, _mm512_and_si512(v, mf0), a + 16 + 4 * k);
+            }
+            acci[0] = _mm512_add_epi32(acci[0], _mm512_srai_epi32(acc2, 4));
+        } else if (q4) {
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * k));
+                __m512i lo = _mm512_and_si512(v, m4), hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+                #pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) {
+                    const int8_t *a = XROW(gm_bq8c, xv, u, xs)[b].qs;
+                    acci[u] = dp_bcast(acci[u], lo, (a + 4 * k));
+                    acci[u] = dp_bcast(acci[u], hi, (a + 16 + 4 * k));
+                }
+            }
+        } else if (nt == 1) {
+            const int8_t *a = XROW(gm_bq8c, xv, 0, xs)[b].qs;
+            __m512i acc2 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int k = 0; k < 8; k += 2) {
+                __m512i v0 = _mm512_loadu_si512((const void *)(q + 64 * k));
+                __m512i v1 = _mm512_loadu_si512((const void *)(q + 64 * k + 64));
+                acci[0] = dp_bcast(acci[0], v0, (a + 4 * k));
+                acc2 = dp_bcast(acc2, v1, (a + 4 * k + 4));
+            }
+            acci[0] = _mm512_add_epi32(acci[0], acc2);
+        } else {
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) {
+                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * k));
+                #pragma GCC unroll 8
+                for (int u = 0; u < nt; u++)
+                    acci[u] = dp_bcast(acci[u], v, (XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k));
+            }
+        }
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(g + dof)));
+        #pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            __m512 sc = _mm512_mul_ps(dw, _mm512_set1_ps(XROW(gm_bq8c, xv, u, xs)[b].d));
+            accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), sc, accf[u]);
+        }
+    }
+    #pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, accf[u]);
+}
+
+/* The tile for any nt, each count compiled with its registers unrolled
+ * (body(nb, g, x, xs, nt, y, ldy) with nt a constant). */
+#define QP_TILE_FN(name, body)                                                                        \
+    static void name(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy) \
+    {                                                                                                 \
+        switch (nt) {                                                                                 \
+        case 1: body(nb, g, x, xs, 1, y, ldy); break;                                                 \
+        case 2: body(nb, g, x, xs, 2, y, ldy); break;                                                 \
+        case 3: body(nb, g, x, xs, 3, y, ldy); break;                                                 \
+        case 4: body(nb, g, x, xs, 4, y, ldy); break;                                                 \
+        case 5: body(nb, g, x, xs, 5, y, ldy); break;                                                 \
+        case 6: body(nb, g, x, xs, 6, y, ldy); break;                                                 \
+        case 7: body(nb, g, x, xs, 7, y, ldy); break;                                                 \
+        default: body(nb, g, x, xs, 8, y, ldy); break;                                                \
+        }                                                                                             \
+    }
+#define QP_Q8_0(nb, g, x, xs, nt, y, ldy) qp_tile(false, nb, g, x, xs, nt, y, ldy)
+#define QP_Q4_0(nb, g, x, xs, nt, y, ldy) qp_tile(true, nb, g, x, xs, nt, y, ldy)
+QP_TILE_FN(avx512_tile_q8_0, QP_Q8_0)
+QP_TILE_FN(avx512_tile_q4_0, QP_Q4_0)
+
+/* ---- packed K types: integer sums per super-block, then the row kernels' update
+ *
+ * Per sub-block the exact dot of levels and activations builds up in one
+ * register per token (16 rows), is multiplied by the rows' sub-block scales
+ * (vpmulld) and summed into isum; the other integer term (Q4_K's mins times
+ * the activation sums, Q6_K's level offset 32 times scale times sum) comes
+ * from vpdpwssd on 16-bit pairs; then per super-block the same float
+ * expression as gm_ksum / gm_k6sum, so the bits equal the row kernels' and
+ * the reference's.  One operand at a time (reloaded from L1 as needed)
+ * keeps the per-token registers to three, so 8 tokens share each decode. */
+
+/* Sub-block j's 6-bit scale (hi = 0) or min (hi = 1) of 16 rows, from the
+ * three interleaved dwords of the 12 scale bytes (gm_k_scale_min). */
+ALWAYS_INLINE __m512i q4k_scale(const __m512i D[3], int j, int hi)
+{
+    const __m512i m63 = _mm512_set1_epi32(63), m15 = _mm512_set1_epi32(15), m3 = _mm512_set1_epi32(3);
+    if (j < 4) return _mm512_and_si512(_mm512_srli_epi32(D[hi], 8 * j), m63);
+    int jj = j - 4;
+    return _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi32(D[2], 8 * jj + 4 * hi), m15),
+                           _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(D[hi], 8 * jj + 6), m3), 4));
+}
+
+/* Q4_K: 16 rows x nt <= GM_QP_TOKENS tokens. */
+ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
+{
+    const __m512i m4 = _mm512_set1_epi8(0x0F), mf0 = _mm512_set1_epi8((char)0xF0);
+    __m512 sum[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) sum[u] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, so;
+        gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
+        const unsigned char *q = g + qo, *S = g + so;
+        __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
+                        _mm512_loadu_si512((const void *)(S + 192))};
+        __m512i isum[GM_QP_TOKENS], msum[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); msum[u] = _mm512_setzero_si512(); }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            /* sub-block j: low nibbles of chunk j/2 (j even) or high ones, kept in
+             * place as 16 * level (one mask); that sum is shifted down once */
+            const int c = j / 2, hi = j & 1;
+            __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+            for (int s4 = 0; s4 < 8; s4++) {
+                const unsigned char *qq = q + 64 * (8 * c + s4);
+                if (nt == 1 && !hi) _mm_prefetch((const char *)qq + QP_PF_AHEAD, _MM_HINT_T0);
+                __m512i op = _mm512_and_si512(_mm512_loadu_si512((const void *)qq), hi ? mf0 : m4);
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++)
+                    acc[u] = dp_bcast(acc[u], op, (XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
+            }
+            __m512i sc = q4k_scale(D, j, 0);
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                __m512i p = _mm512_mullo_epi32(acc[u], sc);
+                isum[u] = _mm512_add_epi32(isum[u], hi ? _mm512_srai_epi32(p, 4) : p);
+            }
+        }
+        /* mins: sum over the 16-element halves k of m_{k/2} * bsums[k], as
+         * vpdpwssd of (m_j, m_j) against the pair bsums[2j], bsums[2j+1] */
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            __m512i m = q4k_scale(D, j, 1);
+            __m512i mm = _mm512_or_si512(m, _mm512_slli_epi32(m, 16));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                int32_t pr;
+                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * j, 4);
+                msum[u] = _mm512_dpwssd_epi32(msum[u], mm, _mm512_set1_epi32(pr));
+            }
+        }
+        __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)S));
+        __m512 wm = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 32)));
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
+            __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(isum[u])),
+                                     _mm512_mul_ps(_mm512_mul_ps(xd, wm), _mm512_cvtepi32_ps(msum[u])));
+            sum[u] = _mm512_add_ps(sum[u], v);
+        }
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
+}
+
+/* Q6_K: 16 rows x nt <= GM_QP_TOKENS tokens.  Levels (ql nibble | 2 qh bits
+ * << 4, 0..63) are the unsigned operand; the level offset contributes
+ * -32 * sum_j sc_j * bsum_j, from vpdpwssd on the scale pairs. */
+ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
+{
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    __m512 sum[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) sum[u] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, so;
+        gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
+        const unsigned char *L = g + qo, *H = g + qo + 2048, *S = g + so;
+        __m512i isum[GM_QP_TOKENS], corr[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); corr[u] = _mm512_setzero_si512(); }
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) {
+            /* scales of sub-blocks 2p, 2p+1: int16 pairs per row */
+            __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p)));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                int32_t pr;
+                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * p, 4);
+                corr[u] = _mm512_dpwssd_epi32(corr[u], sp, _mm512_set1_epi32(pr));
+            }
+#pragma GCC unroll 2
+            for (int e = 0; e < 2; e++) {
+                /* sub-block j = 2p + e: elements 16j..16j+15 = half h, quarter qt, l4 in [4*half, 4*half+4) */
+                const int j = 2 * p + e, h = j / 8, qt = (j % 8) / 2, half = j % 2;
+                __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+                for (int l4 = 4 * half; l4 < 4 * half + 4; l4++) {
+                    const unsigned char *pl = L + 64 * (16 * h + 8 * (qt & 1) + l4), *ph = H + 64 * (8 * h + l4);
+                    if (nt == 1) {
+                        if (qt < 2) _mm_prefetch((const char *)pl + QP_PF_AHEAD, _MM_HINT_T0);
+                        if (qt == 0) _mm_prefetch((const char *)ph + QP_PF_AHEAD, _MM_HINT_T0);
+                    }
+                    __m512i lv = _mm512_loadu_si512((const void *)pl), hv = _mm512_loadu_si512((const void *)ph);
+                    __m512i lo = qt < 2 ? _mm512_and_si512(lv, m4) : _mm512_and_si512(_mm512_srli_epi16(lv, 4), m4);
+                    __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
+                               : qt == 2 ? hv : _mm512_srli_epi16(hv, 2);
+                    __m512i op = _mm512_or_si512(lo, _mm512_and_si512(hb, m30));
+#pragma GCC unroll 8
+                    for (int u = 0; u < nt; u++)
+                        acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + 128 * h + 32 * qt + 4 * l4);
+                }
+                __m512i sc = e ? _mm512_srai_epi32(sp, 16) : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
+            }
+        }
+        __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 256)));
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
+            __m512i is = _mm512_sub_epi32(isum[u], _mm512_slli_epi32(corr[u], 5));
+            sum[u] = _mm512_add_ps(sum[u], _mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(is)));
+        }
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
+}
+
+QP_TILE_FN(avx512_tile_q4_K, q4kp_tile)
+QP_TILE_FN(avx512_tile_q6_K, q6kp_tile)
+
+gm_qtile_fn gm_qtile_avx512(gm_type t)
+{
+    switch (t) {
+    case GM_TYPE_Q8_0: return avx512_tile_q8_0;
+    case GM_TYPE_Q4_0: return avx512_tile_q4_0;
+    case GM_TYPE_Q4_K: return avx512_tile_q4_K;
+    case GM_TYPE_Q6_K: return avx512_tile_q6_K;
+    default: return NULL;
+    }
+}
+
+/* 16 floats times id, rounded to nearest even (lrintf) and clamped to +-127. */
+ALWAYS_INLINE __m512i q8_round16(__m512 v, __m512 id)
+{
+    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(v, id));
+    return _mm512_min_epi32(_mm512_max_epi32(q, _mm512_set1_epi32(-127)), _mm512_set1_epi32(127));
+}
+
+/* gm_quantize_act_q8 with 512-bit registers (same bytes as the portable one). */
+void gm_quantize_act_q8_avx512(const float *x, gm_bq8 *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
+        __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        __m512i q0 = q8_round16(v0, _mm512_set1_ps(id)), q1 = q8_round16(v1, _mm512_set1_ps(id));
+        _mm_storeu_si128((__m128i *)y[b].qs, _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(y[b].qs + 16), _mm512_cvtepi32_epi8(q1));
+        y[b].d = d;
+        y[b].sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    }
+}
+
+/* gm_quantize_act_q8k with 512-bit registers (same bytes as the portable one). */
+void gm_quantize_act_q8k_avx512(const float *x, gm_bq8k *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QKK; b++, x += GM_QKK) {
+        __m512 m = _mm512_setzero_ps();
+        for (int i = 0; i < GM_QKK; i += 16) m = _mm512_max_ps(m, _mm512_abs_ps(_mm512_loadu_ps(x + i)));
+        float amax = _mm512_reduce_max_ps(m);
+        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        __m512 s = _mm512_set1_ps(id);
+        for (int j = 0; j < 16; j++) {
+            __m512i q = q8_round16(_mm512_loadu_ps(x + 16 * j), s);
+            _mm_storeu_si128((__m128i *)(y[b].qs + 16 * j), _mm512_cvtepi32_epi8(q));
+            y[b].bsums[j] = (int16_t)_mm512_reduce_add_epi32(q);
+        }
+        y[b].d = d;
+    }
+}
+
+/* gm_quantize_act_q8c with 512-bit registers: the same operations per
+ * element as the portable quantizer (|x| max, d = amax / 127, q = round to
+ * nearest even of x * (127 / amax), clamped), so the same bytes, without
+ * the library calls that made activation quantization a tenth of a prefill. */
+void gm_quantize_act_q8c_avx512(gm_type t, const float *x, gm_bq8c *y, int64_t n)
+{
+    const int32_t C = t == GM_TYPE_Q8_0 ? 128 : 8;
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+    for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
+        __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
+        float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        __m512 s = _mm512_set1_ps(id);
+        __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, s)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, s));
+        q0 = _mm512_min_epi32(_mm512_max_epi32(q0, lo), hi);
+        q1 = _mm512_min_epi32(_mm512_max_epi32(q1, lo), hi);
+        _mm_storeu_si128((__m128i *)y[b].qs, _mm512_cvtepi32_epi8(q0));
+        _mm_storeu_si128((__m128i *)(y[b].qs + 16), _mm512_cvtepi32_epi8(q1));
+        y[b].d = d;
+        y[b].c = -C * _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    }
+}

@@ -1,11 +1,15 @@
 /* qmatmul.c: matrix products with block-quantized weights, row reads of
- * quantized tables, and quantizing float tensors at load time.
+ * quantized tables, and quantizing (and repacking) tensors at load time.
  *
- * The activations of up to a chunk of tokens are quantized once into a
- * buffer on the caller's stack (no allocation per call), then each thread
- * takes a band of weight rows and applies every row to every token of the
- * chunk while the row is hot in cache, four tokens per weight decode.  Every (row, token) pair goes through
- * the same dot kernel whatever n is, so decode and prefill agree exactly. */
+ * The activations of up to a chunk of tokens are quantized once into the
+ * calling thread's pool scratch (no allocation per call), then threads take
+ * pieces of weight rows from a shared counter and apply them to every token
+ * of the chunk while they are hot in cache: packed tensors (quant.h) as
+ * 16-row tiles against up to 8 tokens, row-layout ones four tokens per
+ * weight decode.  Every (row, token) pair goes through the same operations
+ * whatever n is, so decode and prefill agree exactly. */
+#include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,13 +17,13 @@
 #include <unistd.h>
 #include "quant.h"
 
-/* Bytes of quantized activations kept on the stack per chunk. */
+/* Bytes of quantized activations per chunk of tokens: the pool's scratch of
+ * the calling thread (GM_POOL_SCRATCH), or this much stack without a pool. */
 #define QM_STACK_BYTES (192 * 1024)
-/* Rows handed out together (a multiple keeps threads off each other's lines). */
-#define QM_ROW_GRAIN 16
 
 typedef struct {
-    gm_qkern k;
+    gm_qkern k;                /* row kernels (unpacked tensors) */
+    gm_qtile_fn tile;          /* 16-row tiles (packed tensors), else NULL */
     const char *wbase;         /* first row of the slice */
     size_t row_bytes;
     int64_t rows, nb;
@@ -29,6 +33,8 @@ typedef struct {
     int t0, nt;                /* tokens of this chunk */
     gm_type wtype;
     int64_t K;
+    int64_t chunk;             /* rows per piece of work (a multiple of 16) */
+    atomic_llong next;         /* next piece to take */
 } qm_job;
 
 /* Quantize the activation rows of the chunk; tokens are split across threads. */
@@ -38,19 +44,39 @@ static void qm_quant_worker(void *arg, int ith, int nth)
     for (int t = ith; t < j->nt; t += nth) {
         const float *x = j->X + (int64_t)(j->t0 + t) * j->ldx;
         void *dst = j->xq + (size_t)t * j->xq_bytes;
-        if (gm_qact_block_bytes(j->wtype) == sizeof(gm_bq8)) gm_quantize_act_q8(x, dst, j->K);
+        if (j->tile && gm_qact_block_bytes(j->wtype) == sizeof(gm_bq8)) gm_quantize_act_q8c(j->wtype, x, dst, j->K);
+        else if (gm_qact_block_bytes(j->wtype) == sizeof(gm_bq8)) gm_quantize_act_q8(x, dst, j->K);
         else gm_quantize_act_q8k(x, dst, j->K);
     }
 }
 
-/* A band of rows times every token of the chunk. */
-static void qm_dot_worker(void *arg, int ith, int nth)
+/* A row past the last full group of a packed tensor (row layout) times one
+ * token in gm_bq8c form: rare (rows not a multiple of 16), so portable. */
+static float qm_tail_dot(gm_type t, int64_t nb, const void *wv, const gm_bq8c *x)
 {
-    const qm_job *j = arg;
-    int64_t groups = (j->rows + QM_ROW_GRAIN - 1) / QM_ROW_GRAIN;
-    int64_t g0 = groups * ith / nth, g1 = groups * (ith + 1) / nth;
-    int64_t r0 = g0 * QM_ROW_GRAIN, r1 = g1 * QM_ROW_GRAIN;
-    if (r1 > j->rows) r1 = j->rows;
+    float acc = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int32_t isum = 0;
+        uint16_t h;
+        if (t == GM_TYPE_Q8_0) {
+            const gm_block_q8_0 *w = (const gm_block_q8_0 *)wv + b;
+            for (int i = 0; i < 32; i++) isum += w->qs[i] * x[b].qs[i];
+            h = w->d;
+        } else {
+            const gm_block_q4_0 *w = (const gm_block_q4_0 *)wv + b;
+            isum = x[b].c;
+            for (int i = 0; i < 16; i++) isum += (w->qs[i] & 0xF) * x[b].qs[i] + (w->qs[i] >> 4) * x[b].qs[i + 16];
+            h = w->d;
+        }
+        acc = fmaf((float)isum, gm_f16_to_f32(h) * x[b].d, acc);
+    }
+    return acc;
+}
+
+/* Rows [r0, r1) of an unpacked tensor times every token of the chunk, four
+ * tokens per weight decode. */
+static void qm_rows(const qm_job *j, int64_t r0, int64_t r1)
+{
     for (int64_t r = r0; r < r1; r++) {
         const void *w = j->wbase + (size_t)r * j->row_bytes;
         int t = 0;
@@ -65,33 +91,84 @@ static void qm_dot_worker(void *arg, int ith, int nth)
     }
 }
 
+/* Rows [r0, r1) of a packed tensor: whole groups of 16 through the tile,
+ * GM_QP_TOKENS tokens at a time while the group stays in cache; rows past
+ * the last full group through qm_tail_dot. */
+static void qm_groups(const qm_job *j, int64_t r0, int64_t r1)
+{
+    int64_t full = j->rows / GM_QP_ROWS * GM_QP_ROWS;
+    for (int64_t r = r0; r < r1 && r < full; r += GM_QP_ROWS) {
+        const void *g = j->wbase + (size_t)r * j->row_bytes;
+        for (int t = 0; t < j->nt; t += GM_QP_TOKENS) {
+            int nt = j->nt - t < GM_QP_TOKENS ? j->nt - t : GM_QP_TOKENS;
+            j->tile(j->nb, g, j->xq + (size_t)t * j->xq_bytes, j->xq_bytes, nt, j->Y + (int64_t)(j->t0 + t) * j->ldy + r,
+                    j->ldy);
+        }
+    }
+    bool ktype = gm_qact_block_bytes(j->wtype) != sizeof(gm_bq8);   /* same activations as the row kernels */
+    for (int64_t r = r0 > full ? r0 : full; r < r1; r++)
+        for (int t = 0; t < j->nt; t++) {
+            const char *w = j->wbase + (size_t)r * j->row_bytes;
+            const unsigned char *x = j->xq + (size_t)t * j->xq_bytes;
+            j->Y[(int64_t)(j->t0 + t) * j->ldy + r] =
+                ktype ? j->k.x1(j->nb, w, x) : qm_tail_dot(j->wtype, j->nb, w, (const gm_bq8c *)x);
+        }
+}
+
+/* Threads take pieces of rows from a shared counter (a thread the OS pauses
+ * on a shared machine leaves its rows to the others); which thread computes
+ * a row never changes its bits. */
+static void qm_dot_worker(void *arg, int ith, int nth)
+{
+    (void)ith; (void)nth;
+    qm_job *j = arg;
+    for (;;) {
+        int64_t r0 = (int64_t)atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed) * j->chunk;
+        if (r0 >= j->rows) break;
+        int64_t r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
+        if (j->tile) qm_groups(j, r0, r1);
+        else qm_rows(j, r0, r1);
+    }
+}
+
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
                    int64_t ldx, int n, float *Y, int64_t ldy)
 {
     gm_qkern k = gm_qkern_get(W->type, isa);
+    gm_qtile_fn tile = W->packed ? gm_qtile_get(W->type, isa) : NULL;
     int blk = gm_type_block(W->type);
-    if (!k.x1 || blk <= 0 || W->ne[0] % blk) return -1;
+    if (!k.x1 || blk <= 0 || W->ne[0] % blk || (W->packed && !tile)) return -1;
     if (n <= 0) return 0;
     int64_t nb = W->ne[0] / blk;
     size_t xq_bytes = (size_t)nb * gm_qact_block_bytes(W->type);
     _Alignas(64) unsigned char stack_buf[QM_STACK_BYTES];
-    unsigned char *buf = stack_buf;
-    int tc = (int)(QM_STACK_BYTES / xq_bytes);
-    if (tc < 1) {                     /* a row wider than ~180k elements: rare, use the heap */
-        buf = malloc(xq_bytes);
+    unsigned char *buf = p ? gm_pool_scratch(p, 0) : stack_buf, *heap = NULL;
+    size_t buf_bytes = p ? GM_POOL_SCRATCH : QM_STACK_BYTES;
+    int tc = (int)(buf_bytes / xq_bytes);
+    if (tc < 1) {                     /* a row wider than ~900k elements: rare, use the heap */
+        buf = heap = malloc(xq_bytes);
         if (!buf) return -1;
         tc = 1;
     }
-    qm_job j = { k, (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
-                 W->row_bytes, W->ne[1], nb, X, ldx, buf, xq_bytes, Y, ldy, 0, 0, W->type, W->ne[0] };
+    qm_job j = { .k = k, .tile = tile, .wbase = (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
+                 .row_bytes = W->row_bytes, .rows = W->ne[1], .nb = nb, .X = X, .ldx = ldx, .xq = buf,
+                 .xq_bytes = xq_bytes, .Y = Y, .ldy = ldy, .wtype = W->type, .K = W->ne[0] };
+    /* At least 8 pieces per thread and at most ~256 KiB of weights each
+     * (the wait for the last piece at the end of a product is then short),
+     * whole groups of 16 rows. */
+    int64_t pieces = (int64_t)gm_pool_size(p) * 8, chunk = (W->ne[1] + pieces - 1) / pieces;
+    int64_t cap = (int64_t)((256 << 10) / W->row_bytes);
+    if (chunk > cap) chunk = cap;
+    j.chunk = chunk < GM_QP_ROWS ? GM_QP_ROWS : (chunk + GM_QP_ROWS - 1) / GM_QP_ROWS * GM_QP_ROWS;
     for (int t0 = 0; t0 < n; t0 += tc) {
         j.t0 = t0;
         j.nt = n - t0 < tc ? n - t0 : tc;
+        atomic_store_explicit(&j.next, 0, memory_order_relaxed);
         if (j.nt == 1) qm_quant_worker(&j, 0, 1);
         else gm_pool_run(p, qm_quant_worker, &j);
         gm_pool_run(p, qm_dot_worker, &j);
     }
-    if (buf != stack_buf) free(buf);
+    free(heap);
     return 0;
 }
 
@@ -103,8 +180,19 @@ int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, in
 
 int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
 {
-    const char *row = (const char *)W->data + ((size_t)slice * (size_t)W->ne[1] + (size_t)r) * W->row_bytes;
-    return gm_dequantize_row(W->type, row, out, W->ne[0]);
+    const char *base = (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes;
+    int64_t full = W->ne[1] / GM_QP_ROWS * GM_QP_ROWS;
+    if (!W->packed || r >= full) return gm_dequantize_row(W->type, base + (size_t)r * W->row_bytes, out, W->ne[0]);
+    /* a packed row: one block at a time back to the row layout, then dequantized */
+    int blk = gm_type_block(W->type);
+    int64_t nb = W->ne[0] / blk;
+    const char *g = base + (size_t)(r / GM_QP_ROWS * GM_QP_ROWS) * W->row_bytes;
+    for (int64_t b = 0; b < nb; b++) {
+        unsigned char tmp[sizeof(gm_block_q6_K)];
+        gm_qunpack_block(W->type, nb, g, (int)(r % GM_QP_ROWS), b, tmp);
+        gm_dequantize_row(W->type, tmp, out + b * blk, blk);
+    }
+    return 0;
 }
 
 /* ---- quantizing a float tensor at load time -------------------------------- */
@@ -112,21 +200,67 @@ int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)
 typedef struct {
     const gm_tensor *src;
     gm_tensor *out;
-    float **scratch;           /* one row of floats per thread */
-    int64_t rows;
+    float **scratch;           /* per thread: one row of floats, then 16 quantized rows when packing */
+    int64_t rows;              /* all rows (slices x ne[1]) */
+    bool pack;                 /* write packed groups of 16 rows */
 } qt_job;
 
-/* Each thread converts a band of rows: source row to floats, floats to dst. */
+/* Source row r to floats to the destination type at dst (a copy when the
+ * types are the same). */
+static void qt_row(const qt_job *j, int64_t r, float *tmp, void *dst)
+{
+    const char *s = (const char *)j->src->data + (size_t)r * j->src->row_bytes;
+    if (j->src->type == j->out->type) { memcpy(dst, s, j->out->row_bytes); return; }   /* a repack */
+    gm_dequantize_row(j->src->type, s, tmp, j->src->ne[0]);
+    gm_quantize_row(j->out->type, tmp, dst, j->src->ne[0]);
+}
+
+/* Each thread converts a band of units: single rows, or when packing whole
+ * groups of 16 rows of a slice (quantized to its scratch, then interleaved)
+ * and the slice's leftover rows one by one. */
 static void qt_worker(void *arg, int ith, int nth)
 {
     const qt_job *j = arg;
-    int64_t r0 = j->rows * ith / nth, r1 = j->rows * (ith + 1) / nth;
     float *tmp = j->scratch[ith];
-    for (int64_t r = r0; r < r1; r++) {
-        const char *s = (const char *)j->src->data + (size_t)r * j->src->row_bytes;
-        gm_dequantize_row(j->src->type, s, tmp, j->src->ne[0]);
-        gm_quantize_row(j->out->type, tmp, (char *)j->out->data + (size_t)r * j->out->row_bytes, j->src->ne[0]);
+    char *out = (char *)j->out->data;
+    size_t rb = j->out->row_bytes;
+    if (!j->pack) {
+        int64_t r0 = j->rows * ith / nth, r1 = j->rows * (ith + 1) / nth;
+        for (int64_t r = r0; r < r1; r++) qt_row(j, r, tmp, out + (size_t)r * rb);
+        return;
     }
+    int64_t ne1 = j->out->ne[1], per_slice = (ne1 + GM_QP_ROWS - 1) / GM_QP_ROWS;
+    int64_t units = per_slice * (j->rows / ne1), full = ne1 / GM_QP_ROWS;
+    int64_t u0 = units * ith / nth, u1 = units * (ith + 1) / nth, nb = j->src->ne[0] / gm_type_block(j->out->type);
+    char *rows16 = (char *)(tmp + j->src->ne[0]);
+    for (int64_t u = u0; u < u1; u++) {
+        int64_t s = u / per_slice, g = u % per_slice, r0 = s * ne1 + g * GM_QP_ROWS;
+        if (g < full) {
+            for (int i = 0; i < GM_QP_ROWS; i++) qt_row(j, r0 + i, tmp, rows16 + (size_t)i * rb);
+            gm_qpack_group(j->out->type, nb, rows16, rb, out + (size_t)r0 * rb);
+        } else {
+            for (int64_t r = r0; r < (s + 1) * ne1; r++) qt_row(j, r, tmp, out + (size_t)r * rb);
+        }
+    }
+}
+
+/* Convert src into out (its buffer already sized); packs when asked. */
+static int qt_convert(const gm_tensor *src, gm_tensor *o, bool pack, gm_pool *p, gm_err *err)
+{
+    const char *name = src->name ? src->name : "(unnamed)";
+    int64_t K = src->ne[0], rows = src->ne[1] * (src->ne[2] > 0 ? src->ne[2] : 1);
+    int nth = gm_pool_size(p);
+    float **scratch = calloc((size_t)nth, sizeof *scratch);
+    size_t sb = (size_t)K * sizeof(float) + 1 + (pack ? GM_QP_ROWS * o->row_bytes : 0);
+    int ok = scratch != NULL;
+    for (int i = 0; ok && i < nth; i++) ok = (scratch[i] = malloc(sb)) != NULL;
+    if (ok) {
+        qt_job j = { src, o, scratch, rows, pack };
+        gm_pool_run(p, qt_worker, &j);
+    }
+    for (int i = 0; scratch && i < nth; i++) free(scratch[i]);
+    free(scratch);
+    return ok ? 0 : gm_err_set(err, GM_E_NOMEM, "quantize %s: out of memory", name);
 }
 
 int gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err)
@@ -146,17 +280,29 @@ int gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t
         return gm_err_set(err, GM_E_ARG, "quantize %s: output buffer is %zu bytes, %s needs %zu", name, out_bytes,
                           gm_type_name(dst), row_bytes * (size_t)rows);
     gm_tensor o = { dst, {src->ne[0], src->ne[1], src->ne[2]}, row_bytes, out_bytes, out, src->name, NULL };
-    int nth = gm_pool_size(p);
-    float **scratch = calloc((size_t)nth, sizeof *scratch);
-    int ok = scratch != NULL;
-    for (int i = 0; ok && i < nth; i++) ok = (scratch[i] = malloc((size_t)K * sizeof(float) + 1)) != NULL;
-    if (ok) {
-        qt_job j = { src, &o, scratch, rows };
-        gm_pool_run(p, qt_worker, &j);
-    }
-    for (int i = 0; scratch && i < nth; i++) free(scratch[i]);
-    free(scratch);
-    return ok ? 0 : gm_err_set(err, GM_E_NOMEM, "quantize %s: out of memory", name);
+    return qt_convert(src, &o, false, p, err);
+}
+
+/* An owned, 64-byte aligned buffer for a converted tensor: big matrices on
+ * 2 MiB boundaries in huge pages where the kernel allows them, since a
+ * decode step streams every page once (fewer TLB walks; the resident size
+ * stays the tensor's size, rounded to 2 MiB).  free() releases it. */
+static void *qt_alloc(size_t nbytes)
+{
+    size_t huge = (size_t)2 << 20, align = nbytes >= 4 * huge ? huge : 64;
+    size_t alloc = nbytes ? (nbytes + align - 1) / align * align : 64;
+    void *data = NULL;
+    if (posix_memalign(&data, align, alloc)) return NULL;
+    if (align == huge) (void)madvise(data, alloc, MADV_HUGEPAGE);   /* advice only */
+    return data;
+}
+
+/* Whether matrices of type t are stored packed on this CPU: only where the
+ * packed tiles are the best path (they are what reads them fast). */
+static bool qt_packs(gm_type t, int64_t rows)
+{
+    return gm_qpack_type(t) && rows >= GM_QP_ROWS && gm_qisa_best() == GM_QISA_AVX512 &&
+           gm_qtile_get(t, GM_QISA_AVX512) != NULL;
 }
 
 int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err)
@@ -165,19 +311,31 @@ int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_poo
     size_t row_bytes = gm_type_row_bytes(dst, src->ne[0]);
     int64_t rows = src->ne[1] * (src->ne[2] > 0 ? src->ne[2] : 1);
     memset(out, 0, sizeof *out);
-    if (gm_type_block(dst) == 0 || row_bytes == 0)
+    if (gm_type_block(dst) == 0 || row_bytes == 0 || gm_type_block(src->type) == 0)
         return gm_quantize_tensor_into(src, dst, NULL, 0, p, err);     /* reports the reason */
     size_t nbytes = row_bytes * (size_t)rows;
-    void *data = malloc(nbytes ? nbytes : 1);
+    void *data = qt_alloc(nbytes);
     if (!data)
         return gm_err_set(err, GM_E_NOMEM, "quantize %s to %s: out of memory (%zu bytes)", name, gm_type_name(dst), nbytes);
-    if (gm_quantize_tensor_into(src, dst, data, nbytes, p, err)) { free(data); return -1; }
-    out->type = dst;
-    memcpy(out->ne, src->ne, sizeof out->ne);
-    out->row_bytes = row_bytes;
-    out->nbytes = nbytes;
-    out->data = data;
-    out->name = src->name;
+    bool pack = qt_packs(dst, src->ne[1]);
+    gm_tensor o = { dst, {src->ne[0], src->ne[1], src->ne[2]}, row_bytes, nbytes, data, src->name, NULL };
+    if (qt_convert(src, &o, pack, p, err)) { free(data); return -1; }
+    *out = o;
+    out->packed = pack ? data : NULL;
+    return 0;
+}
+
+int gm_qpack_tensor(const gm_tensor *src, gm_tensor *out, gm_pool *p, gm_err *err)
+{
+    if (src->packed || !qt_packs(src->type, src->ne[1])) return 1;
+    const char *name = src->name ? src->name : "(unnamed)";
+    void *data = qt_alloc(src->nbytes);
+    if (!data) return gm_err_set(err, GM_E_NOMEM, "repack %s: out of memory (%zu bytes)", name, src->nbytes);
+    gm_tensor o = *src;
+    o.data = data;
+    if (qt_convert(src, &o, true, p, err)) { free(data); return -1; }
+    *out = o;
+    out->packed = data;
     return 0;
 }
 

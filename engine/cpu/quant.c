@@ -265,7 +265,7 @@ static void dequantize_q6_K(const gm_block_q6_K *x, float *y, int64_t n)
 
 /* ---- activations ---------------------------------------------------------- */
 
-void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
+void gm_quantize_act_q8_portable(const float *x, gm_bq8 *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
         float amax = 0.0f;
@@ -282,7 +282,7 @@ void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
     }
 }
 
-void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
+void gm_quantize_act_q8k_portable(const float *x, gm_bq8k *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QKK; b++, x += GM_QKK) {
         float amax = 0.0f;
@@ -301,6 +301,22 @@ void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
     }
 }
 
+void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
+{
+#if defined(__x86_64__)
+    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8_avx512(x, y, n); return; }
+#endif
+    gm_quantize_act_q8_portable(x, y, n);
+}
+
+void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
+{
+#if defined(__x86_64__)
+    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8k_avx512(x, y, n); return; }
+#endif
+    gm_quantize_act_q8k_portable(x, y, n);
+}
+
 size_t gm_qact_block_bytes(gm_type t)
 {
     switch (t) {
@@ -308,6 +324,83 @@ size_t gm_qact_block_bytes(gm_type t)
     case GM_TYPE_Q4_K: case GM_TYPE_Q5_K: case GM_TYPE_Q6_K: return sizeof(gm_bq8k);
     default: return 0;
     }
+}
+
+/* ---- packed (row-interleaved) Q8_0 / Q4_0 ----------------------------------- */
+
+bool gm_qpack_type(gm_type t)
+{
+    return t == GM_TYPE_Q8_0 || t == GM_TYPE_Q4_0 || t == GM_TYPE_Q4_K || t == GM_TYPE_Q6_K;
+}
+
+/* Where byte i of row r's block goes in a packed group, given the block's
+ * quant (qo) and scale (so) offsets: the one map pack and unpack share. */
+static size_t qpack_pos(gm_type t, int r, size_t i, size_t qo, size_t so)
+{
+    size_t rr = (size_t)r;
+    switch (t) {
+    case GM_TYPE_Q8_0: case GM_TYPE_Q4_0:
+        if (i < 2) return so + 2 * rr + i;
+        i -= 2;
+        return qo + 64 * (i / 4) + 4 * rr + i % 4;
+    case GM_TYPE_Q4_K:
+        if (i < 4) return so + 32 * (i / 2) + 2 * rr + i % 2;          /* d, dmin */
+        if (i < 16) { i -= 4; return so + 64 + 64 * (i / 4) + 4 * rr + i % 4; }
+        i -= 16;
+        return qo + 64 * (i / 4) + 4 * rr + i % 4;
+    default:                                                            /* Q6_K: ql, qh, scales, d */
+        if (i < 192) return qo + 64 * (i / 4) + 4 * rr + i % 4;
+        if (i < 208) { i -= 192; return so + 32 * (i / 2) + 2 * rr + i % 2; }    /* scale pairs per row */
+        return so + 256 + 2 * rr + (i - 208);
+    }
+}
+
+/* Whether byte i of a block is a Q8_0 quant (stored plus 128 when packed). */
+static bool qpack_flip(gm_type t, size_t i) { return t == GM_TYPE_Q8_0 && i >= 2; }
+
+void gm_qpack_group(gm_type t, int64_t nb, const void *rows, size_t row_bytes, void *dst)
+{
+    size_t bb = gm_type_block_bytes(t);
+    unsigned char *out = dst;
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, so;
+        gm_qp_offsets(t, nb, b, &qo, &so);
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            const unsigned char *blk = (const unsigned char *)rows + (size_t)r * row_bytes + (size_t)b * bb;
+            for (size_t i = 0; i < bb; i++)
+                out[qpack_pos(t, r, i, qo, so)] = (unsigned char)(blk[i] ^ (qpack_flip(t, i) ? 0x80 : 0));
+        }
+    }
+}
+
+void gm_qunpack_block(gm_type t, int64_t nb, const void *group, int r, int64_t b, void *dst)
+{
+    size_t bb = gm_type_block_bytes(t), qo, so;
+    const unsigned char *g = group;
+    unsigned char *o = dst;
+    gm_qp_offsets(t, nb, b, &qo, &so);
+    for (size_t i = 0; i < bb; i++) o[i] = (unsigned char)(g[qpack_pos(t, r, i, qo, so)] ^ (qpack_flip(t, i) ? 0x80 : 0));
+}
+
+void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst)
+{
+    size_t bb = gm_type_block_bytes(t);
+    for (int64_t b = 0; b < nb; b++) gm_qunpack_block(t, nb, group, r, b, (unsigned char *)dst + (size_t)b * bb);
+}
+
+void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n)
+{
+    int32_t C = t == GM_TYPE_Q8_0 ? 128 : 8;
+    gm_quantize_act_q8_portable(x, (gm_bq8 *)y, n);     /* same layout; sum becomes c below */
+    for (int64_t b = 0; b < n / GM_QK; b++) y[b].c = -C * y[b].c;
+}
+
+void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n)
+{
+#if defined(__x86_64__)
+    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8c_avx512(t, x, y, n); return; }
+#endif
+    gm_quantize_act_q8c_portable(t, x, y, n);
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */

@@ -139,6 +139,156 @@ static void test_matmul(gm_type t, gm_pool *p1, gm_pool *p3)
     free(Xs); free(w); free(row); free(X); free(Y1); free(Yn); free(Y3);
 }
 
+/* Pack the full groups of each slice of a row-layout tensor (as gm_quantize_tensor does). */
+static void pack_tensor(gm_type t, int64_t K, int64_t rows, int slices, const unsigned char *src, unsigned char *dst)
+{
+    size_t rb = gm_type_row_bytes(t, K);
+    memcpy(dst, src, rb * (size_t)rows * (size_t)slices);
+    for (int s = 0; s < slices; s++)
+        for (int64_t g = 0; g + GM_QP_ROWS <= rows; g += GM_QP_ROWS) {
+            size_t off = ((size_t)s * (size_t)rows + (size_t)g) * rb;
+            gm_qpack_group(t, K / gm_type_block(t), src + off, rb, dst + off);
+        }
+}
+
+/* Packed (16-row interleaved) Q8_0/Q4_0/Q4_K/Q6_K: layout round trip, every tile path
+ * equal to the portable tile bit for bit, close to the row reference, and
+ * gm_qmatmul on a packed tensor bit-identical for n = 1 and n > 1, 1 and 3
+ * threads; gm_quantize_tensor packs exactly when the AVX-512 tiles run. */
+static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
+{
+    /* 49 blocks (11 super-blocks): a lone last block; 5 tail rows */
+    enum { KMAX = 2816, ROWS = 37, SLICES = 2, N = 21 };
+    const bool ktype = gm_type_block(t) == GM_QKK;
+    const int K = ktype ? 2816 : 1568, blk = gm_type_block(t);
+    size_t rb = gm_type_row_bytes(t, K), nbytes = rb * ROWS * SLICES;
+    float *wf = malloc(sizeof(float) * K * ROWS * SLICES), *X = malloc(sizeof(float) * K * N);
+    unsigned char *rowq = malloc(nbytes), *pk = malloc(nbytes), *back = malloc(rb);
+    float *Yr = malloc(sizeof(float) * ROWS * N), *Ys = malloc(sizeof(float) * ROWS * N);
+    float *Y1 = malloc(sizeof(float) * ROWS * N), *Yn = malloc(sizeof(float) * ROWS * N), *Y3 = malloc(sizeof(float) * ROWS * N);
+    for (int i = 0; i < K * ROWS * SLICES; i++) wf[i] = frand() * (float)(i / K % 3 + 1);
+    for (int i = 0; i < K * N; i++) X[i] = frand() * 2.5f;
+    gm_err err = {0};
+    gm_tensor src = { GM_TYPE_F32, {K, ROWS, SLICES}, K * 4, sizeof(float) * K * ROWS * SLICES, wf, "p.weight", NULL };
+    CHECK(gm_quantize_tensor_into(&src, t, rowq, nbytes, p3, &err) == 0, "%s packed: row-layout reference quantized", gm_type_name(t));
+    pack_tensor(t, K, ROWS, SLICES, rowq, pk);
+    int round = 1;
+    for (int r = 0; r < GM_QP_ROWS; r++) {
+        gm_qunpack_row(t, K / blk, pk + rb * ROWS, r, back);
+        round &= memcmp(back, rowq + rb * (ROWS + (size_t)r), rb) == 0;
+    }
+    gm_tensor Wr = { t, {K, ROWS, SLICES}, rb, nbytes, rowq, "p.weight", NULL };
+    gm_tensor Wp = { t, {K, ROWS, SLICES}, rb, nbytes, pk, "p.weight", pk };
+    float a[KMAX], b[KMAX];
+    for (int r = 0; r < ROWS; r += 3) {
+        gm_tensor_row(&Wr, 1, r, a);
+        gm_tensor_row(&Wp, 1, r, b);
+        round &= memcmp(a, b, sizeof(float) * (size_t)K) == 0;
+    }
+    CHECK(round, "%s packed: groups unpack to the row layout; gm_tensor_row reads packed rows", gm_type_name(t));
+    /* the portable tile (scalar path on a packed tensor) against the row reference */
+    int rc = gm_qmatmul_isa(p1, GM_QISA_SCALAR, &Wr, 1, X, K, N, Yr, ROWS);
+    rc |= gm_qmatmul_isa(p1, GM_QISA_SCALAR, &Wp, 1, X, K, N, Ys, ROWS);
+    double worst = 0;
+    for (int tok = 0; tok < N; tok++)
+        for (int r = 0; r < ROWS; r++) {
+            gm_tensor_row(&Wr, 1, r, a);
+            double mag = 0;
+            for (int i = 0; i < K; i++) mag += fabs((double)a[i] * X[(size_t)tok * K + i]);
+            double e = fabs((double)Ys[tok * ROWS + r] - Yr[tok * ROWS + r]) / (mag + 1e-9);
+            if (e > worst) worst = e;
+        }
+    CHECK(rc == 0 && worst < 1e-5, "%s packed portable tile within 1e-5 relative of the row reference (worst %.2e)",
+          gm_type_name(t), worst);
+    if (ktype)
+        CHECK(memcmp(Ys, Yr, sizeof(float) * ROWS * N) == 0, "%s packed portable tile == row reference bit for bit",
+              gm_type_name(t));
+    for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
+        if (!gm_qisa_supported((gm_qisa)isa)) continue;
+        rc = 0;
+        for (int tok = 0; tok < N; tok++)
+            rc |= gm_qmatmul_isa(p1, (gm_qisa)isa, &Wp, 1, X + (size_t)tok * K, K, 1, Y1 + tok * ROWS, ROWS);
+        rc |= gm_qmatmul_isa(p1, (gm_qisa)isa, &Wp, 1, X, K, N, Yn, ROWS);
+        rc |= gm_qmatmul_isa(p3, (gm_qisa)isa, &Wp, 1, X, K, N, Y3, ROWS);
+        CHECK(rc == 0 && memcmp(Y1, Yn, sizeof(float) * ROWS * N) == 0 && memcmp(Yn, Y3, sizeof(float) * ROWS * N) == 0 &&
+              memcmp(Yn, Ys, sizeof(float) * ROWS * N) == 0,
+              "%s packed, %s path: same bits as the portable tile; %d tokens one at a time == one batch; 1 == 3 threads",
+              gm_type_name(t), gm_qisa_name((gm_qisa)isa), N);
+    }
+    /* every token count of a tile (1..GM_QP_TOKENS) on every tile path */
+    size_t ab = (size_t)(K / blk) * gm_qact_block_bytes(t);
+    unsigned char *xq = malloc(ab * GM_QP_TOKENS);
+    for (int u = 0; u < GM_QP_TOKENS; u++) {
+        if (ktype) gm_quantize_act_q8k(X + (size_t)u * K, (gm_bq8k *)(xq + ab * (size_t)u), K);
+        else gm_quantize_act_q8c(t, X + (size_t)u * K, (gm_bq8c *)(xq + ab * (size_t)u), K);
+    }
+    float ref[GM_QP_TOKENS * 16], got[GM_QP_TOKENS * 16];
+    gm_qtile_scalar(t)(K / blk, pk, xq, ab, GM_QP_TOKENS, ref, 16);
+    for (int isa = 0; isa < GM_QISA_COUNT; isa++) {
+        gm_qtile_fn tile = gm_qtile_get(t, (gm_qisa)isa);
+        if (!tile || (isa > 0 && tile == gm_qtile_scalar(t))) continue;   /* paths without their own tile */
+        int same = 1;
+        for (int nt = 1; nt <= GM_QP_TOKENS; nt++) {
+            for (int u0 = 0; u0 + nt <= GM_QP_TOKENS; u0 += nt) {
+                tile(K / blk, pk, xq + ab * (size_t)u0, ab, nt, got, 16);
+                same &= memcmp(got, ref + 16 * u0, sizeof(float) * 16 * (size_t)nt) == 0;
+            }
+        }
+        CHECK(same, "%s packed %s tile: every token count gives the portable tile's bits", gm_type_name(t),
+              gm_qisa_name((gm_qisa)isa));
+    }
+    /* the activation quantizers agree byte for byte (ties, zeros, a large block) */
+    if (!ktype) {
+        float xa[KMAX];
+        for (int i = 0; i < K; i++) xa[i] = i % 97 == 0 ? 0.5f * (float)(i % 5) : frand() * (float)(1 + i / 320);
+        for (int i = 64; i < 96; i++) xa[i] = 0.0f;
+        gm_bq8c *qa = malloc(ab), *qb = malloc(ab);
+        gm_quantize_act_q8c_portable(t, xa, qa, K);
+        gm_quantize_act_q8c(t, xa, qb, K);
+        int same = memcmp(qa, qb, ab) == 0;
+        if (gm_qisa_supported(GM_QISA_AVX512)) {
+            gm_quantize_act_q8c_avx512(t, xa, qb, K);
+            same &= memcmp(qa, qb, ab) == 0;
+        }
+        CHECK(same, "%s gm_bq8c activation quantizers (portable, chosen%s) write the same bytes", gm_type_name(t),
+              gm_qisa_supported(GM_QISA_AVX512) ? ", avx512" : "");
+        free(qa); free(qb);
+    }
+    bool want = gm_qisa_best() == GM_QISA_AVX512;
+    /* a row-layout tensor (a mapped file) repacked */
+    gm_tensor rp;
+    int prc = gm_qpack_tensor(&Wr, &rp, p3, &err);
+    CHECK(want ? prc == 0 && rp.packed == rp.data && memcmp(rp.data, pk, nbytes) == 0 && rp.nbytes == nbytes
+               : prc == 1, "%s gm_qpack_tensor %s", gm_type_name(t), want ? "repacks a row-layout tensor" : "leaves rows alone here");
+    if (prc == 0) free((void *)rp.data);
+    /* what gm_quantize_tensor gives */
+    gm_tensor q;
+    CHECK(gm_quantize_tensor(&src, t, &q, p3, &err) == 0, "%s gm_quantize_tensor", gm_type_name(t));
+    CHECK((q.packed != NULL) == want && q.packed == (want ? q.data : NULL) &&
+          memcmp(q.data, want ? pk : rowq, nbytes) == 0,
+          "%s gm_quantize_tensor %s (the AVX-512 tiles %s)", gm_type_name(t), want ? "packs 16-row groups" : "keeps rows",
+          want ? "run here" : "do not run here");
+    free((void *)q.data);
+    free(xq); free(wf); free(X); free(rowq); free(pk); free(back); free(Yr); free(Ys); free(Y1); free(Yn); free(Y3);
+}
+
+/* The chosen activation quantizers write the portable ones' bytes. */
+static void test_act_quant(void)
+{
+    enum { N = 2816 };
+    static float x[N];
+    for (int i = 0; i < N; i++) x[i] = i % 89 == 0 ? 0.25f * (float)(i % 7) : frand() * (float)(1 + i / 256);
+    for (int i = 512; i < 768; i++) x[i] = 0.0f;                 /* an all-zero super-block */
+    static gm_bq8 a[N / 32], b[N / 32];
+    static gm_bq8k ak[N / 256], bk[N / 256];
+    gm_quantize_act_q8_portable(x, a, N);
+    gm_quantize_act_q8(x, b, N);
+    gm_quantize_act_q8k_portable(x, ak, N);
+    gm_quantize_act_q8k(x, bk, N);
+    CHECK(memcmp(a, b, sizeof a) == 0 && memcmp(ak, bk, sizeof ak) == 0,
+          "gm_quantize_act_q8 / _q8k write the portable quantizers' bytes on this CPU's path");
+}
+
 /* gm_quantize_tensor converts a float tensor and refuses incompatible widths. */
 static void test_quantize_tensor(gm_pool *p)
 {
@@ -214,6 +364,11 @@ int main(void)
         printf("# path %s: %s\n", gm_qisa_name((gm_qisa)isa), gm_qisa_supported((gm_qisa)isa) ? "supported" : "absent");
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_paths(TYPES[i]);
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_matmul(TYPES[i], p1, p3);
+    test_packed(GM_TYPE_Q8_0, p1, p3);
+    test_packed(GM_TYPE_Q4_0, p1, p3);
+    test_packed(GM_TYPE_Q4_K, p1, p3);
+    test_packed(GM_TYPE_Q6_K, p1, p3);
+    test_act_quant();
     test_quantize_tensor(p3);
     test_release_pages();
     gm_pool_free(p1);
