@@ -78,6 +78,43 @@ static int quantize_model(gm_model *m, const char *quant, gm_err *err)
     return 0;
 }
 
+/* Repack one bound quantized matrix from the file's row layout into the
+ * row-interleaved tiles the CPU kernels read (a GGUF file's Q8_0/Q4_0/K
+ * tensors), as an owned copy, releasing the mapped pages after. */
+static int pack_one(gm_model *m, const gm_tensor **slot, gm_err *err)
+{
+    const gm_tensor *t = *slot;
+    if (!t) return 0;
+    gm_tensor *q = gm_model_alloc(m, sizeof *q);
+    if (!q) return gm_err_set(err, GM_E_NOMEM, "out of memory repacking '%s'", t->name);
+    int rc = gm_qpack_tensor(t, q, m->pool, err);
+    if (rc) return rc < 0 ? -1 : 0;   /* 1: nothing to do for this type or CPU */
+    if (own(m, (void *)q->data)) { free((void *)q->data); return gm_err_set(err, GM_E_NOMEM, "out of memory"); }
+    gm_tensor_release_pages(t);
+    *slot = q;
+    return 0;
+}
+
+/* Every matrix product's weights in the kernels' packed layout.  The
+ * per-layer embedding table stays mapped: it is only ever read a row per
+ * token, so a resident copy would cost its whole size for nothing. */
+static int pack_model(gm_model *m, gm_err *err)
+{
+    bool tied = m->lm_head == m->embed;
+    if (pack_one(m, &m->embed, err)) return -1;
+    if (tied) m->lm_head = m->embed;
+    else if (pack_one(m, &m->lm_head, err)) return -1;
+    if (pack_one(m, &m->ple_model_proj, err)) return -1;
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        gm_layer *y = &m->layers[l];
+        const gm_tensor **mats[] = {&y->wq, &y->wk, &y->wv, &y->wo, &y->gate, &y->up, &y->down,
+                                    &y->gate_up_exps, &y->down_exps, &y->ple_gate, &y->ple_proj};
+        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++)
+            if (pack_one(m, mats[i], err)) return -1;
+    }
+    return 0;
+}
+
 /* "[4, 48]" in PyTorch order from a GGML-order shape. */
 static void shape_str(char *buf, size_t n, const int64_t ne[3], int nd)
 {
@@ -282,6 +319,7 @@ gm_model *gm_model_load(const char *path, const gm_load_opts *opts, gm_err *err)
         goto fail;
     if (!(m->pool = gm_pool_new(opts->threads, err))) goto fail;
     if (opts->quant && quantize_model(m, opts->quant, err)) goto fail;
+    if (pack_model(m, err)) goto fail;
     m->bytes_per_token = per_token_bytes(m);
     return m;
 fail:
