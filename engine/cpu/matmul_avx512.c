@@ -20,6 +20,7 @@
 
 #define AI static inline __attribute__((always_inline))
 #define PF_AHEAD 256   /* decode prefetch distance, columns */
+#define PF_AHEAD_NT 512   /* the same for 2-6 token tiles: slower per column, so further ahead */
 #define ES(type) ((type) == GM_TYPE_F32 ? 4 : 2)   /* bytes per weight */
 
 /* 16 weights from column c of a row, widened to float (masked lanes = 0). */
@@ -164,8 +165,9 @@ AI void tile_bf16(const int R, const int NT, const int XP, const char *const *wr
         for (int t = 0; t < NT; t++) acc[i][t] = _mm512_setzero_ps();
     int64_t c = 0;
     for (; c + 32 <= cols; c += 32) {
-        if (PF) {   /* PF_AHEAD columns on; past the row end, the next tile's row */
-            size_t off = (size_t)(c + PF_AHEAD) * 2 + (c + PF_AHEAD >= cols ? (size_t)(R - 1) * rb : 0);
+        if (PF) {   /* pd columns on; past the row end, the next tile's row */
+            const int64_t pd = NT == 1 ? PF_AHEAD : PF_AHEAD_NT;
+            size_t off = (size_t)(c + pd) * 2 + (c + pd >= cols ? (size_t)(R - 1) * rb : 0);
 #pragma GCC unroll 8
             for (int i = 0; i < R; i++) _mm_prefetch(wr[i] + off, _MM_HINT_T0);
         }
