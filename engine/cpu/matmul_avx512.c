@@ -242,6 +242,21 @@ AI void band(const int type, const gm_mm_args *a, int64_t r0, int64_t r1)
     }
 }
 
+/* A 4-row BF16 tile over tv (1..6) tokens, so no batch size pays for
+ * unused lanes (speculative verify runs 2..9 tokens). */
+AI void tile_bf16_tv(int tv, const int XP, const int PF, const char *const *wr, int64_t cols, const float *const *xr,
+                     float *y, int64_t ldy, int rv, size_t rb)
+{
+    switch (tv) {
+    case 1: tile_bf16(4, 1, XP, wr, cols, xr, y, ldy, rv, tv, PF, rb); break;
+    case 2: tile_bf16(4, 2, XP, wr, cols, xr, y, ldy, rv, tv, PF, rb); break;
+    case 3: tile_bf16(4, 3, XP, wr, cols, xr, y, ldy, rv, tv, PF, rb); break;
+    case 4: tile_bf16(4, 4, XP, wr, cols, xr, y, ldy, rv, tv, PF, rb); break;
+    case 5: tile_bf16(4, 5, XP, wr, cols, xr, y, ldy, rv, tv, PF, rb); break;
+    default: tile_bf16(4, 6, XP, wr, cols, xr, y, ldy, rv, tv, PF, rb); break;
+    }
+}
+
 /* BF16 band: decode splits X on the fly; prefill splits each token block
  * into the thread's scratch once (on the fly too if there is no scratch). */
 static void band_bf16(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
@@ -272,25 +287,10 @@ static void band_bf16(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch
                     xr[k] = xp ? (const float *)scratch + (int64_t)(tk - t0) * cp : a->X + (int64_t)tk * a->ldx;
                 }
                 float *y = a->Y + (int64_t)t * a->ldy + r;
-                if (xp && t == t0) switch (tv) {   /* first pass over these rows: stream them in */
-                case 1: tile_bf16(4, 1, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
-                case 2: tile_bf16(4, 2, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
-                case 3: tile_bf16(4, 3, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
-                case 4: tile_bf16(4, 4, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
-                case 5: tile_bf16(4, 5, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
-                default: tile_bf16(4, 6, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 1, a->row_bytes); break;
-                } else if (xp) switch (tv) {
-                case 1: tile_bf16(4, 1, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                case 2: tile_bf16(4, 2, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                case 3: tile_bf16(4, 3, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                case 4: tile_bf16(4, 4, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                case 5: tile_bf16(4, 5, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                default: tile_bf16(4, 6, 1, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                } else switch (tv) {
-                case 1: tile_bf16(4, 1, 0, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                case 2: tile_bf16(4, 2, 0, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                default: tile_bf16(4, 6, 0, wr, a->cols, xr, y, a->ldy, rv, tv, 0, a->row_bytes); break;
-                }
+                if (xp && t == t0)      /* first pass over these rows: stream them in */
+                    tile_bf16_tv(tv, 1, 1, wr, a->cols, xr, y, a->ldy, rv, a->row_bytes);
+                else if (xp) tile_bf16_tv(tv, 1, 0, wr, a->cols, xr, y, a->ldy, rv, a->row_bytes);
+                else tile_bf16_tv(tv, 0, 0, wr, a->cols, xr, y, a->ldy, rv, a->row_bytes);
             }
         }
     }
