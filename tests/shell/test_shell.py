@@ -25,6 +25,10 @@ from gmtest import BIN, ROOT, check, done  # noqa: E402
 
 PY = os.environ.get("PYTHON", "/usr/bin/python3")
 MODEL = os.path.join(ROOT, "tests", ".cache", "agent", "tiny-e2b-16k")
+# Session A interrupts a running answer: the tiny model writes thousands of tokens a second, so an
+# answer can end between seeing it on the screen and the Ctrl-C.  A wider BF16 variant (about 5 ms a
+# token) keeps every answer running for seconds.
+SLOW_MODEL = os.path.join(ROOT, "tests", ".cache", "agent", "wide-e2b-16k")
 TMP = tempfile.mkdtemp(prefix="gemmash-shell-")
 SOCK = "gemmash-test-%d" % os.getpid()
 STATE = os.path.join(TMP, "state")
@@ -33,13 +37,15 @@ SLOW = 240                      # seconds allowed for one model step on a loaded
 
 
 def make_model():
-    """The same tiny checkpoint as tests/agent (16k positions, real tokenizer)."""
-    if os.path.exists(os.path.join(MODEL, "config.json")):
-        return
-    os.makedirs(os.path.dirname(MODEL), exist_ok=True)
-    subprocess.run([PY, os.path.join(ROOT, "tests", "pylib", "gen_ckpt.py"), "--out", MODEL, "--geometry",
-                    "tiny-e2b", "--layout", "text", "--dtype", "f32", "--seed", "5", "--set", "max_pos=16384"],
-                   check=True, capture_output=True)
+    """The same tiny checkpoint as tests/agent (16k positions, real tokenizer), and its wide variant."""
+    for path, extra in ((MODEL, ["--dtype", "f32"]),
+                        (SLOW_MODEL, ["--dtype", "bf16", "--set", "hidden=512", "--set", "mlp=4096"])):
+        if os.path.exists(os.path.join(path, "config.json")):
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        subprocess.run([PY, os.path.join(ROOT, "tests", "pylib", "gen_ckpt.py"), "--out", path, "--geometry",
+                        "tiny-e2b", "--layout", "text", "--seed", "5", "--set", "max_pos=16384"] + extra,
+                       check=True, capture_output=True)
 
 
 def tmux(*args):
@@ -127,8 +133,8 @@ def session_a():
     with open(os.path.join(CFG, "gemmash", "rules"), "w") as f:
         f.write("deny rm -rf\nallow echo\n")
     env = {"XDG_STATE_HOME": STATE, "XDG_CONFIG_HOME": CFG, "TERM": "xterm-256color"}
-    a = Term("a", repo("a"), BASE + ["--system-file", SYS, "--tools", "shell,write_file", "--tool-choice", "none",
-                                     "--max-tokens", "4000"], env)
+    a = Term("a", repo("a"), ["-m", SLOW_MODEL, "--temp", "0", "--system-file", SYS, "--tools", "shell,write_file",
+                              "--tool-choice", "none", "--max-tokens", "4000"], env)
     t = a.wait_prompt(1, 60)
     check(t is not None and "session" in t and "/help" in t, "A: banner and prompt")
     a.line("/help")
@@ -245,8 +251,9 @@ def session_b():
     check(status.stdout.strip() != b"", "B: the file is in the workspace")
     b.line("/undo")
     n += 1
-    t = b.wait_prompt(n, 30)
-    check(t is not None and re.search(r"(removed|restored) ", t.split("/undo")[-1]), "B: /undo takes the write back")
+    t = b.wait(lambda t: re.search(r"(removed|restored) ", t.split("/undo")[-1]) is not None, 30)
+    check(t is not None, "B: /undo takes the write back")
+    b.wait_prompt(n, 30)
     b.line("/diff")
     n += 1
     t = b.wait_prompt(n, 30)
