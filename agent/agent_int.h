@@ -70,6 +70,7 @@ void ag_store_message(ag_session *s, const cJSON *msg);
 void ag_store_compaction(ag_session *s);
 cJSON *ag_store_read(const char *path, cJSON **meta, char *err, size_t cap);
 int  ag_state_dir(const ag_opts *o, char *out, size_t cap);
+int  ag_newest_session(const ag_opts *o, const char *skip, char *out, size_t cap);
 int  ag_mkdirs(const char *path);      /* mkdir -p, mode 0700 */
 
 /* compact.c */

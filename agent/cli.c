@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
-#include <dirent.h>
 #include <errno.h>
 #include <unistd.h>
 #include <time.h>
@@ -72,23 +71,10 @@ static int find_session(const ag_opts *o, const char *which, char *out, size_t c
         if (access(out, R_OK)) { snprintf(err, ecap, "no saved session '%.200s' (looked for %.1700s)", which, out); return -1; }
         return 0;
     }
-    char sdir[3900];
-    snprintf(sdir, sizeof sdir, "%s/sessions", dir);
-    DIR *d = opendir(sdir);
-    if (!d) { snprintf(err, ecap, "no saved sessions in %.1900s", sdir); return -1; }
-    struct dirent *de;
-    time_t best = 0;
-    out[0] = 0;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (l < 7 || strcmp(de->d_name + l - 6, ".jsonl")) continue;
-        char p[4200];
-        struct stat st;
-        snprintf(p, sizeof p, "%s/%s", sdir, de->d_name);
-        if (stat(p, &st) == 0 && st.st_mtime >= best) { best = st.st_mtime; if (strlen(p) < cap) memcpy(out, p, strlen(p) + 1); }
+    if (ag_newest_session(o, NULL, out, cap)) {
+        snprintf(err, ecap, "no saved sessions in %.1900s/sessions", dir);
+        return -1;
     }
-    closedir(d);
-    if (!out[0]) { snprintf(err, ecap, "no saved sessions in %.1900s", sdir); return -1; }
     return 0;
 }
 

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <ctype.h>
 #include <unistd.h>
-#include <dirent.h>
 #include <time.h>
 #include <sys/stat.h>
 #include "repl.h"
@@ -98,25 +97,7 @@ static void cmd_tools(repl *r)
 /* Newest saved session other than the current one. */
 static int last_session(repl *r, char *out, size_t cap)
 {
-    char dir[3800], sdir[3900];
-    if (ag_state_dir(&r->s->o, dir, sizeof dir)) return -1;
-    snprintf(sdir, sizeof sdir, "%s/sessions", dir);
-    DIR *d = opendir(sdir);
-    if (!d) return -1;
-    struct dirent *de;
-    time_t best = 0;
-    out[0] = 0;
-    while ((de = readdir(d))) {
-        size_t l = strlen(de->d_name);
-        if (l < 7 || strcmp(de->d_name + l - 6, ".jsonl")) continue;
-        char p[4200];
-        struct stat st;
-        snprintf(p, sizeof p, "%s/%s", sdir, de->d_name);
-        if (!strcmp(p, r->s->path)) continue;
-        if (stat(p, &st) == 0 && st.st_mtime >= best && strlen(p) < cap) { best = st.st_mtime; snprintf(out, cap, "%s", p); }
-    }
-    closedir(d);
-    return out[0] ? 0 : -1;
+    return ag_newest_session(&r->s->o, r->s->path, out, cap);
 }
 
 static void cmd_resume(repl *r, const char *arg)

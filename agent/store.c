@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include "agent_int.h"
 
@@ -40,6 +41,32 @@ int ag_state_dir(const ag_opts *o, char *out, size_t cap)
     else if (h && *h) snprintf(out, cap, "%s/.local/state/gemmash", h);
     else return -1;
     return 0;
+}
+
+/* The most recently written session file under the state folder (skip: a
+ * path to pass over, the running session's own, or NULL), into out; -1 if
+ * there is none.  --resume last and the shell's /resume both use it. */
+int ag_newest_session(const ag_opts *o, const char *skip, char *out, size_t cap)
+{
+    char dir[3800], sdir[3900];
+    out[0] = 0;
+    if (ag_state_dir(o, dir, sizeof dir)) return -1;
+    snprintf(sdir, sizeof sdir, "%s/sessions", dir);
+    DIR *d = opendir(sdir);
+    if (!d) return -1;
+    struct dirent *de;
+    time_t best = 0;
+    while ((de = readdir(d))) {
+        size_t l = strlen(de->d_name);
+        if (l < 7 || strcmp(de->d_name + l - 6, ".jsonl")) continue;
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", sdir, de->d_name);
+        if (skip && !strcmp(p, skip)) continue;
+        if (stat(p, &st) == 0 && st.st_mtime >= best && strlen(p) < cap) { best = st.st_mtime; snprintf(out, cap, "%s", p); }
+    }
+    closedir(d);
+    return out[0] ? 0 : -1;
 }
 
 /* Write one line and flush it, so a crash loses at most that line. */
