@@ -56,17 +56,6 @@ typedef struct {
     int gh;                  /* query heads per work item: 1, or a KV group's (<= GM_ATTN_GROUP_MAX) */
 } attn_job;
 
-/* Softmax of the scores in sc[0 .. cnt) (in place), flushing subnormals. */
-static void attn_softmax(float *sc, int cnt)
-{
-    float mx = -INFINITY;
-    for (int u = 0; u < cnt; u++) if (sc[u] > mx) mx = sc[u];
-    double sum = 0;
-    for (int u = 0; u < cnt; u++) { sc[u] = gm_softmax_exp(sc[u] - mx); sum += sc[u]; }
-    float inv = (float)(1.0 / sum);
-    for (int u = 0; u < cnt; u++) sc[u] = gm_flush_tiny(sc[u] * inv);
-}
-
 /* One work item: token t, query heads h0..h0+gh-1 (all in one KV group).
  * Scores and softmax per head, then the weighted sum of values for all gh
  * heads together, so each V row is read once per item rather than once per
@@ -85,7 +74,7 @@ static void attn_worker(void *arg, int ith, int nth)
         const float *q = j->q + (size_t)t * stride + (size_t)h0 * hd;
         for (int u = lo; u <= p; u++)      /* scores of all gh heads, key by key; scale 1.0 */
             gm_vec_dot_g(q, hd, j->gh, gm_kv_k(j->kv, u) + (size_t)kvh * hd, hd, sc + (u - lo), c->scores_cap);
-        for (int k = 0; k < j->gh; k++) attn_softmax(sc + (size_t)k * c->scores_cap, p - lo + 1);
+        for (int k = 0; k < j->gh; k++) gm_vec_softmax(sc + (size_t)k * c->scores_cap, p - lo + 1);
         float *o = j->out + (size_t)t * stride + (size_t)h0 * hd;
         memset(o, 0, (size_t)j->gh * hd * sizeof *o);
         for (int u = lo; u <= p;) {        /* runs of positions stored one after another */
@@ -178,7 +167,7 @@ static void geglu_tok(gm_ctx *c, int l, int t)
     int F = c->m->cfg.ffn_width[l];
     float *g = c->g + (size_t)t * F;
     const float *u = c->u + (size_t)t * F;
-    for (int i = 0; i < F; i++) g[i] = gelu(g[i]) * u[i];
+    gm_vec_geglu(g, g, u, F);
 }
 
 /* Dense GeGLU MLP of layer l on rows in (n x H) -> out (n x H), no norms. */
@@ -242,8 +231,7 @@ static int experts(gm_ctx *c, const gm_layer *y, int n, gm_err *err)
         if (mm(c, y->gate_up_exps, e, c->moe_out, H, ne, c->moe_gu, 2 * I, err)) return -1;
         for (int r = 0; r < ne; r++) {
             const float *gu = c->moe_gu + (size_t)r * 2 * I;
-            float *a = c->moe_act + (size_t)r * I;
-            for (int i = 0; i < I; i++) a[i] = gelu(gu[i]) * gu[I + i];
+            gm_vec_geglu(c->moe_act + (size_t)r * I, gu, gu + I, I);
         }
         if (mm(c, y->down_exps, e, c->moe_act, I, ne, c->moe_out, H, err)) return -1;
         for (int r = 0; r < ne; r++) {
@@ -326,7 +314,7 @@ static int ple_inject(gm_ctx *c, int l, int n, gm_err *err)
     for (int t = 0; t < n; t++) {
         float *g = c->g + (size_t)t * P;
         const float *p = c->ple + (size_t)t * LP + (size_t)l * P;
-        for (int i = 0; i < P; i++) g[i] = gelu(g[i]) * p[i];
+        gm_vec_geglu(g, g, p, P);
     }
     if (mm(c, y->ple_proj, 0, c->g, P, n, c->o, H, err)) return -1;
     for (int t = 0; t < n; t++) {

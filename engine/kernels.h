@@ -108,6 +108,12 @@ void  gm_vec_wsum_g(float *y, int64_t ldy, const float *w, int64_t ldw, int g, c
 /* x[i] = cap * tanh(x[i] / cap) (the final logit softcap), vectorised in
  * the chosen family; within 4 ulp of libm's tanhf in the SIMD families. */
 void  gm_vec_softcap(float *x, int64_t n, float cap);
+/* out[i] = gelu_tanh(g[i]) * u[i] (the GeGLU of the MLPs and the per-layer
+ * input gate); out may be g.  Within a few ulp of ops.h's gelu. */
+void  gm_vec_geglu(float *out, const float *g, const float *u, int64_t n);
+/* Softmax of x[0..n) in place, the sum in double, weights that would be
+ * subnormal stored as 0 (attention scores). */
+void  gm_vec_softmax(float *x, int64_t n);
 
 
 float gm_bf16_to_f32(uint16_t h);

@@ -40,19 +40,12 @@ static void dattn_worker(void *arg, int ith, int nth)
     for (int h = ith; h < j->nH; h += nth) {
         int kvh = h / j->G;
         const float *q = d->q + (size_t)h * hd;
-        float mx = -INFINITY;
-        for (int u = j->lo; u < j->hi; u++) {
-            float s = gm_vec_dot(q, gm_kv_k(j->kv, u) + (size_t)kvh * hd, hd);
-            sc[u - j->lo] = s;
-            if (s > mx) mx = s;
-        }
-        double sum = 0;
-        for (int u = j->lo; u < j->hi; u++) { sc[u - j->lo] = gm_softmax_exp(sc[u - j->lo] - mx); sum += sc[u - j->lo]; }
-        float inv = (float)(1.0 / sum);
+        for (int u = j->lo; u < j->hi; u++) sc[u - j->lo] = gm_vec_dot(q, gm_kv_k(j->kv, u) + (size_t)kvh * hd, hd);
+        gm_vec_softmax(sc, j->hi - j->lo);
         float *o = d->att + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof *o);
         for (int u = j->lo; u < j->hi; u++) {
-            gm_vec_axpy(o, gm_flush_tiny(sc[u - j->lo] * inv), gm_kv_v(j->kv, u) + (size_t)kvh * hd, hd);
+            gm_vec_axpy(o, sc[u - j->lo], gm_kv_v(j->kv, u) + (size_t)kvh * hd, hd);
         }
     }
 }
@@ -158,7 +151,7 @@ int32_t gm_drafter_step(gm_drafter *d, gm_ctx *c, int32_t tok, const float *h_in
         rmsnorm(d->a, d->h, y->ffn_norm, D, eps);
         int F = d->cfg.ffn_width[l];
         if (mm(d, y->gate, d->a, D, d->g, F, err) || mm(d, y->up, d->a, D, d->u, F, err)) return -1;
-        for (int i = 0; i < F; i++) d->g[i] = gelu(d->g[i]) * d->u[i];
+        gm_vec_geglu(d->g, d->g, d->u, F);
         if (mm(d, y->down, d->g, F, d->o, D, err)) return -1;
         rmsnorm(d->o, d->o, y->post_ffn_norm, D, eps);
         for (int i = 0; i < D; i++) d->h[i] = (d->h[i] + d->o[i]) * y->layer_scalar;

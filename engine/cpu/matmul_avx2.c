@@ -409,58 +409,6 @@ void gm_vec_wsum_g_avx2(float *y, int64_t ldy, const float *w, int64_t ldw, int 
     }
 }
 
-/* The final softcap, 8 lanes at a time: the same method as
- * gm_vec_softcap_avx512 (odd polynomial below 0.625, 1 - 2/(e^2u + 1)
- * above), with 2^k built in the exponent bits since AVX2 has no scalef. */
-void gm_vec_softcap_avx2(float *x, int64_t n, float cap)
-{
-    const __m256 vcap = _mm256_set1_ps(cap), icap = _mm256_set1_ps(1.0f / cap), one = _mm256_set1_ps(1.0f);
-    const __m256 lim = _mm256_set1_ps(9.0f), two = _mm256_set1_ps(2.0f);
-    const __m256 sign = _mm256_castsi256_ps(_mm256_set1_epi32((int)0x80000000u));
-    int64_t i = 0;
-    for (; i < n; i += 8) {
-        float tmp[8];
-        int64_t left = n - i < 8 ? n - i : 8;
-        __m256 xv;
-        if (left == 8) xv = _mm256_loadu_ps(x + i);
-        else {
-            for (int l = 0; l < 8; l++) tmp[l] = l < left ? x[i + l] : 0.0f;
-            xv = _mm256_loadu_ps(tmp);
-        }
-        __m256 u = _mm256_mul_ps(xv, icap);
-        __m256 a = _mm256_min_ps(_mm256_andnot_ps(sign, u), lim);
-        __m256 z = _mm256_mul_ps(a, two);
-        __m256 k = _mm256_round_ps(_mm256_mul_ps(z, _mm256_set1_ps(1.44269504088896341f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), z);
-        r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-        __m256 p = _mm256_set1_ps(1.9875691500e-4f);
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
-        p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
-        p = _mm256_fmadd_ps(p, _mm256_mul_ps(r, r), _mm256_add_ps(r, one));
-        __m256i ki = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
-        __m256 e = _mm256_mul_ps(p, _mm256_castsi256_ps(ki));
-        __m256 big = _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(e, one)));
-        __m256 s2 = _mm256_mul_ps(a, a);
-        __m256 q = _mm256_set1_ps(-5.70498872745e-3f);
-        q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(2.06390887954e-2f));
-        q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(-5.37397155531e-2f));
-        q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(1.33314422036e-1f));
-        q = _mm256_fmadd_ps(q, s2, _mm256_set1_ps(-3.33332819422e-1f));
-        __m256 small = _mm256_fmadd_ps(_mm256_mul_ps(q, s2), a, a);
-        __m256 t = _mm256_blendv_ps(big, small, _mm256_cmp_ps(a, _mm256_set1_ps(0.625f), _CMP_LT_OQ));
-        t = _mm256_mul_ps(vcap, _mm256_or_ps(t, _mm256_and_ps(u, sign)));
-        if (left == 8) _mm256_storeu_ps(x + i, t);
-        else {
-            _mm256_storeu_ps(tmp, t);
-            for (int l = 0; l < left; l++) x[i + l] = tmp[l];
-        }
-    }
-}
-
 /* Entry point: Y rows [r0, r1) for all tokens. */
 void gm_mm_band_avx2(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {

@@ -461,48 +461,6 @@ void gm_vec_wsum_g_avx512(float *y, int64_t ldy, const float *w, int64_t ldw, in
     }
 }
 
-/* x[i] = cap * tanh(x[i] / cap) over a logits row: the final softcap runs on
- * every vocabulary entry of every verified token, so libm's tanhf (one call
- * per logit) cost more than the LM head's compute in a speculative pass.
- * tanh(u) is an odd polynomial for |u| < 0.625 and 1 - 2/(e^2u + 1) above,
- * with e^z = 2^n * poly(r); within a few ulp of tanhf. */
-void gm_vec_softcap_avx512(float *x, int64_t n, float cap)
-{
-    const __m512 vcap = _mm512_set1_ps(cap), icap = _mm512_set1_ps(1.0f / cap), one = _mm512_set1_ps(1.0f);
-    const __m512 lim = _mm512_set1_ps(9.0f), two = _mm512_set1_ps(2.0f);
-    for (int64_t i = 0; i < n; i += 16) {
-        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1u);
-        __m512 u = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), icap);
-        __m512 a = _mm512_min_ps(_mm512_abs_ps(u), lim);
-        /* large |u|: e = exp(2a), t = 1 - 2/(e + 1) */
-        __m512 z = _mm512_mul_ps(a, two);
-        __m512 k = _mm512_roundscale_ps(_mm512_mul_ps(z, _mm512_set1_ps(1.44269504088896341f)),
-                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        __m512 r = _mm512_fnmadd_ps(k, _mm512_set1_ps(0.693359375f), z);
-        r = _mm512_fnmadd_ps(k, _mm512_set1_ps(-2.12194440e-4f), r);
-        __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-        p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-        p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, one));
-        __m512 e = _mm512_scalef_ps(p, k);
-        __m512 big = _mm512_sub_ps(one, _mm512_div_ps(two, _mm512_add_ps(e, one)));
-        /* small |u|: u + u^3 P(u^2) */
-        __m512 s2 = _mm512_mul_ps(a, a);
-        __m512 q = _mm512_set1_ps(-5.70498872745e-3f);
-        q = _mm512_fmadd_ps(q, s2, _mm512_set1_ps(2.06390887954e-2f));
-        q = _mm512_fmadd_ps(q, s2, _mm512_set1_ps(-5.37397155531e-2f));
-        q = _mm512_fmadd_ps(q, s2, _mm512_set1_ps(1.33314422036e-1f));
-        q = _mm512_fmadd_ps(q, s2, _mm512_set1_ps(-3.33332819422e-1f));
-        __m512 small = _mm512_fmadd_ps(_mm512_mul_ps(q, s2), a, a);
-        __m512 t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, _mm512_set1_ps(0.625f), _CMP_LT_OQ), big, small);
-        t = _mm512_or_ps(t, _mm512_and_ps(u, _mm512_castsi512_ps(_mm512_set1_epi32((int)0x80000000u))));
-        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(vcap, t));
-    }
-}
-
 /* Entry point: Y rows [r0, r1) for all tokens. */
 void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {

@@ -1,0 +1,195 @@
+/* test_vmath.c: the element-wise vector functions of every kernel family
+ * this CPU runs (final softcap, GeGLU, attention softmax) against float64
+ * references written from their definitions.  Each family must stay within
+ * a few ulp, keep NaN as NaN, never write past n, and never return a
+ * subnormal softmax weight. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "kernels.h"
+#include "cpu/mm_impl.h"
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dull;
+
+/* xorshift: a uniform float in [-1, 1). */
+static float frand(void)
+{
+    rng_state ^= rng_state << 13; rng_state ^= rng_state >> 7; rng_state ^= rng_state << 17;
+    return (float)((rng_state >> 40) & 0xffffff) / 8388608.0f - 1.0f;
+}
+
+/* Distance in float steps between two finite floats. */
+static int64_t ulp_dist(float a, float b)
+{
+    int32_t ia, ib;
+    memcpy(&ia, &a, 4);
+    memcpy(&ib, &b, 4);
+    if (ia < 0) ia = (int32_t)(0x80000000u - (uint32_t)ia);
+    if (ib < 0) ib = (int32_t)(0x80000000u - (uint32_t)ib);
+    return ia > ib ? (int64_t)ia - ib : (int64_t)ib - ia;
+}
+
+/* ulp distance, with values both within `tiny` of zero counted as equal. */
+static int64_t dist(float got, double ref, float tiny)
+{
+    if (isnan(ref)) return isnan(got) ? 0 : 1 << 30;
+    if (fabs(ref) < tiny) return fabsf(got - (float)ref) <= tiny ? 0 : 1 << 30;
+    return ulp_dist(got, (float)ref);
+}
+
+typedef void (*cap_fn)(float *, int64_t, float);
+typedef void (*geglu_fn)(float *, const float *, const float *, int64_t);
+typedef void (*softmax_fn)(float *, int64_t);
+static cap_fn CAP[GM_ISA_COUNT] = { gm_vec_softcap_scalar };
+static geglu_fn GEGLU[GM_ISA_COUNT] = { gm_vec_geglu_scalar };
+static softmax_fn SOFTMAX[GM_ISA_COUNT] = { gm_vec_softmax_scalar };
+
+/* The final-logit softcap against cap * tanh(x / cap): at most 4 ulp (or
+ * 1e-30 absolute near zero), over random logits, the polynomial/exponential
+ * switch at |x| = 0.625 cap, saturation, signed zeros, every tail length. */
+static void check_softcap(int isa)
+{
+    enum { N = 4096 };
+    static float x0[N], x[N];
+    const float cap = 30.0f;
+    for (int i = 0; i < N; i++) x0[i] = frand() * (i % 3 == 0 ? 400.0f : i % 3 == 1 ? 40.0f : 0.5f);
+    const float special[] = { 0.0f, -0.0f, 1e-30f, -1e-20f, 18.75f, -18.75f, 18.7499981f, 18.7500019f,
+                              270.0f, -270.0f, 1e6f, -1e30f, 0.001f, 29.0f, -31.0f };
+    memcpy(x0, special, sizeof special);
+    memcpy(x, x0, sizeof x);
+    CAP[isa](x, N, cap);
+    int64_t worst = 0;
+    int worst_i = 0;
+    for (int i = 0; i < N; i++) {
+        int64_t d = dist(x[i], cap * tanh((double)x0[i] / cap), 1e-30f);
+        if (d > worst) { worst = d; worst_i = i; }
+    }
+    int kept = 1;
+    for (int n = 0; n <= 40; n++) {
+        memcpy(x, x0, sizeof x);
+        CAP[isa](x, n, cap);
+        for (int i = n; i < 64; i++) kept &= memcmp(&x[i], &x0[i], 4) == 0;
+    }
+    CHECK(worst <= 4 && kept, "%s softcap: worst %lld ulp from cap*tanh(x/cap) (x = %g), nothing past n written (%s)",
+          gm_isa_name((gm_isa)isa), (long long)worst, (double)x0[worst_i], kept ? "yes" : "NO");
+}
+
+/* gelu_tanh(x) * u in float64: 0.5 x (1 + tanh(a)) written as
+ * x / (1 + e^-2a), which does not cancel for large negative x. */
+static double geglu_ref(float x, float u)
+{
+    double xd = x, a = sqrt(2.0 / M_PI) * (xd + 0.044715 * xd * xd * xd);
+    return xd / (1.0 + exp(-2.0 * a)) * u;
+}
+
+/* GeGLU against float64 over gate values from -100 to 100 (both clamps of
+ * the exponent), in place and out of place, every tail length, NaN kept.
+ * Tolerance: 8 ulp, plus what rounding the exponent a to float costs,
+ * |a| * 2^-22 relative (the result is x e^-|2a| for negative x: a small
+ * value whose relative error grows with |a|), or 1e-30 absolute near 0. */
+static void check_geglu(int isa)
+{
+    enum { N = 4096 };
+    static float g[N], u[N], out[N], ref_in[N];
+    for (int i = 0; i < N; i++) {
+        g[i] = frand() * (i % 4 == 0 ? 100.0f : i % 4 == 1 ? 8.0f : i % 4 == 2 ? 1.0f : 0.01f);
+        u[i] = frand() * 4.0f;
+    }
+    const float special[] = { 0.0f, -0.0f, 1e-30f, -9.0f, -10.0f, -12.0f, -30.0f, 30.0f, 88.0f, -88.0f, 1e30f, -1e30f, NAN };
+    memcpy(g, special, sizeof special);
+    for (int i = 0; i < (int)(sizeof special / sizeof special[0]); i++) u[i] = 1.5f;
+    memcpy(ref_in, g, sizeof g);
+    GEGLU[isa](out, g, u, N);
+    double worst = 0;
+    int worst_i = 0;
+    for (int i = 0; i < N; i++) {
+        double ref = geglu_ref(g[i], u[i]), a = 1.5957691216057308 * fabs((double)g[i] + 0.044715 * g[i] * g[i] * g[i]);
+        double err;
+        if (isnan(ref) || isnan(out[i])) err = isnan(ref) && isnan(out[i]) ? 0 : 1e9;
+        else if (fabs(ref) < 1e-30) err = fabs(out[i] - ref) <= 1e-30 ? 0 : 1e9;
+        else err = fabs(out[i] - ref) / (fabs(ref) * (8.0 * 5.96e-8 + (a < 1e6 ? a : 1e6) * 2.4e-7));
+        if (err > worst) { worst = err; worst_i = i; }
+    }
+    GEGLU[isa](g, g, u, N);     /* in place: the same values */
+    int same = memcmp(g, out, sizeof g) == 0;
+    memcpy(g, ref_in, sizeof g);
+    int kept = 1;
+    for (int n = 0; n <= 40; n++) {
+        for (int i = 0; i < 64; i++) out[i] = 7.0f;
+        GEGLU[isa](out, g, u, n);
+        for (int i = n; i < 64; i++) kept &= out[i] == 7.0f;
+    }
+    CHECK(worst <= 1.0 && same && kept,
+          "%s geglu: worst error %.2f of the tolerance against float64 (g = %g); in place same bits (%s); "
+          "nothing past n written (%s)", gm_isa_name((gm_isa)isa), worst, (double)ref_in[worst_i],
+          same ? "yes" : "NO", kept ? "yes" : "NO");
+}
+
+/* Softmax rows of many lengths and spreads: each weight within 4 ulp of
+ * the float64 softmax (or within 2e-38 near the flush threshold), no
+ * subnormal weight, sums within 1e-6 of 1, -inf scores give 0, a NaN score
+ * makes the row NaN, nothing past n written. */
+static void check_softmax(int isa)
+{
+    enum { N = 3000 };
+    static float x0[N], x[N];
+    static const int lens[] = { 1, 2, 7, 15, 16, 17, 31, 33, 100, 513, 3000 };
+    static const float spread[] = { 0.1f, 5.0f, 40.0f, 200.0f };
+    int64_t worst = 0;
+    int subnormal = 0, kept = 1, sums = 1, neginf = 1;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+        for (size_t si = 0; si < sizeof spread / sizeof spread[0]; si++) {
+            int n = lens[li];
+            for (int i = 0; i < N; i++) x0[i] = frand() * spread[si] + 3.0f;
+            if (n > 3) x0[n / 2] = -INFINITY;
+            memcpy(x, x0, sizeof x);
+            SOFTMAX[isa](x, n);
+            double mx = -INFINITY, sum = 0, got = 0;
+            for (int i = 0; i < n; i++) if (x0[i] > mx) mx = x0[i];
+            /* the exponent is the float difference, as every family computes it */
+            for (int i = 0; i < n; i++) sum += exp((double)(float)(x0[i] - (float)mx));
+            for (int i = 0; i < n; i++) {
+                double ref = exp((double)(float)(x0[i] - (float)mx)) / sum;
+                int64_t d = dist(x[i], ref, 2e-38f);
+                if (d > worst) worst = d;
+                if (x[i] != 0.0f && fabsf(x[i]) < 1.17549435e-38f) subnormal++;
+                got += x[i];
+            }
+            if (n > 3) neginf &= x[n / 2] == 0.0f;
+            sums &= fabs(got - 1.0) < 1e-6;
+            for (int i = n; i < N && i < n + 40; i++) kept &= memcmp(&x[i], &x0[i], 4) == 0;
+        }
+    for (int i = 0; i < 40; i++) x0[i] = frand();
+    x0[17] = NAN;
+    memcpy(x, x0, sizeof x);
+    SOFTMAX[isa](x, 40);
+    int nan_row = 1;
+    for (int i = 0; i < 40; i++) nan_row &= isnan(x[i]);
+    CHECK(worst <= 4 && !subnormal && sums && neginf && nan_row && kept,
+          "%s softmax: worst %lld ulp from float64; %d subnormal weights; sums 1 (%s); -inf -> 0 (%s); "
+          "NaN spreads (%s); nothing past n written (%s)", gm_isa_name((gm_isa)isa), (long long)worst, subnormal,
+          sums ? "yes" : "NO", neginf ? "yes" : "NO", nan_row ? "yes" : "NO", kept ? "yes" : "NO");
+}
+
+int main(void)
+{
+#if defined(__x86_64__)
+    CAP[GM_ISA_AVX2] = gm_vec_softcap_avx2;
+    CAP[GM_ISA_AVX512] = gm_vec_softcap_avx512;
+    GEGLU[GM_ISA_AVX2] = gm_vec_geglu_avx2;
+    GEGLU[GM_ISA_AVX512] = gm_vec_geglu_avx512;
+    SOFTMAX[GM_ISA_AVX2] = gm_vec_softmax_avx2;
+    SOFTMAX[GM_ISA_AVX512] = gm_vec_softmax_avx512;
+#endif
+    for (int isa = 0; isa < GM_ISA_COUNT; isa++) {
+        if (!gm_isa_supported((gm_isa)isa) || !CAP[isa]) {
+            printf("# %s: not supported here, skipped\n", gm_isa_name((gm_isa)isa));
+            continue;
+        }
+        check_softcap(isa);
+        check_geglu(isa);
+        check_softmax(isa);
+    }
+    return check_exit();
+}
