@@ -105,15 +105,17 @@ static void qkv_tok(gm_ctx *c, int l, int t)
     const float *inv = c->m->inv_freq[cfg->is_full[l]];
     float *q = c->q + (size_t)t * Hq * hd;
     for (int h = 0; h < Hq; h++) rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, y->q_norm, hd, cfg->eps);
-    rope(q, Hq, hd, inv, c->pos + t);
-    if (cfg->kv_source[l] != l) return;
+    if (cfg->kv_source[l] != l) {
+        rope(q, Hq, hd, inv, c->pos + t);
+        return;
+    }
     gm_kv_layer *kv = &c->kv[l];
     float *k = c->k + (size_t)t * kw, *v = c->v + (size_t)t * kw;
     for (int h = 0; h < nkv; h++) {
         rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, y->k_norm, hd, cfg->eps);
         rmsnorm(v + (size_t)h * hd, v + (size_t)h * hd, NULL, hd, cfg->eps);
     }
-    rope(k, nkv, hd, inv, c->pos + t);
+    rope2(q, Hq, k, nkv, hd, inv, c->pos + t);
     memcpy(gm_kv_k(kv, c->pos + t), k, (size_t)kw * sizeof(float));
     memcpy(gm_kv_v(kv, c->pos + t), v, (size_t)kw * sizeof(float));
 }

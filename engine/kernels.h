@@ -114,6 +114,9 @@ void  gm_vec_geglu(float *out, const float *g, const float *u, int64_t n);
 /* Softmax of x[0..n) in place, the sum in double, weights that would be
  * subnormal stored as 0 (attention scores). */
 void  gm_vec_softmax(float *x, int64_t n);
+/* y = x / sqrt(mean(x^2) + eps) * w (w NULL: no weight), the mean of
+ * squares summed in double; y may be x. */
+void  gm_vec_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
 
 
 float gm_bf16_to_f32(uint16_t h);

@@ -125,19 +125,23 @@ typedef struct {
     void        (*dot_g)(const float *, int64_t, int, const float *, int64_t, float *, int64_t);
     void        (*geglu)(float *, const float *, const float *, int64_t);
     void        (*softmax)(float *, int64_t);
+    void        (*rmsnorm)(float *, const float *, const float *, int64_t, float);
 } isa_entry;
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
     [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar, gm_vec_softcap_scalar,
-                        gm_vec_wsum_g_scalar, dot_g_scalar, gm_vec_geglu_scalar, gm_vec_softmax_scalar },
+                        gm_vec_wsum_g_scalar, dot_g_scalar, gm_vec_geglu_scalar, gm_vec_softmax_scalar,
+                        gm_vec_rmsnorm_scalar },
 #if defined(__x86_64__)
     [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2, gm_vec_softcap_avx2,
-                        gm_vec_wsum_g_avx2, dot_g_avx2, gm_vec_geglu_avx2, gm_vec_softmax_avx2 },
+                        gm_vec_wsum_g_avx2, dot_g_avx2, gm_vec_geglu_avx2, gm_vec_softmax_avx2,
+                        gm_vec_rmsnorm_avx2 },
     [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512, gm_vec_softcap_avx512,
-                        gm_vec_wsum_g_avx512, gm_vec_dot_g_avx512, gm_vec_geglu_avx512, gm_vec_softmax_avx512 },
+                        gm_vec_wsum_g_avx512, gm_vec_dot_g_avx512, gm_vec_geglu_avx512, gm_vec_softmax_avx512,
+                        gm_vec_rmsnorm_avx512 },
 #else
-    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
-    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 #endif
 };
 
@@ -246,6 +250,12 @@ void gm_vec_geglu(float *out, const float *g, const float *u, int64_t n)
 void gm_vec_softmax(float *x, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].softmax(x, n);
+}
+
+/* Dispatch to the chosen family. */
+void gm_vec_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps)
+{
+    ISA_TABLE[gm_isa_default()].rmsnorm(y, x, w, n, eps);
 }
 
 /* ---- driver ------------------------------------------------------------------ */

@@ -37,6 +37,7 @@ void  gm_vec_wsum_scalar(float *y, const float *w, const float *v, int64_t ldv, 
 void  gm_vec_softcap_scalar(float *x, int64_t n, float cap);
 void  gm_vec_geglu_scalar(float *out, const float *g, const float *u, int64_t n);
 void  gm_vec_softmax_scalar(float *x, int64_t n);
+void  gm_vec_rmsnorm_scalar(float *y, const float *x, const float *w, int64_t n, float eps);
 void  gm_vec_wsum_g_scalar(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
                            int64_t ldv, int m, int64_t n);
 #if defined(__x86_64__)
@@ -46,6 +47,7 @@ void  gm_vec_wsum_avx2(float *y, const float *w, const float *v, int64_t ldv, in
 void  gm_vec_softcap_avx2(float *x, int64_t n, float cap);
 void  gm_vec_geglu_avx2(float *out, const float *g, const float *u, int64_t n);
 void  gm_vec_softmax_avx2(float *x, int64_t n);
+void  gm_vec_rmsnorm_avx2(float *y, const float *x, const float *w, int64_t n, float eps);
 void  gm_vec_wsum_g_avx2(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
                          int64_t ldv, int m, int64_t n);
 float gm_vec_dot_avx512(const float *a, const float *b, int64_t n);
@@ -54,6 +56,7 @@ void  gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, 
 void  gm_vec_softcap_avx512(float *x, int64_t n, float cap);
 void  gm_vec_geglu_avx512(float *out, const float *g, const float *u, int64_t n);
 void  gm_vec_softmax_avx512(float *x, int64_t n);
+void  gm_vec_rmsnorm_avx512(float *y, const float *x, const float *w, int64_t n, float eps);
 void  gm_vec_dot_g_avx512(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo);
 void  gm_vec_wsum_g_avx512(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
                            int64_t ldv, int m, int64_t n);

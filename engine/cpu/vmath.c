@@ -2,12 +2,23 @@
  * final softcap) in portable C; matmul.c's family table dispatches them.
  *
  * These run on every element of the MLP width, every attention score and
- * every logit, so in the SIMD families they are vectorised with one shared
+ * every logit, and the RMS norm on every row of every layer, so in the SIMD families they are vectorised with one shared
  * exp approximation (vmath_avx2.c, vmath_avx512.c).  The C versions here
  * use libm and are the definition the SIMD ones are tested against. */
 #include <math.h>
 #include "mm_impl.h"
 #include "ops.h"
+
+/* y = x * r * w (or x * r), r = 1 / sqrt(mean(x^2) + eps), the sum of
+ * squares in double in index order. */
+void gm_vec_rmsnorm_scalar(float *y, const float *x, const float *w, int64_t n, float eps)
+{
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float r = (float)(1.0 / sqrt(ss / (double)n + eps));
+    if (w) for (int64_t i = 0; i < n; i++) y[i] = x[i] * r * w[i];
+    else for (int64_t i = 0; i < n; i++) y[i] = x[i] * r;
+}
 
 /* cap * tanh(x / cap) with libm. */
 void gm_vec_softcap_scalar(float *x, int64_t n, float cap)

@@ -5,6 +5,7 @@
  * moves fault on nothing, but a plain copy is simpler to read). */
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <math.h>
 #include "mm_impl.h"
 
 #define AI static inline __attribute__((always_inline))
@@ -43,6 +44,29 @@ AI void store8(float *p, __m256 v, int64_t left)
     float t[8];
     _mm256_storeu_ps(t, v);
     for (int l = 0; l < left; l++) p[l] = t[l];
+}
+
+/* RMS norm (see gm_vec_rmsnorm_avx512): 4 double chains of 4. */
+void gm_vec_rmsnorm_avx2(float *y, const float *x, const float *w, int64_t n, float eps)
+{
+    __m256d s0 = _mm256_setzero_pd(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256d a = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), b = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+        __m256d c = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 8)), d = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 12));
+        s0 = _mm256_fmadd_pd(a, a, s0); s1 = _mm256_fmadd_pd(b, b, s1);
+        s2 = _mm256_fmadd_pd(c, c, s2); s3 = _mm256_fmadd_pd(d, d, s3);
+    }
+    double st[4], ss = 0;
+    _mm256_storeu_pd(st, _mm256_add_pd(_mm256_add_pd(s0, s1), _mm256_add_pd(s2, s3)));
+    for (; i < n; i++) ss += (double)x[i] * x[i];
+    ss += (st[0] + st[1]) + (st[2] + st[3]);
+    const __m256 r = _mm256_set1_ps((float)(1.0 / sqrt(ss / (double)n + eps)));
+    for (i = 0; i < n; i += 8) {
+        __m256 v = _mm256_mul_ps(load8(x + i, n - i, 0.0f), r);
+        if (w) v = _mm256_mul_ps(v, load8(w + i, n - i, 0.0f));
+        store8(y + i, v, n - i);
+    }
 }
 
 /* The final softcap (see gm_vec_softcap_avx512). */

@@ -1,6 +1,6 @@
 /* test_vmath.c: the element-wise vector functions of every kernel family
  * this CPU runs (final softcap, GeGLU, attention softmax) against float64
- * references written from their definitions.  Each family must stay within
+ * references written from their definitions; also the RMS norm.  Each family must stay within
  * a few ulp, keep NaN as NaN, never write past n, and never return a
  * subnormal softmax weight. */
 #include <math.h>
@@ -41,9 +41,11 @@ static int64_t dist(float got, double ref, float tiny)
 typedef void (*cap_fn)(float *, int64_t, float);
 typedef void (*geglu_fn)(float *, const float *, const float *, int64_t);
 typedef void (*softmax_fn)(float *, int64_t);
+typedef void (*rmsnorm_fn)(float *, const float *, const float *, int64_t, float);
 static cap_fn CAP[GM_ISA_COUNT] = { gm_vec_softcap_scalar };
 static geglu_fn GEGLU[GM_ISA_COUNT] = { gm_vec_geglu_scalar };
 static softmax_fn SOFTMAX[GM_ISA_COUNT] = { gm_vec_softmax_scalar };
+static rmsnorm_fn RMSNORM[GM_ISA_COUNT] = { gm_vec_rmsnorm_scalar };
 
 /* The final-logit softcap against cap * tanh(x / cap): at most 4 ulp (or
  * 1e-30 absolute near zero), over random logits, the polynomial/exponential
@@ -172,6 +174,40 @@ static void check_softmax(int isa)
           sums ? "yes" : "NO", neginf ? "yes" : "NO", nan_row ? "yes" : "NO", kept ? "yes" : "NO");
 }
 
+/* RMS norm against float64 (within 3 ulp), with and without a weight,
+ * lengths 1..300 and 1536/2048 (every tail), rows of large and tiny
+ * values, in place the same bits, nothing past n written. */
+static void check_rmsnorm(int isa)
+{
+    enum { N = 2100 };
+    static float x[N], w[N], y[N], z[N];
+    static const int lens[] = { 1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 100, 255, 256, 300, 1536, 2048 };
+    static const float scale[] = { 1.0f, 1e-12f, 3e4f };
+    int64_t worst = 0;
+    int same = 1, kept = 1;
+    for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++)
+        for (size_t si = 0; si < 3; si++)
+            for (int wi = 0; wi < 2; wi++) {
+                int n = lens[li];
+                for (int i = 0; i < N; i++) { x[i] = frand() * scale[si]; w[i] = 1.0f + frand(); y[i] = 5.0f; }
+                const float *wp = wi ? w : NULL;
+                RMSNORM[isa](y, x, wp, n, 1e-6f);
+                double ss = 0;
+                for (int i = 0; i < n; i++) ss += (double)x[i] * x[i];
+                double r = 1.0 / sqrt(ss / n + 1e-6);
+                for (int i = 0; i < n; i++) {
+                    int64_t d = dist(y[i], (double)x[i] * r * (wp ? wp[i] : 1.0), 1e-30f);
+                    if (d > worst) worst = d;
+                }
+                for (int i = n; i < n + 20 && i < N; i++) kept &= y[i] == 5.0f;
+                memcpy(z, x, sizeof z);
+                RMSNORM[isa](z, z, wp, n, 1e-6f);
+                same &= memcmp(z, y, (size_t)n * 4) == 0;
+            }
+    CHECK(worst <= 3 && same && kept, "%s rmsnorm: worst %lld ulp from float64; in place same bits (%s); "
+          "nothing past n written (%s)", gm_isa_name((gm_isa)isa), (long long)worst, same ? "yes" : "NO", kept ? "yes" : "NO");
+}
+
 int main(void)
 {
 #if defined(__x86_64__)
@@ -181,6 +217,8 @@ int main(void)
     GEGLU[GM_ISA_AVX512] = gm_vec_geglu_avx512;
     SOFTMAX[GM_ISA_AVX2] = gm_vec_softmax_avx2;
     SOFTMAX[GM_ISA_AVX512] = gm_vec_softmax_avx512;
+    RMSNORM[GM_ISA_AVX2] = gm_vec_rmsnorm_avx2;
+    RMSNORM[GM_ISA_AVX512] = gm_vec_rmsnorm_avx512;
 #endif
     for (int isa = 0; isa < GM_ISA_COUNT; isa++) {
         if (!gm_isa_supported((gm_isa)isa) || !CAP[isa]) {
@@ -190,6 +228,7 @@ int main(void)
         check_softcap(isa);
         check_geglu(isa);
         check_softmax(isa);
+        check_rmsnorm(isa);
     }
     return check_exit();
 }
