@@ -97,9 +97,12 @@ void  gm_vec_axpy(float *y, float a, const float *x, int64_t n);
 /* y[i] += sum over u < m of w[u] * v[u * ldv + i], i < n: m axpys in a row,
  * with y kept in registers (same bits as the gm_vec_axpy loop). */
 void  gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
-/* g dot products of query rows q + j*ldq with one key row k, into
- * out[j*ldo]: the bits of g gm_vec_dot calls, with k read once. */
-void  gm_vec_dot_g(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo);
+/* Attention scores: g query rows (q + j*ldq) against nk key rows
+ * (k + u*ldk), n dims, into out[j*ldo + u].  A score's bits depend only
+ * on its two rows and n (not on g, nk, or its place among them), so
+ * prefill, decode and any thread split give the same scores. */
+void  gm_vec_qk(const float *q, int64_t ldq, int g, const float *k, int64_t ldk, int nk, int64_t n,
+                float *out, int64_t ldo);
 /* gm_vec_wsum for g outputs over the same rows of v (the query heads that
  * share one KV head): y[j*ldy + i] += sum_u w[j*ldw + u] * v[u*ldv + i].
  * Reads each row of v once for all g; the bits of g gm_vec_wsum calls. */

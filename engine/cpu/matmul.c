@@ -98,17 +98,21 @@ void gm_vec_wsum_g_scalar(float *y, int64_t ldy, const float *w, int64_t ldw, in
     for (int j = 0; j < g; j++) gm_vec_wsum_scalar(y + j * ldy, w + j * ldw, v, ldv, m, n);
 }
 
-/* g dot products against one key row, one dot per head: the families
- * without a grouped kernel (scalar, AVX2) use these. */
-static void dot_g_scalar(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo)
+/* Attention scores, one gm_vec_dot per pair: the families without a
+ * tiled score kernel (scalar, AVX2) use these. */
+static void qk_scalar(const float *q, int64_t ldq, int g, const float *k, int64_t ldk, int nk, int64_t n,
+                      float *out, int64_t ldo)
 {
-    for (int j = 0; j < g; j++) out[j * ldo] = gm_vec_dot_scalar(q + j * ldq, k, n);
+    for (int j = 0; j < g; j++)
+        for (int u = 0; u < nk; u++) out[j * ldo + u] = gm_vec_dot_scalar(q + j * ldq, k + u * ldk, n);
 }
 
 #if defined(__x86_64__)
-static void dot_g_avx2(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo)
+static void qk_avx2(const float *q, int64_t ldq, int g, const float *k, int64_t ldk, int nk, int64_t n,
+                    float *out, int64_t ldo)
 {
-    for (int j = 0; j < g; j++) out[j * ldo] = gm_vec_dot_avx2(q + j * ldq, k, n);
+    for (int j = 0; j < g; j++)
+        for (int u = 0; u < nk; u++) out[j * ldo + u] = gm_vec_dot_avx2(q + j * ldq, k + u * ldk, n);
 }
 #endif
 
@@ -122,7 +126,7 @@ typedef struct {
     void        (*wsum)(float *, const float *, const float *, int64_t, int, int64_t);
     void        (*softcap)(float *, int64_t, float);
     void        (*wsum_g)(float *, int64_t, const float *, int64_t, int, const float *, int64_t, int, int64_t);
-    void        (*dot_g)(const float *, int64_t, int, const float *, int64_t, float *, int64_t);
+    void        (*qk)(const float *, int64_t, int, const float *, int64_t, int, int64_t, float *, int64_t);
     void        (*geglu)(float *, const float *, const float *, int64_t);
     void        (*softmax)(float *, int64_t);
     void        (*rmsnorm)(float *, const float *, const float *, int64_t, float);
@@ -130,14 +134,14 @@ typedef struct {
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
     [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar, gm_vec_softcap_scalar,
-                        gm_vec_wsum_g_scalar, dot_g_scalar, gm_vec_geglu_scalar, gm_vec_softmax_scalar,
+                        gm_vec_wsum_g_scalar, qk_scalar, gm_vec_geglu_scalar, gm_vec_softmax_scalar,
                         gm_vec_rmsnorm_scalar },
 #if defined(__x86_64__)
     [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2, gm_vec_softcap_avx2,
-                        gm_vec_wsum_g_avx2, dot_g_avx2, gm_vec_geglu_avx2, gm_vec_softmax_avx2,
+                        gm_vec_wsum_g_avx2, qk_avx2, gm_vec_geglu_avx2, gm_vec_softmax_avx2,
                         gm_vec_rmsnorm_avx2 },
     [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512, gm_vec_softcap_avx512,
-                        gm_vec_wsum_g_avx512, gm_vec_dot_g_avx512, gm_vec_geglu_avx512, gm_vec_softmax_avx512,
+                        gm_vec_wsum_g_avx512, gm_vec_qk_avx512, gm_vec_geglu_avx512, gm_vec_softmax_avx512,
                         gm_vec_rmsnorm_avx512 },
 #else
     [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
@@ -222,9 +226,10 @@ void gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, i
 }
 
 /* Dispatch to the chosen family. */
-void gm_vec_dot_g(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo)
+void gm_vec_qk(const float *q, int64_t ldq, int g, const float *k, int64_t ldk, int nk, int64_t n,
+               float *out, int64_t ldo)
 {
-    ISA_TABLE[gm_isa_default()].dot_g(q, ldq, g, k, n, out, ldo);
+    ISA_TABLE[gm_isa_default()].qk(q, ldq, g, k, ldk, nk, n, out, ldo);
 }
 
 /* Dispatch to the chosen family. */

@@ -357,53 +357,68 @@ void gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, i
     }
 }
 
-/* G dot products of one key row k with G query rows (q + j*ldq), each
- * with exactly gm_vec_dot_avx512's accumulators and order, so the scores
- * are the same bits as one call per head; the key is loaded once for all. */
-AI void dot_heads(const int G, const float *q, int64_t ldq, const float *k, int64_t n, float *out, int64_t ldo)
+/* Scores of G query rows (q + j*ldq) against 4 key rows kr[0..3], n dims:
+ * one accumulator per pair walks the dims 16 at a time (masked tail), then
+ * hsum4_store's fixed tree, symmetric in its four inputs.  So a score's bits
+ * depend only on its two rows and n, never on G, on which slot its key
+ * took, or on the keys beside it; slots past kv alias a valid key and are
+ * not stored.  Each step loads 4 keys and G queries for 4G FMAs, where a
+ * dot product per pair loads two vectors per FMA. */
+AI void qk_tile(const int G, const float *q, int64_t ldq, const float *const *kr, int64_t n, float *out,
+                int64_t ldo, int kv)
 {
-    __m512 s0[4], s1[4], s2[4], s3[4];
+    __m512 acc[4][4];
 #pragma GCC unroll 4
-    for (int j = 0; j < G; j++) s0[j] = s1[j] = s2[j] = s3[j] = _mm512_setzero_ps();
+    for (int j = 0; j < G; j++)
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; u++) acc[j][u] = _mm512_setzero_ps();
     int64_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m512 k0 = _mm512_loadu_ps(k + i), k1 = _mm512_loadu_ps(k + i + 16);
-        __m512 k2 = _mm512_loadu_ps(k + i + 32), k3 = _mm512_loadu_ps(k + i + 48);
+    for (; i + 16 <= n; i += 16) {
+        __m512 kk[4];
+#pragma GCC unroll 4
+        for (int u = 0; u < 4; u++) kk[u] = _mm512_loadu_ps(kr[u] + i);
 #pragma GCC unroll 4
         for (int j = 0; j < G; j++) {
-            const float *a = q + j * ldq + i;
-            s0[j] = _mm512_fmadd_ps(_mm512_loadu_ps(a), k0, s0[j]);
-            s1[j] = _mm512_fmadd_ps(_mm512_loadu_ps(a + 16), k1, s1[j]);
-            s2[j] = _mm512_fmadd_ps(_mm512_loadu_ps(a + 32), k2, s2[j]);
-            s3[j] = _mm512_fmadd_ps(_mm512_loadu_ps(a + 48), k3, s3[j]);
-        }
-    }
-    for (; i + 16 <= n; i += 16) {
-        __m512 kv = _mm512_loadu_ps(k + i);
+            __m512 qv = _mm512_loadu_ps(q + j * ldq + i);
 #pragma GCC unroll 4
-        for (int j = 0; j < G; j++) s0[j] = _mm512_fmadd_ps(_mm512_loadu_ps(q + j * ldq + i), kv, s0[j]);
+            for (int u = 0; u < 4; u++) acc[j][u] = _mm512_fmadd_ps(qv, kk[u], acc[j][u]);
+        }
     }
     if (i < n) {
         __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
-        __m512 kv = _mm512_maskz_loadu_ps(m, k + i);
+        __m512 kk[4];
 #pragma GCC unroll 4
-        for (int j = 0; j < G; j++) s1[j] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + j * ldq + i), kv, s1[j]);
+        for (int u = 0; u < 4; u++) kk[u] = _mm512_maskz_loadu_ps(m, kr[u] + i);
+#pragma GCC unroll 4
+        for (int j = 0; j < G; j++) {
+            __m512 qv = _mm512_maskz_loadu_ps(m, q + j * ldq + i);
+#pragma GCC unroll 4
+            for (int u = 0; u < 4; u++) acc[j][u] = _mm512_fmadd_ps(qv, kk[u], acc[j][u]);
+        }
     }
 #pragma GCC unroll 4
-    for (int j = 0; j < G; j++)
-        out[j * ldo] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0[j], s1[j]), _mm512_add_ps(s2[j], s3[j])));
+    for (int j = 0; j < G; j++) hsum4_store(acc[j][0], acc[j][1], acc[j][2], acc[j][3], out + j * ldo, kv);
 }
 
-/* g dot products against one key row, up to 4 heads per pass (see dot_heads). */
-void gm_vec_dot_g_avx512(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo)
+/* Scores of g query rows against nk key rows (k + u*ldk) into
+ * out[j*ldo + u]: tiles of up to 4 queries x 4 keys (see qk_tile). */
+void gm_vec_qk_avx512(const float *q, int64_t ldq, int g, const float *k, int64_t ldk, int nk, int64_t n,
+                      float *out, int64_t ldo)
 {
-    int j = 0;
-    for (; j + 4 <= g; j += 4) dot_heads(4, q + j * ldq, ldq, k, n, out + j * ldo, ldo);
-    switch (g - j) {
-    case 3: dot_heads(3, q + j * ldq, ldq, k, n, out + j * ldo, ldo); break;
-    case 2: dot_heads(2, q + j * ldq, ldq, k, n, out + j * ldo, ldo); break;
-    case 1: dot_heads(1, q + j * ldq, ldq, k, n, out + j * ldo, ldo); break;
-    default: break;
+    for (int u0 = 0; u0 < nk; u0 += 4) {
+        int kv = nk - u0 < 4 ? nk - u0 : 4;
+        const float *kr[4];
+        for (int u = 0; u < 4; u++) kr[u] = k + (int64_t)(u0 + (u < kv ? u : kv - 1)) * ldk;
+        for (int j = 0; j < g; j += 4) {
+            const float *qj = q + j * ldq;
+            float *o = out + j * ldo + u0;
+            switch (g - j < 4 ? g - j : 4) {
+            case 1: qk_tile(1, qj, ldq, kr, n, o, ldo, kv); break;
+            case 2: qk_tile(2, qj, ldq, kr, n, o, ldo, kv); break;
+            case 3: qk_tile(3, qj, ldq, kr, n, o, ldo, kv); break;
+            default: qk_tile(4, qj, ldq, kr, n, o, ldo, kv); break;
+            }
+        }
     }
 }
 

@@ -57,7 +57,8 @@ void  gm_vec_softcap_avx512(float *x, int64_t n, float cap);
 void  gm_vec_geglu_avx512(float *out, const float *g, const float *u, int64_t n);
 void  gm_vec_softmax_avx512(float *x, int64_t n);
 void  gm_vec_rmsnorm_avx512(float *y, const float *x, const float *w, int64_t n, float eps);
-void  gm_vec_dot_g_avx512(const float *q, int64_t ldq, int g, const float *k, int64_t n, float *out, int64_t ldo);
+void  gm_vec_qk_avx512(const float *q, int64_t ldq, int g, const float *k, int64_t ldk, int nk, int64_t n,
+                      float *out, int64_t ldo);
 void  gm_vec_wsum_g_avx512(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
                            int64_t ldv, int m, int64_t n);
 #endif

@@ -274,19 +274,35 @@ static void check_vec_ops(void)
         CHECK(same_g, "%s wsum_g over 1..11 heads: the bits of one wsum per head, nothing else written",
               gm_isa_name((gm_isa)isa));
     }
-    /* dot_g (a KV group's scores against one key): the bits of gm_vec_dot per head */
-    int same_d = 1;
-    static float qs[9 * 300], outg[9 * 7];
+    /* qk (attention scores, g queries x nk keys): each score's bits are
+     * those of the same pair computed alone, whatever g, nk and its place;
+     * within 1e-5 of the float64 dot (relative to sum |q k|); nothing
+     * outside the g x nk block written */
+    int same_d = 1, close = 1, untouched = 1;
+    static float qs[9 * 300], ks[11 * 301], outg[9 * 16], one;
     for (int i = 0; i < 9 * 300; i++) qs[i] = frand();
+    for (int i = 0; i < 11 * 301; i++) ks[i] = frand();
     for (int g = 1; g <= 9; g++)
-        for (int n = 0; n <= 290; n += (n < 70 ? 1 : 37)) {
-            gm_vec_dot_g(qs, 300, g, b, n, outg, 7);
-            for (int j = 0; j < g; j++) {
-                float r = gm_vec_dot(qs + j * 300, b, n);
-                same_d &= memcmp(&r, &outg[j * 7], 4) == 0;
+        for (int nk = 1; nk <= 11; nk += (g % 3) + 1)
+            for (int n = 0; n <= 290; n += (n < 70 ? 1 : 37)) {
+                for (int i = 0; i < 9 * 16; i++) outg[i] = -7.0f;
+                gm_vec_qk(qs, 300, g, ks, 301, nk, n, outg, 16);
+                for (int j = 0; j < 9; j++)
+                    for (int u = 0; u < 16; u++) {
+                        if (j >= g || u >= nk) { untouched &= outg[j * 16 + u] == -7.0f; continue; }
+                        gm_vec_qk(qs + j * 300, 300, 1, ks + u * 301, 301, 1, n, &one, 1);
+                        same_d &= memcmp(&one, &outg[j * 16 + u], 4) == 0;
+                        double ref = 0, mag = 0;
+                        for (int i = 0; i < n; i++) {
+                            ref += (double)qs[j * 300 + i] * ks[u * 301 + i];
+                            mag += fabs((double)qs[j * 300 + i] * ks[u * 301 + i]);
+                        }
+                        close &= fabs(outg[j * 16 + u] - ref) <= 1e-5 * mag + 1e-30;
+                    }
             }
-        }
-    CHECK(same_d, "gm_vec_dot_g over 1..9 heads gives the bits of gm_vec_dot per head, every length (%s)", gm_kernel_isa());
+    CHECK(same_d && close && untouched, "gm_vec_qk over 1..9 queries x 1..11 keys: each score the bits of the pair "
+          "alone (%s), within 1e-5 of float64 (%s), nothing else written (%s) (%s)", same_d ? "yes" : "NO",
+          close ? "yes" : "NO", untouched ? "yes" : "NO", gm_kernel_isa());
     float d1 = gm_vec_dot(a, b, 256), d2 = gm_vec_dot(a, b, 256);
     CHECK(memcmp(&d1, &d2, 4) == 0, "gm_vec_dot is deterministic (%s)", gm_kernel_isa());
 }
