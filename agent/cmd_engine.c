@@ -271,6 +271,14 @@ int cmd_info(int argc, char **argv)
                cJSON_GetObjectItem(d, "params_embedding")->valuedouble,
                cJSON_GetObjectItem(d, "params_per_layer_embedding")->valuedouble);
         printf("weights      %s mapped, %s read per generated token\n", a, b);
+        const cJSON *ty;
+        printf("matrices    ");
+        cJSON_ArrayForEach(ty, cJSON_GetObjectItem(d, "matrix_types")) {
+            char tb[32];
+            human_bytes(tb, sizeof tb, ty->valuedouble);
+            printf(" %s %s%s", ty->string, tb, ty->next ? "," : "");
+        }
+        printf("\n");
         printf("kv cache     %s per token (full layers) + %.1f MiB sliding rings\n", k,
                cJSON_GetObjectItem(d, "kv_bytes_sliding_rings")->valuedouble / 1048576.0);
         printf("memory       %s at %d tokens of context\n", mem, (int)cJSON_GetObjectItem(d, "context")->valuedouble);

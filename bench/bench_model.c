@@ -5,7 +5,9 @@
  * prefill tokens/s and decode tokens/s, peak RSS, and the decode roofline
  * ratio: weight bytes read per token / time per token, over the memory
  * bandwidth measured in this same run (just before each decode).  Prefill
- * is also given as a fraction of the FMA peak measured just before it.
+ * is also given as a fraction of the FMA peak measured just before it and,
+ * when the layers' matrices are quantized, of the int8 peak (int8peak.c)
+ * measured just before it too.
  *
  * Usage: bench_model DIR [--threads N] [--prompt N] [--decode N] [--runs N]
  *                        [--label TEXT] [--header] [--quant q8_0|q4_0|q4_k] */
@@ -71,6 +73,31 @@ static double measure_fma(int threads, gm_isa isa)
     return g;
 }
 
+/* int8 peak on a short-lived pool, GOP/s. */
+static double measure_int8(int threads)
+{
+    gm_err err = {0};
+    gm_pool *p = gm_pool_new(threads, &err);
+    if (!p) { fprintf(stderr, "bench_model: %s\n", err.msg); return -1; }
+    double g = bench_int8_peak(p, 0.2, NULL);
+    gm_pool_free(p);
+    return g;
+}
+
+/* Whether most of the layers' matrix bytes are of a quantized type. */
+static int mostly_quantized(const gm_model *m)
+{
+    cJSON *d = gm_model_describe(m, 0);
+    double q = 0, all = 0;
+    const cJSON *t;
+    if (d) cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(d, "matrix_types")) {
+        all += t->valuedouble;
+        if (strcmp(t->string, "F32") && strcmp(t->string, "F16") && strcmp(t->string, "BF16")) q += t->valuedouble;
+    }
+    cJSON_Delete(d);
+    return q > all / 2;
+}
+
 /* Parse the options, measure, print. */
 int main(int argc, char **argv)
 {
@@ -114,10 +141,12 @@ int main(int argc, char **argv)
     /* Each run measures the machine right before using it (FMA peak before
      * the prefill, bandwidth before the decode): on a shared machine what the
      * others take changes from second to second. */
-    double pre[64], dec[64], bws[64], fmas[64];
+    double pre[64], dec[64], bws[64], fmas[64], int8s[64];
+    int quantized = mostly_quantized(m);
     for (int r = 0; r < runs; r++) {
         if (gm_ctx_truncate(c, 0, &err) != 0) { fprintf(stderr, "bench_model: truncate: %s\n", err.msg); return 1; }
         fmas[r] = measure_fma(threads, peak_isa);
+        int8s[r] = quantized ? measure_int8(threads) : -1;
         t0 = bench_now();
         if (gm_ctx_eval(c, toks, n_prompt, logits, false, &err) != 0) {
             fprintf(stderr, "bench_model: prefill of %d tokens: %s\n", n_prompt, err.msg); return 1;
@@ -144,26 +173,33 @@ int main(int argc, char **argv)
         cJSON_Delete(d);
     }
     double pflop = 2.0 * params * n_prompt + 2.0 * lm + attn_flops(cfg, n_prompt);
-    double roof[64], frac[64];
+    double roof[64], frac[64], ifrac[64];
     for (int r = 0; r < runs; r++) {
         roof[r] = wbytes / dec[r] * 1e-9 / bws[r];
         frac[r] = pflop / pre[r] * 1e-9 / fmas[r];
+        ifrac[r] = int8s[r] > 0 ? pflop / pre[r] * 1e-9 / int8s[r] : -1;
     }
     double pre_s = bench_median(pre, runs), dec_s = bench_median(dec, runs);
-    double bw = bench_median(bws, runs), fma = bench_median(fmas, runs);
+    double bw = bench_median(bws, runs), fma = bench_median(fmas, runs), i8 = bench_median(int8s, runs);
     double roof_m = bench_median(roof, runs), frac_m = bench_median(frac, runs);
+    double ifrac_m = bench_median(ifrac, runs);
+    char icol[16] = "-", inote[96] = "";
+    if (ifrac_m > 0) {
+        snprintf(icol, sizeof icol, "%.0f%%", 100 * ifrac_m);
+        snprintf(inote, sizeof inote, "; int8 peak %.0f GOP/s", i8);
+    }
 
     if (header)
-        printf("%-22s %9s %9s %8s %9s %8s %8s %7s %8s\n", "model", "prefill", "decode", "ms/tok",
-               "RSS MiB", "MB/tok", "roofline", "%FMA", "load s");
-    printf("%-22s %9.1f %9.2f %8.1f %9.0f %8.1f %7.0f%% %6.0f%% %8.1f\n", label ? label : dir,
+        printf("%-22s %9s %9s %8s %9s %8s %8s %7s %7s %8s\n", "model", "prefill", "decode", "ms/tok",
+               "RSS MiB", "MB/tok", "roofline", "%FMA", "%int8", "load s");
+    printf("%-22s %9.1f %9.2f %8.1f %9.0f %8.1f %7.0f%% %6.0f%% %7s %8.1f\n", label ? label : dir,
            n_prompt / pre_s, 1.0 / dec_s, dec_s * 1e3, bench_peak_rss_mib(), wbytes / 1e6,
-           100 * roof_m, 100 * frac_m, load_s);
-    printf("# %s: %d layers, %d threads, kernels %s; prefill %d tokens %.3f s (%.1f GFLOP/s; FMA peak %.1f); "
+           100 * roof_m, 100 * frac_m, icol, load_s);
+    printf("# %s: %d layers, %d threads, kernels %s; prefill %d tokens %.3f s (%.1f GFLOP/s; FMA peak %.1f%s); "
            "decode %.2f ms/token -> %.1f GB/s (read bandwidth %.1f GB/s); weight bytes/token from the %s; "
            "medians of %d runs, each ratio against the machine measured just before it\n",
            label ? label : dir, cfg->n_layers, threads ? threads : gm_physical_cores(), gm_kernel_isa(), n_prompt, pre_s,
-           pflop / pre_s * 1e-9, fma, dec_s * 1e3, wbytes / dec_s * 1e-9, bw, wsrc, runs);
+           pflop / pre_s * 1e-9, fma, inote, dec_s * 1e3, wbytes / dec_s * 1e-9, bw, wsrc, runs);
     free(toks); free(logits);
     gm_ctx_free(c);
     gm_model_free(m);

@@ -34,8 +34,8 @@ die() { echo "bench/llamacpp.sh: $*" >&2; exit 1; }
 
 [ -x "$BUILD/gemmash" ] && [ -f "$BUILD/libengine.a" ] || die "$BUILD/gemmash is missing; run 'make' first"
 mkdir -p "$BUILD/bench" bench/out
-$CC $CF -o "$BUILD/bench/bench_model" bench/bench_model.c bench/measure.c "$BUILD/libengine.a" $LIBS ||
-    die "cannot build bench/bench_model.c"
+. bench/lib.sh
+build_bench_model "$BUILD" "$CC" "$CF" "$LIBS" || die "cannot build bench/bench_model.c"
 
 # llama.cpp: the pinned node-llama-cpp with its Linux x64 binaries, no build, no download
 if ! grep -qs "\"version\": \"$NLC_VERSION\"" "$PREFIX/node_modules/node-llama-cpp/package.json" ||

@@ -1,5 +1,5 @@
 /* measure.h: machine limits the benchmarks compare against (memory
- * bandwidth, FMA peak) and small timing helpers. */
+ * bandwidth, FMA and int8 peaks) and small timing helpers. */
 #ifndef GEMMASH_BENCH_MEASURE_H
 #define GEMMASH_BENCH_MEASURE_H
 
@@ -21,6 +21,10 @@ double bench_copy_bw(gm_pool *p, size_t bytes, int reps);
 double bench_fma_peak(gm_pool *p, gm_isa isa, int reps);
 /* The same per CPU second of one thread (the core's peak when not shared). */
 double bench_fma_peak_cpu(gm_pool *p, gm_isa isa, int reps);
+/* int8 multiply-add peak (2 ops per multiply-add) with all pool threads at
+ * once, GOP/s; *kind names the loop.  In int8peak.c, which needs the
+ * qpeak_avx2/qpeak_avx512 objects; -1 without AVX2. */
+double bench_int8_peak(gm_pool *p, double seconds, const char **kind);
 /* Peak resident set of this process so far, MiB. */
 double bench_peak_rss_mib(void);
 /* CPU model name from /proc/cpuinfo into buf. */

@@ -7,7 +7,7 @@
 #      q8_0, q4_0 and q4_k_m GGUF files (once, into bench/out/), then prefill
 #      and decode speed of each with bench/bench_model.c, and of the folder
 #      quantized at load (--quant, the packed tiles); prefill also as a
-#      fraction of the int8 peak qbench measured.  The folder is
+#      fraction of the int8 peak measured before each prefill.  The folder is
 #      QBENCH_MODEL, else the E2B-shaped one bench/run.sh generates
 #      (bench/out/e2b-L6-bf16) when it exists; otherwise the section is skipped.
 # Usage: bash bench/quant.sh [threads] [gemv_mib]   (after `make`)
@@ -17,6 +17,7 @@ BUILD=${BUILD:-build}
 CC=${CC:-cc}
 THREADS=${1:-${BENCH_THREADS:-0}}
 mkdir -p "$BUILD/bench" bench/out
+. bench/lib.sh
 FLAGS="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iengine -Ibench -pthread"
 LIBS="-lcurl -lcjson -lreadline -lseccomp -lm -lpthread"
 $CC $FLAGS -mavx2 -mfma -c -o "$BUILD/bench/qpeak_avx2.o" bench/qpeak_avx2.c
@@ -25,19 +26,11 @@ $CC $FLAGS -o "$BUILD/bench/qbench" bench/qbench.c "$BUILD/bench/qpeak_avx2.o" "
     "$BUILD/libengine.a" $LIBS
 echo "== quantized kernels"
 "$BUILD/bench/qbench" "$@" | tee "$BUILD/bench/qbench.log"
-# the machine's int8 peak (all threads at once), to read prefill against
-PEAK=$(sed -n 's/.*all [0-9]* threads at once: \([0-9.]*\) GOP\/s.*/\1/p' "$BUILD/bench/qbench.log")
-
-# One bench_model run, then its prefill as a fraction of the int8 peak.
+# One bench_model run: its %int8 column reads prefill against the int8
+# peak measured right before each prefill (int8peak.c).
 model_run() {
-    local log="$BUILD/bench/bench_model.log"
     "$BUILD/bench/bench_model" "$@" --threads "$THREADS" --runs "${QBENCH_RUNS:-3}" \
-        --prompt "${QBENCH_PROMPT:-512}" --decode "${QBENCH_DECODE:-16}" | tee "$log"
-    local gf
-    gf=$(sed -n 's/.*tokens [0-9.]* s (\([0-9.]*\) GFLOP\/s.*/\1/p' "$log")
-    if [ -n "$PEAK" ] && [ -n "$gf" ]; then
-        awk -v g="$gf" -v p="$PEAK" 'BEGIN { printf "#   prefill %.1f GOP/s = %.0f%% of the int8 peak (%.0f GOP/s)\n", g, 100 * g / p, p }'
-    fi
+        --prompt "${QBENCH_PROMPT:-512}" --decode "${QBENCH_DECODE:-16}"
 }
 
 # Convert $1 to each type and time prefill/decode of each file (row layout,
@@ -46,7 +39,7 @@ model_run() {
 model_section() {
     local src=$1 name
     name=$(basename "$src")
-    $CC $FLAGS -o "$BUILD/bench/bench_model" bench/bench_model.c bench/measure.c "$BUILD/libengine.a" $LIBS
+    build_bench_model "$BUILD" "$CC" "$FLAGS" "$LIBS"
     echo
     echo "== model $name: prefill ${QBENCH_PROMPT:-512} tokens, decode ${QBENCH_DECODE:-16}, per weight type"
     local header=--header

@@ -51,7 +51,8 @@ fi
 
 echo
 echo "== model: Gemma 4 E2B dimensions, $LAYERS layers, random BF16 weights"
-if ! $CC $CF -o "$BUILD/bench/bench_model" bench/bench_model.c bench/measure.c "$BUILD/libengine.a" $LIBS 2>"$BUILD/bench/bench_model.log"; then
+. bench/lib.sh
+if ! build_bench_model "$BUILD" "$CC" "$CF" "$LIBS" 2>"$BUILD/bench/bench_model.log"; then
     echo "model bench skipped: bench_model does not link against this engine yet" \
          "(no forward pass?); see $BUILD/bench/bench_model.log"
     exit 0

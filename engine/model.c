@@ -397,14 +397,21 @@ cJSON *gm_model_describe(const gm_model *m, int n_ctx)
         cJSON_AddItemToArray(plan, e);
     }
     /* parameters: elements of every bound tensor */
-    double params = 0;
+    double params = 0, type_bytes[32] = {0};   /* gm_type values are < 32 */
     for (int l = 0; l < c->n_layers; l++) {
         const gm_layer *y = &m->layers[l];
         const gm_tensor *ts[] = {y->wq, y->wk, y->wv, y->wo, y->gate, y->up, y->down, y->router,
                                  y->gate_up_exps, y->down_exps, y->ple_gate, y->ple_proj};
-        for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++)
-            if (ts[i]) params += (double)ts[i]->ne[0] * (double)ts[i]->ne[1] * (double)ts[i]->ne[2];
+        for (size_t i = 0; i < sizeof ts / sizeof ts[0]; i++) {
+            if (!ts[i]) continue;
+            params += (double)ts[i]->ne[0] * (double)ts[i]->ne[1] * (double)ts[i]->ne[2];
+            if ((unsigned)ts[i]->type < 32) type_bytes[ts[i]->type] += (double)ts[i]->nbytes;
+        }
     }
+    /* bytes of the layers' matrices per weight type (a Q4_K_M file mixes two) */
+    cJSON *types = cJSON_AddObjectToObject(o, "matrix_types");
+    for (int t = 0; t < 32 && types; t++)
+        if (type_bytes[t] > 0) cJSON_AddNumberToObject(types, gm_type_name((gm_type)t), type_bytes[t]);
     double emb = (double)m->embed->ne[0] * (double)m->embed->ne[1];
     double ple = m->ple_embed ? (double)m->ple_embed->ne[0] * (double)m->ple_embed->ne[1] : 0;
     cJSON_AddNumberToObject(o, "params_layers", params);

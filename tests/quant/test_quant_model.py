@@ -24,6 +24,7 @@ gemmash binary (convert + logits).
            and the F32 argmax within the quantized top 5 at >= 60% of the
            positions (dense) / argmax equal at >= 95% with margin > 0.25 (MoE).
 """
+import json
 import os
 import subprocess
 import sys
@@ -104,6 +105,17 @@ def main():
                 continue
             out[typ] = logits(g, toks, o)
         if "q4_k_m" in out:
+            # info names the layers' matrix types: Q4_K_M mixes Q4_K with Q6_K
+            r = subprocess.run([BIN, "info", "-m", os.path.join(tmp, "%s.q4_k_m.gguf" % kind), "--json"],
+                               capture_output=True)
+            try:
+                types = json.loads(r.stdout)["matrix_types"]
+            except (ValueError, KeyError):
+                types = {}
+            # (the few matrices whose rows fit no 256-wide block stay F16, as in llama.cpp)
+            ok = set(types) <= {"Q4_K", "Q6_K", "F16"} and types.get("Q4_K", 0) > types.get("Q6_K", 0) > 0
+            check(ok and types.get("F16", 0) < 0.05 * sum(types.values()),
+                  "%s: info --json gives the q4_k_m file's matrix bytes per type: %s" % (kind, types))
             g2 = os.path.join(tmp, "%s.again.gguf" % kind)
             convert(d, g2, "q4_k_m")
             with open(os.path.join(tmp, "%s.q4_k_m.gguf" % kind), "rb") as f1, open(g2, "rb") as f2:
