@@ -26,6 +26,12 @@ float *gm_kv_v(const gm_kv_layer *l, int pos)
     return l->vb[pos / GM_KV_BLOCK] + (size_t)(pos % GM_KV_BLOCK) * l->row;
 }
 
+int gm_kv_run(const gm_kv_layer *l, int u, int end)
+{
+    int span = l->ring ? l->ring - u % l->ring : GM_KV_BLOCK - u % GM_KV_BLOCK;
+    return end - u < span ? end : u + span;
+}
+
 int gm_kv_ring_oldest(const gm_kv_layer *l, int pos)
 {
     if (!l->ring) return 0;

@@ -72,22 +72,18 @@ static void attn_worker(void *arg, int ith, int nth)
         int lo = j->window ? p - j->window + 1 : 0;
         if (lo < 0) lo = 0;
         const float *q = j->q + (size_t)t * stride + (size_t)h0 * hd;
-        for (int u = lo; u <= p;) {        /* scores of all gh heads, a run of keys at a time; scale 1.0 */
-            const float *k0 = gm_kv_k(j->kv, u);
-            int e = u + 1;
-            while (e <= p && gm_kv_k(j->kv, e) == k0 + (size_t)(e - u) * j->kv->row) e++;
-            gm_vec_qk(q, hd, j->gh, k0 + (size_t)kvh * hd, j->kv->row, e - u, hd, sc + (u - lo), c->scores_cap);
-            u = e;
+        for (int u = lo, e; u <= p; u = e) {   /* scores of all gh heads, a run of keys at a time; scale 1.0 */
+            e = gm_kv_run(j->kv, u, p + 1);
+            gm_vec_qk(q, hd, j->gh, gm_kv_k(j->kv, u) + (size_t)kvh * hd, j->kv->row, e - u, hd, sc + (u - lo),
+                      c->scores_cap);
         }
         for (int k = 0; k < j->gh; k++) gm_vec_softmax(sc + (size_t)k * c->scores_cap, p - lo + 1);
         float *o = j->out + (size_t)t * stride + (size_t)h0 * hd;
         memset(o, 0, (size_t)j->gh * hd * sizeof *o);
-        for (int u = lo; u <= p;) {        /* runs of positions stored one after another */
-            const float *v0 = gm_kv_v(j->kv, u);
-            int e = u + 1;
-            while (e <= p && gm_kv_v(j->kv, e) == v0 + (size_t)(e - u) * j->kv->row) e++;
-            gm_vec_wsum_g(o, hd, sc + (u - lo), c->scores_cap, j->gh, v0 + (size_t)kvh * hd, j->kv->row, e - u, hd);
-            u = e;
+        for (int u = lo, e; u <= p; u = e) {   /* runs of positions stored one after another */
+            e = gm_kv_run(j->kv, u, p + 1);
+            gm_vec_wsum_g(o, hd, sc + (u - lo), c->scores_cap, j->gh, gm_kv_v(j->kv, u) + (size_t)kvh * hd,
+                          j->kv->row, e - u, hd);
         }
     }
 }

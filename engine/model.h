@@ -104,6 +104,9 @@ struct gm_ctx {
 int   gm_kv_reserve(gm_ctx *c, int n_total, gm_err *err);
 float *gm_kv_k(const gm_kv_layer *l, int pos);
 float *gm_kv_v(const gm_kv_layer *l, int pos);
+/* End (exclusive, <= end) of the run of positions from u whose K rows, and
+ * V rows, lie one after another in memory (a ring wraps, blocks end). */
+int   gm_kv_run(const gm_kv_layer *l, int u, int end);
 /* Lowest position a sliding ring still holds when the cache ends at pos. */
 int   gm_kv_ring_oldest(const gm_kv_layer *l, int pos);
 

@@ -40,12 +40,16 @@ static void dattn_worker(void *arg, int ith, int nth)
     for (int h = ith; h < j->nH; h += nth) {
         int kvh = h / j->G;
         const float *q = d->q + (size_t)h * hd;
-        for (int u = j->lo; u < j->hi; u++) sc[u - j->lo] = gm_vec_dot(q, gm_kv_k(j->kv, u) + (size_t)kvh * hd, hd);
+        for (int u = j->lo, e; u < j->hi; u = e) {   /* runs of keys stored one after another */
+            e = gm_kv_run(j->kv, u, j->hi);
+            gm_vec_qk(q, hd, 1, gm_kv_k(j->kv, u) + (size_t)kvh * hd, j->kv->row, e - u, hd, sc + (u - j->lo), 1);
+        }
         gm_vec_softmax(sc, j->hi - j->lo);
         float *o = d->att + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof *o);
-        for (int u = j->lo; u < j->hi; u++) {
-            gm_vec_axpy(o, sc[u - j->lo], gm_kv_v(j->kv, u) + (size_t)kvh * hd, hd);
+        for (int u = j->lo, e; u < j->hi; u = e) {
+            e = gm_kv_run(j->kv, u, j->hi);
+            gm_vec_wsum(o, sc + (u - j->lo), gm_kv_v(j->kv, u) + (size_t)kvh * hd, j->kv->row, e - u, hd);
         }
     }
 }
