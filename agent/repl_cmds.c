@@ -135,19 +135,6 @@ static void cmd_save(repl *r, const char *arg)
     else printf("saved to %s (resume it with /resume %s)\n", arg, arg);
 }
 
-/* Show a unified diff with colours. */
-static void print_diff(repl *r, const char *d)
-{
-    for (const char *p = d; *p;) {
-        const char *e = strchr(p, '\n');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        const char *c = (*p == '+' && strncmp(p, "+++", 3)) ? "\033[32m" : (*p == '-' && strncmp(p, "---", 3)) ?
-                        "\033[31m" : *p == '@' ? "\033[36m" : "";
-        printf("%s%.*s%s\n", repl_c(r, c), (int)n, p, *c ? repl_c(r, "\033[0m") : "");
-        p = e ? e + 1 : p + n;
-    }
-}
-
 bool repl_slash(repl *r, const char *line)
 {
     ag_session *s = r->s;
@@ -190,7 +177,7 @@ bool repl_slash(repl *r, const char *line)
     } else if (!strcmp(cmd, "/diff")) {
         char *d = r->gt ? gt_diff(r->gt) : NULL;
         if (!d || !*d) printf("no file changes by the tools in this session\n");
-        else print_diff(r, d);
+        else repl_show_diff(r, d, "");
         free(d);
     } else if (!strcmp(cmd, "/save")) cmd_save(r, a);
     else if (!strcmp(cmd, "/resume")) cmd_resume(r, a);

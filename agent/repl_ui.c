@@ -16,6 +16,34 @@
 #include <errno.h>
 #include "repl.h"
 
+/* ---- text the model controls --------------------------------------------- */
+
+/* Print up to n bytes of s (stopping at a NUL) so that the terminal shows
+ * what the bytes are and does nothing else: C0 controls other than tab and
+ * newline, DEL and the C1 controls become ^X or <U+XXXX>, and so do the
+ * bidirectional overrides and isolates that can make text read in another
+ * order ("Trojan Source").  Commands, paths, diffs and tool output come
+ * from the model or the files it touched; a backspace or an escape sequence
+ * in them must not change what the approval prompt appears to ask. */
+void repl_put_safe(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n && p[i]; i++) {
+        unsigned c = p[i];
+        if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
+            putchar('^');
+            putchar(c == 0x7f ? '?' : (int)(c + 0x40));
+        } else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
+            printf("<U+%04X>", p[i + 1]);                       /* C1 control */
+            i++;
+        } else if (c == 0xE2 && i + 2 < n && ((p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) ||
+                                              (p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9))) {
+            printf("<U+%04X>", 0x2000 + ((p[i + 1] & 0x3F) << 6) + (p[i + 2] & 0x3F));   /* U+202A-E, U+2066-9 */
+            i += 2;
+        } else putchar((int)c);
+    }
+}
+
 /* ---- spinner ---------------------------------------------------------- */
 
 static double now_s(void)
@@ -120,9 +148,9 @@ static void call_header(repl *r, const char *name, const cJSON *args)
     const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(args, "path"));
     const char *pat = cJSON_GetStringValue(cJSON_GetObjectItem(args, "pattern"));
     printf("%s> %s%s", repl_c(r, "\033[1;33m"), name, repl_c(r, "\033[0m"));
-    if (cmd) printf("  $ %.300s", cmd);
-    else if (path) printf("  %.300s", path);
-    if (pat) printf("  %.200s", pat);
+    if (cmd) { fputs("  $ ", stdout); repl_put_safe(cmd, 300); }
+    else if (path) { fputs("  ", stdout); repl_put_safe(path, 300); }
+    if (pat) { fputs("  ", stdout); repl_put_safe(pat, 200); }
     putchar('\n');
     fflush(stdout);
 }
@@ -135,7 +163,9 @@ static void show_excerpt(repl *r, const char *t, int max_lines)
     while (*p && lines < max_lines) {
         const char *e = strchr(p, '\n');
         size_t n = e ? (size_t)(e - p) : strlen(p);
-        printf("%s  %.*s%s\n", repl_c(r, "\033[2m"), (int)n, p, repl_c(r, "\033[0m"));
+        printf("%s  ", repl_c(r, "\033[2m"));
+        repl_put_safe(p, n);
+        printf("%s\n", repl_c(r, "\033[0m"));
         lines++;
         p = e ? e + 1 : p + n;
     }
@@ -167,8 +197,8 @@ static void tb_close(void *ud) { repl *r = ud; if (r->inner_t.close) r->inner_t.
 
 /* ---- approval --------------------------------------------------------------- */
 
-/* Show a diff with + and - lines coloured. */
-static void show_diff(repl *r, const char *d)
+/* Show a diff with + and - lines coloured (approval prompt, /diff). */
+void repl_show_diff(repl *r, const char *d, const char *indent)
 {
     for (const char *p = d; *p;) {
         const char *e = strchr(p, '\n');
@@ -177,7 +207,9 @@ static void show_diff(repl *r, const char *d)
         if (*p == '+' && strncmp(p, "+++", 3)) c = "\033[32m";
         else if (*p == '-' && strncmp(p, "---", 3)) c = "\033[31m";
         else if (*p == '@') c = "\033[36m";
-        printf("  %s%.*s%s\n", repl_c(r, c), (int)n, p, *c ? repl_c(r, "\033[0m") : "");
+        printf("%s%s", indent, repl_c(r, c));
+        repl_put_safe(p, n);
+        printf("%s\n", *c ? repl_c(r, "\033[0m") : "");
         p = e ? e + 1 : p + n;
     }
 }
@@ -222,17 +254,21 @@ static int ask(void *ud, const char *tool, const cJSON *args, const char *why)
     r->deny_reason[0] = 0;
     if (always_allowed(r, tool, args)) return 1;
     repl_spin_stop(r);
-    printf("\n%sgemmash asks:%s %s\n", repl_c(r, "\033[1;35m"), repl_c(r, "\033[0m"), why);
+    printf("\n%sgemmash asks:%s ", repl_c(r, "\033[1;35m"), repl_c(r, "\033[0m"));
+    repl_put_safe(why, strlen(why));
+    putchar('\n');
     char *pv = r->gt ? gt_preview(r->gt, tool, args) : NULL;
     if (!pv) pv = cJSON_PrintUnformatted(args);
     if (!strcmp(tool, "shell")) {
         const char *cmd = cJSON_GetStringValue(cJSON_GetObjectItem(args, "command"));
         const char *wd = cJSON_GetStringValue(cJSON_GetObjectItem(args, "workdir"));
-        printf("  %s$ %s%s\n", repl_c(r, "\033[1m"), cmd ? cmd : "?", repl_c(r, "\033[0m"));
-        if (wd) printf("  (in %s)\n", wd);
+        printf("  %s$ ", repl_c(r, "\033[1m"));
+        repl_put_safe(cmd ? cmd : "?", cmd ? strlen(cmd) : 1);
+        printf("%s\n", repl_c(r, "\033[0m"));
+        if (wd) { fputs("  (in ", stdout); repl_put_safe(wd, strlen(wd)); fputs(")\n", stdout); }
     } else {
         printf("  %s\n", tool);
-        if (pv) show_diff(r, pv);
+        if (pv) repl_show_diff(r, pv, "  ");
     }
     free(pv);
     fflush(stdout);
