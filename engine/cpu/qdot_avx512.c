@@ -173,6 +173,20 @@ ALWAYS_INLINE __m512i q4k_scale(const __m512i D[3], int j, int hi)
                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(D[hi], 8 * jj + 6), m3), 4));
 }
 
+#ifndef QP_PF_BLOCKS
+#define QP_PF_BLOCKS 2   /* K-type decode prefetch distance, super-blocks */
+#endif
+
+/* Decode of a K-type group: prefetch the bytes of super-block b + QP_PF_BLOCKS
+ * (bpb bytes each; a group's super-blocks lie end to end, and groups too).
+ * A super-block's loads jump between its low, high and scale parts, so a
+ * fixed distance past each load landed in the block being read. */
+ALWAYS_INLINE void pf_superblock(const unsigned char *g, size_t bpb, int64_t b)
+{
+    const char *p = (const char *)g + (size_t)(b + QP_PF_BLOCKS) * bpb;
+    for (size_t o = 0; o < bpb; o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
+}
+
 /* Q4_K: 16 rows x nt <= GM_QP_TOKENS tokens. */
 ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
 {
@@ -183,6 +197,7 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
+        if (nt == 1) pf_superblock(g, gm_qp_quant_bytes(GM_TYPE_Q4_K) + gm_qp_scale_bytes(GM_TYPE_Q4_K), b);
         const unsigned char *q = g + qo, *S = g + so;
         __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
                         _mm512_loadu_si512((const void *)(S + 192))};
@@ -200,7 +215,6 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
 #pragma GCC unroll 8
             for (int s4 = 0; s4 < 8; s4++) {
                 const unsigned char *qq = q + 64 * (8 * c + s4);
-                if (nt == 1 && !hi) _mm_prefetch((const char *)qq + QP_PF_AHEAD, _MM_HINT_T0);
                 __m512i op = _mm512_and_si512(_mm512_loadu_si512((const void *)qq), hi ? mf0 : m4);
 #pragma GCC unroll 8
                 for (int u = 0; u < nt; u++)
@@ -252,6 +266,7 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
+        if (nt == 1) pf_superblock(g, gm_qp_quant_bytes(GM_TYPE_Q6_K) + gm_qp_scale_bytes(GM_TYPE_Q6_K), b);
         const unsigned char *L = g + qo, *H = g + qo + 2048, *S = g + so;
         __m512i isum[GM_QP_TOKENS], corr[GM_QP_TOKENS];
 #pragma GCC unroll 8
@@ -276,10 +291,6 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
 #pragma GCC unroll 4
                 for (int l4 = 4 * half; l4 < 4 * half + 4; l4++) {
                     const unsigned char *pl = L + 64 * (16 * h + 8 * (qt & 1) + l4), *ph = H + 64 * (8 * h + l4);
-                    if (nt == 1) {
-                        if (qt < 2) _mm_prefetch((const char *)pl + QP_PF_AHEAD, _MM_HINT_T0);
-                        if (qt == 0) _mm_prefetch((const char *)ph + QP_PF_AHEAD, _MM_HINT_T0);
-                    }
                     __m512i lv = _mm512_loadu_si512((const void *)pl), hv = _mm512_loadu_si512((const void *)ph);
                     __m512i lo = qt < 2 ? _mm512_and_si512(lv, m4) : _mm512_and_si512(_mm512_srli_epi16(lv, 4), m4);
                     __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
