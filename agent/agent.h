@@ -83,6 +83,9 @@ cJSON *ag_parse_call(const int *syms, size_t n, char *err, size_t cap);
 cJSON *ag_parse_value(const int *syms, size_t n, char *err, size_t cap);
 /* A copy of s with invalid UTF-8 replaced by U+FFFD (malloc'd). */
 char  *ag_utf8_sanitize(const char *s);
+/* Write the n bytes at s to f with terminal controls shown as ^X or
+ * <U+XXXX> instead of acted on (tab and newline kept). */
+void   ag_put_safe(FILE *f, const char *s, size_t n);
 /* Convert text with literal control-token text into symbols (malloc'd). */
 int   *ag_text_to_syms(const char *s, size_t n, size_t *n_out);
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "agent_int.h"
 #include "commands.h"
 
@@ -24,15 +25,20 @@ typedef struct step {
     ag_decoder  d;
     bool        dim_open;
     bool        timed_out;
+    bool        tty;        /* stdout is a terminal: controls shown, not obeyed */
 } step;
 
-/* Streaming display for interactive use: thoughts dimmed, text plain. */
+/* Streaming display for interactive use: thoughts dimmed, text plain.  On
+ * a terminal the model's control characters are shown (ag_put_safe), so
+ * text it copied from a hostile file cannot drive the terminal; a pipe
+ * gets the bytes as they are. */
 static void show(void *ud, int kind, const char *t, size_t n)
 {
     step *k = ud;
     bool dim = kind == AG_OUT_THOUGHT && k->s->o.color;
     if (dim != k->dim_open) { fputs(dim ? "\033[2m" : "\033[0m", stdout); k->dim_open = dim; }
-    fwrite(t, 1, n, stdout);
+    if (k->tty) ag_put_safe(stdout, t, n);
+    else fwrite(t, 1, n, stdout);
     fflush(stdout);
 }
 
@@ -305,7 +311,7 @@ static cJSON *reply_message(ag_session *s, const char *thought, const char *text
  * with its tool calls; the calls run here, as the engine's do. */
 static int chat_step(ag_session *s)
 {
-    step k = {.s = s};
+    step k = {.s = s, .tty = isatty(STDOUT_FILENO) == 1};
     static const char *const choice[] = {[AG_TC_AUTO] = NULL, [AG_TC_REQUIRED] = "required", [AG_TC_NONE] = "none"};
     ag_chat_in in = {.temperature = s->o.temperature, .max_tokens = s->o.max_gen_tokens,
                      .tool_choice = s->o.tool_choice == AG_TC_NAME ? s->o.tool_choice_name : choice[s->o.tool_choice],
@@ -374,7 +380,7 @@ static int model_step(ag_session *s, bool first)
     size_t n = 0;
     int rc = prepare(s, &ids, &n);
     if (rc >= 0) return rc;
-    step k = {.s = s};
+    step k = {.s = s, .tty = isatty(STDOUT_FILENO) == 1};
     if (ag_decoder_init(&k.d, s, first, s->o.stream ? show : NULL, &k)) {
         free(ids); ag_decoder_free(&k.d);
         snprintf(s->errmsg, sizeof s->errmsg, "out of memory starting a model step");

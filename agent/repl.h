@@ -71,8 +71,6 @@ char *repl_attach(repl *r, const char *text);
 void repl_ui_install(repl *r);     /* wrap backend and toolbox, set the ask hook */
 void repl_ui_remove(repl *r);      /* restore them */
 void repl_spin_stop(repl *r);
-/* Print n bytes of model-controlled text with controls shown, not obeyed. */
-void repl_put_safe(const char *s, size_t n);
 /* Print a unified diff, each line after indent, + and - lines coloured. */
 void repl_show_diff(repl *r, const char *d, const char *indent);
 

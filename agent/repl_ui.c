@@ -16,34 +16,6 @@
 #include <errno.h>
 #include "repl.h"
 
-/* ---- text the model controls --------------------------------------------- */
-
-/* Print up to n bytes of s (stopping at a NUL) so that the terminal shows
- * what the bytes are and does nothing else: C0 controls other than tab and
- * newline, DEL and the C1 controls become ^X or <U+XXXX>, and so do the
- * bidirectional overrides and isolates that can make text read in another
- * order ("Trojan Source").  Commands, paths, diffs and tool output come
- * from the model or the files it touched; a backspace or an escape sequence
- * in them must not change what the approval prompt appears to ask. */
-void repl_put_safe(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n && p[i]; i++) {
-        unsigned c = p[i];
-        if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
-            putchar('^');
-            putchar(c == 0x7f ? '?' : (int)(c + 0x40));
-        } else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
-            printf("<U+%04X>", p[i + 1]);                       /* C1 control */
-            i++;
-        } else if (c == 0xE2 && i + 2 < n && ((p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) ||
-                                              (p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9))) {
-            printf("<U+%04X>", 0x2000 + ((p[i + 1] & 0x3F) << 6) + (p[i + 2] & 0x3F));   /* U+202A-E, U+2066-9 */
-            i += 2;
-        } else putchar((int)c);
-    }
-}
-
 /* ---- spinner ---------------------------------------------------------- */
 
 static double now_s(void)
@@ -148,9 +120,9 @@ static void call_header(repl *r, const char *name, const cJSON *args)
     const char *path = cJSON_GetStringValue(cJSON_GetObjectItem(args, "path"));
     const char *pat = cJSON_GetStringValue(cJSON_GetObjectItem(args, "pattern"));
     printf("%s> %s%s", repl_c(r, "\033[1;33m"), name, repl_c(r, "\033[0m"));
-    if (cmd) { fputs("  $ ", stdout); repl_put_safe(cmd, 300); }
-    else if (path) { fputs("  ", stdout); repl_put_safe(path, 300); }
-    if (pat) { fputs("  ", stdout); repl_put_safe(pat, 200); }
+    if (cmd) { fputs("  $ ", stdout); ag_put_safe(stdout, cmd, strnlen(cmd, 300)); }
+    else if (path) { fputs("  ", stdout); ag_put_safe(stdout, path, strnlen(path, 300)); }
+    if (pat) { fputs("  ", stdout); ag_put_safe(stdout, pat, strnlen(pat, 200)); }
     putchar('\n');
     fflush(stdout);
 }
@@ -164,7 +136,7 @@ static void show_excerpt(repl *r, const char *t, int max_lines)
         const char *e = strchr(p, '\n');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         printf("%s  ", repl_c(r, "\033[2m"));
-        repl_put_safe(p, n);
+        ag_put_safe(stdout, p, n);
         printf("%s\n", repl_c(r, "\033[0m"));
         lines++;
         p = e ? e + 1 : p + n;
@@ -208,7 +180,7 @@ void repl_show_diff(repl *r, const char *d, const char *indent)
         else if (*p == '-' && strncmp(p, "---", 3)) c = "\033[31m";
         else if (*p == '@') c = "\033[36m";
         printf("%s%s", indent, repl_c(r, c));
-        repl_put_safe(p, n);
+        ag_put_safe(stdout, p, n);
         printf("%s\n", *c ? repl_c(r, "\033[0m") : "");
         p = e ? e + 1 : p + n;
     }
@@ -255,7 +227,7 @@ static int ask(void *ud, const char *tool, const cJSON *args, const char *why)
     if (always_allowed(r, tool, args)) return 1;
     repl_spin_stop(r);
     printf("\n%sgemmash asks:%s ", repl_c(r, "\033[1;35m"), repl_c(r, "\033[0m"));
-    repl_put_safe(why, strlen(why));
+    ag_put_safe(stdout, why, strlen(why));
     putchar('\n');
     char *pv = r->gt ? gt_preview(r->gt, tool, args) : NULL;
     if (!pv) pv = cJSON_PrintUnformatted(args);
@@ -263,9 +235,9 @@ static int ask(void *ud, const char *tool, const cJSON *args, const char *why)
         const char *cmd = cJSON_GetStringValue(cJSON_GetObjectItem(args, "command"));
         const char *wd = cJSON_GetStringValue(cJSON_GetObjectItem(args, "workdir"));
         printf("  %s$ ", repl_c(r, "\033[1m"));
-        repl_put_safe(cmd ? cmd : "?", cmd ? strlen(cmd) : 1);
+        ag_put_safe(stdout, cmd ? cmd : "?", cmd ? strlen(cmd) : 1);
         printf("%s\n", repl_c(r, "\033[0m"));
-        if (wd) { fputs("  (in ", stdout); repl_put_safe(wd, strlen(wd)); fputs(")\n", stdout); }
+        if (wd) { fputs("  (in ", stdout); ag_put_safe(stdout, wd, strlen(wd)); fputs(")\n", stdout); }
     } else {
         printf("  %s\n", tool);
         if (pv) repl_show_diff(r, pv, "  ");

@@ -385,3 +385,30 @@ char *ag_utf8_sanitize(const char *s)
     o[k] = 0;
     return o;
 }
+
+/* Print the n bytes at s so that the terminal shows
+ * what the bytes are and does nothing else: C0 controls (NUL included) other
+ * than tab and newline, DEL and the C1 controls become ^X or <U+XXXX>, and so do the
+ * bidirectional overrides and isolates that can make text read in another
+ * order ("Trojan Source").  Model text, commands, paths, diffs and tool
+ * output come from the model or the files it touched; a backspace or an
+ * escape sequence in them must not change what the approval prompt appears
+ * to ask, nor reach the terminal as a command (a clipboard write, a title). */
+void ag_put_safe(FILE *f, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) {
+            fputc('^', f);
+            fputc(c == 0x7f ? '?' : (int)(c + 0x40), f);
+        } else if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9F) {
+            fprintf(f, "<U+%04X>", p[i + 1]);                       /* C1 control */
+            i++;
+        } else if (c == 0xE2 && i + 2 < n && ((p[i + 1] == 0x80 && p[i + 2] >= 0xAA && p[i + 2] <= 0xAE) ||
+                                              (p[i + 1] == 0x81 && p[i + 2] >= 0xA6 && p[i + 2] <= 0xA9))) {
+            fprintf(f, "<U+%04X>", 0x2000 + ((p[i + 1] & 0x3F) << 6) + (p[i + 2] & 0x3F));   /* U+202A-E, U+2066-9 */
+            i += 2;
+        } else fputc((int)c, f);
+    }
+}

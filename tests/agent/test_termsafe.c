@@ -1,15 +1,16 @@
-/* test_termsafe.c: the shell shows model-controlled text (commands, paths,
- * diffs, tool output) with terminal controls made visible, so a backspace,
+/* test_termsafe.c: ag_put_safe, through which the shell shows
+ * model-controlled text (commands, paths, diffs, tool output, and streamed
+ * text on a terminal) with terminal controls made visible, so a backspace,
  * an escape sequence or a bidi override cannot change what an approval
- * prompt appears to ask. */
+ * prompt appears to ask or act on the terminal. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "check.h"
-#include "repl.h"
+#include "agent.h"
 
-/* What repl_put_safe writes for the first n bytes of s, captured from stdout. */
+/* What ag_put_safe writes for the first n bytes of s, captured from stdout. */
 static char *shown(const char *s, size_t n)
 {
     static char out[4096];
@@ -18,7 +19,7 @@ static char *shown(const char *s, size_t n)
     if (!tmp) { perror("tmpfile"); exit(2); }
     int saved = dup(1);
     if (saved < 0 || dup2(fileno(tmp), 1) < 0) { perror("dup"); exit(2); }
-    repl_put_safe(s, n);
+    ag_put_safe(stdout, s, n);
     fflush(stdout);
     if (dup2(saved, 1) < 0) { perror("dup2"); exit(2); }
     close(saved);
@@ -49,7 +50,7 @@ int main(void)
               strlen(cases[i].out), strlen(got));
     }
     CHECK(!strcmp(shown("abc\bdef", 4), "abc^H"), "at most n bytes are shown");
-    CHECK(!strcmp(shown("ab\0cd", 5), "ab"), "output stops at a NUL");
+    CHECK(!strcmp(shown("ab\0cd", 5), "ab^@cd"), "a NUL byte is shown as ^@");
     CHECK(!strcmp(shown("x\xc2", 2), "x\xc2"), "a C1 lead byte at the end of the range is left as it is");
     return check_exit();
 }
