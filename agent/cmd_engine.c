@@ -215,9 +215,11 @@ static void info_usage(FILE *f)
           "SYNOPSIS\n    gemmash info -m MODEL [--ctx N] [--json] [--quant TYPE]\n\n"
           "DESCRIPTION\n"
           "    Prints the architecture, the layer plan (attention type, head size, KV heads,\n"
-          "    which layer's cache each layer reads, MLP width), parameter counts, and the\n"
-          "    memory the model will use: mapped weights plus the KV cache at --ctx tokens\n"
-          "    (default: the model's limit).  --json prints the same as one JSON object.\n", f);
+          "    which layer's cache each layer reads, MLP width), parameter counts, the\n"
+          "    bytes of the layers' matrices per weight type (a Q4_K_M file mixes Q4_K and\n"
+          "    Q6_K), and the memory the model will use: mapped weights plus the KV cache\n"
+          "    at --ctx tokens (default: the model's limit).  --json prints the same as one\n"
+          "    JSON object.\n", f);
 }
 
 static void human_bytes(char *b, size_t n, double v)
