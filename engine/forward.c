@@ -88,7 +88,6 @@ static void attn_worker(void *arg, int ith, int nth)
     }
 }
 
-/* Attention block of layer l for the batch; x holds the input, xn scratch. */
 /* Token t before attention: xn = attn_norm(x). */
 static void attn_in_tok(gm_ctx *c, int l, int t)
 {

@@ -41,23 +41,4 @@ static inline void rope(float *x, int nh, int D, const float *inv_freq, int pos)
     rope2(x, nh, NULL, 0, D, inv_freq, pos);
 }
 
-/* Softmax weights below FLT_MIN are stored as 0.  Subnormal floats make
- * every multiply-add they touch take a microcode assist (tens of times
- * slower); peaked attention over a long context yields thousands of them
- * per row.  A weight that small changes no output by more than 1e-38. */
-static inline float gm_flush_tiny(float p) { return p < 1.17549435e-38f ? 0.0f : p; }
-
-/* exp(d) for d = score - max <= 0, as 0 where the result would be subnormal
- * (d < -87.3), for the same reason. */
-static inline float gm_softmax_exp(float d) { return d < -87.3f ? 0.0f : expf(d); }
-
-/* tanh-approximated GELU, written as x * sigmoid(2u) = 0.5x(1 + tanh(u)):
- * one expf instead of a tanhf, which is several times cheaper. */
-static inline float gelu(float x)
-{
-    const float k2 = 2.0f * 0.7978845608028654f;    /* 2 sqrt(2/pi) */
-    float u2 = k2 * (x + 0.044715f * x * x * x);
-    return x / (1.0f + expf(-u2));
-}
-
 #endif

@@ -178,11 +178,12 @@ ALWAYS_INLINE __m512i q4k_scale(const __m512i D[3], int j, int hi)
 #endif
 
 /* Decode of a K-type group: prefetch the bytes of super-block b + QP_PF_BLOCKS
- * (bpb bytes each; a group's super-blocks lie end to end, and groups too).
+ * (a group's super-blocks of type t lie end to end, and groups too).
  * A super-block's loads jump between its low, high and scale parts, so a
  * fixed distance past each load landed in the block being read. */
-ALWAYS_INLINE void pf_superblock(const unsigned char *g, size_t bpb, int64_t b)
+ALWAYS_INLINE void pf_superblock(gm_type t, const unsigned char *g, int64_t b)
 {
+    const size_t bpb = gm_qp_quant_bytes(t) + gm_qp_scale_bytes(t);
     const char *p = (const char *)g + (size_t)(b + QP_PF_BLOCKS) * bpb;
     for (size_t o = 0; o < bpb; o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
 }
@@ -197,7 +198,7 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
-        if (nt == 1) pf_superblock(g, gm_qp_quant_bytes(GM_TYPE_Q4_K) + gm_qp_scale_bytes(GM_TYPE_Q4_K), b);
+        if (nt == 1) pf_superblock(GM_TYPE_Q4_K, g, b);
         const unsigned char *q = g + qo, *S = g + so;
         __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
                         _mm512_loadu_si512((const void *)(S + 192))};
@@ -266,7 +267,7 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
-        if (nt == 1) pf_superblock(g, gm_qp_quant_bytes(GM_TYPE_Q6_K) + gm_qp_scale_bytes(GM_TYPE_Q6_K), b);
+        if (nt == 1) pf_superblock(GM_TYPE_Q6_K, g, b);
         const unsigned char *L = g + qo, *H = g + qo + 2048, *S = g + so;
         __m512i isum[GM_QP_TOKENS], corr[GM_QP_TOKENS];
 #pragma GCC unroll 8
