@@ -84,17 +84,16 @@ static double measure_int8(int threads)
     return g;
 }
 
-/* Whether most of the layers' matrix bytes are of a quantized type. */
-static int mostly_quantized(const gm_model *m)
+/* Whether most of the layers' matrix bytes are of a quantized type, from
+ * the model's description (NULL: no). */
+static int mostly_quantized(const cJSON *d)
 {
-    cJSON *d = gm_model_describe(m, 0);
     double q = 0, all = 0;
     const cJSON *t;
     if (d) cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(d, "matrix_types")) {
         all += t->valuedouble;
         if (strcmp(t->string, "F32") && strcmp(t->string, "F16") && strcmp(t->string, "BF16")) q += t->valuedouble;
     }
-    cJSON_Delete(d);
     return q > all / 2;
 }
 
@@ -142,7 +141,17 @@ int main(int argc, char **argv)
      * the prefill, bandwidth before the decode): on a shared machine what the
      * others take changes from second to second. */
     double pre[64], dec[64], bws[64], fmas[64], int8s[64];
-    int quantized = mostly_quantized(m);
+    /* bytes of weights per decode token: the model's own count if it gives
+     * one; and whether to read prefill against the int8 peak too */
+    double lm, rows_read, params = params_per_token(cfg, &lm, &rows_read);
+    double bpw = 2.0;   /* BF16 unless the model says otherwise */
+    double wbytes = (params + lm + rows_read) * bpw;
+    const char *wsrc = "config";
+    cJSON *d = gm_model_describe(m, n_prompt + n_decode);
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(d, "weight_bytes_per_token");
+    if (cJSON_IsNumber(w) && w->valuedouble > 0) { wbytes = w->valuedouble; wsrc = "model"; }
+    int quantized = mostly_quantized(d);
+    cJSON_Delete(d);
     for (int r = 0; r < runs; r++) {
         if (gm_ctx_truncate(c, 0, &err) != 0) { fprintf(stderr, "bench_model: truncate: %s\n", err.msg); return 1; }
         fmas[r] = measure_fma(threads, peak_isa);
@@ -161,17 +170,6 @@ int main(int argc, char **argv)
         dec[r] = (bench_now() - t0) / n_decode;
     }
 
-    /* bytes of weights per decode token: the model's own count if it gives one */
-    double lm, rows_read, params = params_per_token(cfg, &lm, &rows_read);
-    double bpw = 2.0;   /* BF16 unless the model says otherwise */
-    double wbytes = (params + lm + rows_read) * bpw;
-    const char *wsrc = "config";
-    cJSON *d = gm_model_describe(m, n_prompt + n_decode);
-    if (d) {
-        cJSON *w = cJSON_GetObjectItemCaseSensitive(d, "weight_bytes_per_token");
-        if (cJSON_IsNumber(w) && w->valuedouble > 0) { wbytes = w->valuedouble; wsrc = "model"; }
-        cJSON_Delete(d);
-    }
     double pflop = 2.0 * params * n_prompt + 2.0 * lm + attn_flops(cfg, n_prompt);
     double roof[64], frac[64], ifrac[64];
     for (int r = 0; r < runs; r++) {

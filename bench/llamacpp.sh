@@ -27,15 +27,13 @@ DECODE=${BENCH_DECODE:-32}
 THREADS=${BENCH_THREADS:-2}
 NLC_VERSION=3.22.1
 PREFIX="$BUILD/llamacpp"
-CF="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 -pthread -fno-strict-aliasing -Iengine -Ibench"
-LIBS="-lcurl -lcjson -lreadline -lseccomp -lm -lpthread"
 
 die() { echo "bench/llamacpp.sh: $*" >&2; exit 1; }
 
 [ -x "$BUILD/gemmash" ] && [ -f "$BUILD/libengine.a" ] || die "$BUILD/gemmash is missing; run 'make' first"
 mkdir -p "$BUILD/bench" bench/out
 . bench/lib.sh
-build_bench_model "$BUILD" "$CC" "$CF" "$LIBS" || die "cannot build bench/bench_model.c"
+build_bench_model "$BUILD" "$CC" || die "cannot build bench/bench_model.c"
 
 # llama.cpp: the pinned node-llama-cpp with its Linux x64 binaries, no build, no download
 if ! grep -qs "\"version\": \"$NLC_VERSION\"" "$PREFIX/node_modules/node-llama-cpp/package.json" ||

@@ -6,12 +6,14 @@
  *     with a matrix larger than the last-level cache;
  *   - GEMM (a batch of tokens, prefill): integer multiply-adds per second.
  * The int8 peak of one core (a register-only vpdpbusd/vpmaddubsw loop) is
- * measured separately (qpeak_*.c) so the kernels can be read against it.
+ * measured separately (qpeak_*.c, all threads at once via int8peak.c) so
+ * the kernels can be read against it.
  * Usage: qbench [threads] [gemv_mib] [type]   (defaults: all cores, 384 MiB, every type). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "measure.h"
 #include "quant.h"
 
 double gm_bench_peak_avx2(double seconds);
@@ -56,18 +58,6 @@ static void read_worker(void *arg, int ith, int nth)
     j->sum[ith & 63] = s0 + s1 + s2 + s3;
 }
 
-typedef struct { bool avx512; double gops[64]; } peak_job;
-
-/* Every thread runs the int8 peak loop at the same time: the machine's
- * peak (threads that share a core's vector units share its peak). */
-static void peak_worker(void *arg, int ith, int nth)
-{
-    (void)nth;
-    peak_job *j = arg;
-    double g = j->avx512 ? gm_bench_peak_avx512(0.3) : gm_bench_peak_avx2(0.3);
-    if (ith < 64) j->gops[ith] = g;
-}
-
 static int run(gm_pool *pool, gm_qisa isa, const gm_tensor *W, const float *X, int n, float *Y)
 {
     if (W->type == GM_TYPE_BF16 || W->type == GM_TYPE_F32 || W->type == GM_TYPE_F16)
@@ -90,13 +80,10 @@ int main(int argc, char **argv)
     printf("threads %d; GEMV matrix ~%zu MiB (K=%lld); GEMM K=%lld, 1024 rows, 64 tokens\n",
            gm_pool_size(pool), gemv_bytes >> 20, (long long)K, (long long)K);
     double p2 = gm_bench_peak_avx2(0.2), p5 = gm_qisa_supported(GM_QISA_AVX512) ? gm_bench_peak_avx512(0.2) : 0;
-    peak_job pj = { gm_qisa_supported(GM_QISA_AVX512), {0} };
-    gm_pool_run(pool, peak_worker, &pj);
-    double all = 0;
-    for (int i = 0; i < gm_pool_size(pool) && i < 64; i++) all += pj.gops[i];
+    const char *kind = "";
+    double all = bench_int8_peak(pool, 0.3, &kind);
     printf("int8 peak, one core: avx2 maddubs %.0f GOP/s, avx512 vnni %.0f GOP/s; all %d threads at once: %.0f GOP/s "
-           "(%s; the figure to read GEMM and prefill against)\n", p2, p5, gm_pool_size(pool), all,
-           pj.avx512 ? "avx512 vnni" : "avx2");
+           "(%s; the figure to read GEMM and prefill against)\n", p2, p5, gm_pool_size(pool), all, kind);
     read_job rj = { (const uint64_t *)buf, gemv_bytes / 8, {0} };
     memset(buf, 1, gemv_bytes);
     gm_pool_run(pool, read_worker, &rj);

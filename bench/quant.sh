@@ -18,12 +18,7 @@ CC=${CC:-cc}
 THREADS=${1:-${BENCH_THREADS:-0}}
 mkdir -p "$BUILD/bench" bench/out
 . bench/lib.sh
-FLAGS="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Iengine -Ibench -pthread"
-LIBS="-lcurl -lcjson -lreadline -lseccomp -lm -lpthread"
-$CC $FLAGS -mavx2 -mfma -c -o "$BUILD/bench/qpeak_avx2.o" bench/qpeak_avx2.c
-$CC $FLAGS -mavx512f -mavx512bw -mavx512vnni -c -o "$BUILD/bench/qpeak_avx512.o" bench/qpeak_avx512.c
-$CC $FLAGS -o "$BUILD/bench/qbench" bench/qbench.c "$BUILD/bench/qpeak_avx2.o" "$BUILD/bench/qpeak_avx512.o" \
-    "$BUILD/libengine.a" $LIBS
+build_with_int8peak "$BUILD" "$CC" qbench
 echo "== quantized kernels"
 "$BUILD/bench/qbench" "$@" | tee "$BUILD/bench/qbench.log"
 # One bench_model run: its %int8 column reads prefill against the int8
@@ -39,7 +34,7 @@ model_run() {
 model_section() {
     local src=$1 name
     name=$(basename "$src")
-    build_bench_model "$BUILD" "$CC" "$FLAGS" "$LIBS"
+    build_bench_model "$BUILD" "$CC"
     echo
     echo "== model $name: prefill ${QBENCH_PROMPT:-512} tokens, decode ${QBENCH_DECODE:-16}, per weight type"
     local header=--header

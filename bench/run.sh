@@ -22,8 +22,7 @@ LAYERS=${BENCH_LAYERS:-6}
 RUNS=${BENCH_RUNS:-3}
 DECODE=${BENCH_DECODE:-16}
 THREADS=${BENCH_THREADS:-0}
-CF="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O2 -pthread -fno-strict-aliasing -Iengine -Ibench"
-LIBS="-lcurl -lcjson -lreadline -lseccomp -lm -lpthread"
+. bench/lib.sh
 
 if [ ! -f "$BUILD/libengine.a" ]; then
     echo "bench: $BUILD/libengine.a is missing; run 'make' first (make bench does)" >&2
@@ -31,7 +30,7 @@ if [ ! -f "$BUILD/libengine.a" ]; then
 fi
 mkdir -p "$BUILD/bench" bench/out
 for prog in membw bench_kernels bench_layers; do
-    $CC $CF -o "$BUILD/bench/$prog" "bench/$prog.c" bench/measure.c "$BUILD/libengine.a" $LIBS || {
+    $CC $BENCH_CF -o "$BUILD/bench/$prog" "bench/$prog.c" bench/measure.c "$BUILD/libengine.a" $BENCH_LIBS || {
         echo "bench: cannot build bench/$prog.c (see the compiler message above)" >&2; exit 1; }
 done
 
@@ -51,8 +50,7 @@ fi
 
 echo
 echo "== model: Gemma 4 E2B dimensions, $LAYERS layers, random BF16 weights"
-. bench/lib.sh
-if ! build_bench_model "$BUILD" "$CC" "$CF" "$LIBS" 2>"$BUILD/bench/bench_model.log"; then
+if ! build_bench_model "$BUILD" "$CC" 2>"$BUILD/bench/bench_model.log"; then
     echo "model bench skipped: bench_model does not link against this engine yet" \
          "(no forward pass?); see $BUILD/bench/bench_model.log"
     exit 0
