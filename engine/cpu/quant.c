@@ -360,15 +360,23 @@ static bool qpack_flip(gm_type t, size_t i) { return t == GM_TYPE_Q8_0 && i >= 2
 
 void gm_qpack_group(gm_type t, int64_t nb, const void *rows, size_t row_bytes, void *dst)
 {
-    size_t bb = gm_type_block_bytes(t);
+    /* qpack_pos is affine in the row (a 2- or 4-byte step per row), so each
+     * block's map is worked out for rows 0 and 1 only, not per byte of all 16
+     * rows: repacking a GGUF file at load ran the switch 16 times per byte. */
+    size_t bb = gm_type_block_bytes(t), pos0[sizeof(gm_block_q6_K)], step[sizeof(gm_block_q6_K)];
+    unsigned char flip[sizeof(gm_block_q6_K)];
     unsigned char *out = dst;
+    for (size_t i = 0; i < bb; i++) flip[i] = qpack_flip(t, i) ? 0x80 : 0;
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(t, nb, b, &qo, &so);
+        for (size_t i = 0; i < bb; i++) {
+            pos0[i] = qpack_pos(t, 0, i, qo, so);
+            step[i] = qpack_pos(t, 1, i, qo, so) - pos0[i];
+        }
         for (int r = 0; r < GM_QP_ROWS; r++) {
             const unsigned char *blk = (const unsigned char *)rows + (size_t)r * row_bytes + (size_t)b * bb;
-            for (size_t i = 0; i < bb; i++)
-                out[qpack_pos(t, r, i, qo, so)] = (unsigned char)(blk[i] ^ (qpack_flip(t, i) ? 0x80 : 0));
+            for (size_t i = 0; i < bb; i++) out[pos0[i] + (size_t)r * step[i]] = (unsigned char)(blk[i] ^ flip[i]);
         }
     }
 }
