@@ -181,18 +181,41 @@ static inline void gm_qp_offsets(gm_type t, int64_t nb, int64_t b, size_t *q, si
 
 /* The 16 rows of a packed group times nt <= GM_QP_TOKENS activation rows (xs
  * bytes apart; gm_bq8c for Q8_0/Q4_0, gm_bq8k for the K types);
- * y[u * ldy + i] = row i times token u.  Every (row, token) gets the same
+ * y[u * ldy + i] = row i times token u.  With cont, the sums start from
+ * what y holds instead of zero: a product split along K into runs of
+ * blocks (each run an even count, or the group's end; group and x advanced
+ * to the run's first block) gives the same bits as one call over all.  Every (row, token) gets the same
  * operations whatever nt is: Q8_0/Q4_0 per block the exact integer sum,
  * then acc = fma((float)isum, dw * dx, acc) in block order; the K types
  * exactly the row kernels' per-super-block update (gm_ksum, gm_k6sum), so
  * packed and row layouts give the same bits there. */
 #define GM_QP_TOKENS 8
-typedef void (*gm_qtile_fn)(int64_t nb, const void *group, const void *x, size_t xs, int nt, float *y, int64_t ldy);
+typedef void (*gm_qtile_fn)(int64_t nb, const void *group, const void *x, size_t xs, int nt, float *y, int64_t ldy,
+                            bool cont);
 /* The portable tile (same bits as every SIMD tile) and the AVX-512 one
  * (NULL where the CPU lacks it). */
 gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa);
 gm_qtile_fn gm_qtile_scalar(gm_type t);
 gm_qtile_fn gm_qtile_avx512(gm_type t);
+
+/* Prefill reads each packed group once per 8 tokens.  Where a type's tile
+ * spends operations unpacking weights, a run of a group's blocks is first
+ * rewritten into a form a faster tile reads, once for all the tokens: Q4_0
+ * nibbles become bytes in the Q8_0 layout, read by the Q8_0 tile (with the
+ * Q4_0 activation blocks, whose c holds the offset 8).  The integer sums
+ * are the same numbers and the float operations the same, so the bits equal
+ * the type's own tile.  prep writes a run of nb blocks (group advanced as
+ * for a tile) to dst, bytes_per_block each; tile reads dst.  prep is NULL
+ * for types read as they are. */
+typedef struct {
+    void (*prep)(int64_t nb, const void *group, void *dst);
+    gm_qtile_fn tile;
+    size_t bytes_per_block;
+} gm_qprep;
+gm_qprep gm_qprep_get(gm_type t, gm_qisa isa);
+gm_qprep gm_qprep_avx512(gm_type t);
+void gm_qprep_q4_0_portable(int64_t nb, const void *group, void *dst);
+void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst);
 
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,

@@ -139,14 +139,15 @@ gm_qkern gm_qdot_scalar(gm_type t)
  * block the exact integer sum with the stored offset (Q8_0 weights are
  * stored as w + 128, the correction c is in the activation block), then one fmaf.
  * The SIMD tiles reproduce this bit for bit. */
-static void tile_scalar(bool q4, int64_t nb, const void *group, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
+static void tile_scalar(bool q4, int64_t nb, const void *group, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
+                        bool cont)
 {
     gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
     const unsigned char *g = group;
     for (int u = 0; u < nt; u++) {
         const gm_bq8c *x = (const gm_bq8c *)((const char *)xv + (size_t)u * xs);
         for (int r = 0; r < GM_QP_ROWS; r++) {
-            float acc = 0.0f;
+            float acc = cont ? y[(int64_t)u * ldy + r] : 0.0f;
             for (int64_t b = 0; b < nb; b++) {
                 size_t qo, dof;
                 gm_qp_offsets(t, nb, b, &qo, &dof);
@@ -172,21 +173,21 @@ static void tile_scalar(bool q4, int64_t nb, const void *group, const void *xv, 
 }
 
 /* The portable tiles, one per packed type. */
-static void tile_q8_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
-{ tile_scalar(false, nb, g, x, xs, nt, y, ldy); }
-static void tile_q4_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
-{ tile_scalar(true, nb, g, x, xs, nt, y, ldy); }
+static void tile_q8_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
+{ tile_scalar(false, nb, g, x, xs, nt, y, ldy, cont); }
+static void tile_q4_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
+{ tile_scalar(true, nb, g, x, xs, nt, y, ldy, cont); }
 
 /* 16 rows of a packed K-type group times nt tokens: each block back to the
  * row layout and through the reference dot, one super-block at a time, so
  * the sum is the reference's sequence of gm_ksum / gm_k6sum updates. */
 static void tile_k_scalar(gm_type t, gm_qdot_fn dot, int64_t nb, const void *group, const void *xv, size_t xs, int nt,
-                          float *y, int64_t ldy)
+                          float *y, int64_t ldy, bool cont)
 {
     for (int u = 0; u < nt; u++) {
         const gm_bq8k *x = (const gm_bq8k *)((const char *)xv + (size_t)u * xs);
         for (int r = 0; r < GM_QP_ROWS; r++) {
-            float acc = 0.0f;
+            float acc = cont ? y[(int64_t)u * ldy + r] : 0.0f;
             for (int64_t b = 0; b < nb; b++) {
                 unsigned char blk[sizeof(gm_block_q6_K)];
                 gm_qunpack_block(t, nb, group, r, b, blk);
@@ -198,10 +199,10 @@ static void tile_k_scalar(gm_type t, gm_qdot_fn dot, int64_t nb, const void *gro
 }
 
 /* The portable K-type tiles. */
-static void tile_q4_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
-{ tile_k_scalar(GM_TYPE_Q4_K, dot_q4_K, nb, g, x, xs, nt, y, ldy); }
-static void tile_q6_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy)
-{ tile_k_scalar(GM_TYPE_Q6_K, dot_q6_K, nb, g, x, xs, nt, y, ldy); }
+static void tile_q4_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
+{ tile_k_scalar(GM_TYPE_Q4_K, dot_q4_K, nb, g, x, xs, nt, y, ldy, cont); }
+static void tile_q6_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
+{ tile_k_scalar(GM_TYPE_Q6_K, dot_q6_K, nb, g, x, xs, nt, y, ldy, cont); }
 
 gm_qtile_fn gm_qtile_scalar(gm_type t)
 {
@@ -212,6 +213,19 @@ gm_qtile_fn gm_qtile_scalar(gm_type t)
     case GM_TYPE_Q6_K: return tile_q6_K_scalar;
     default: return NULL;
     }
+}
+
+gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
+{
+    gm_qprep r = { NULL, gm_qtile_get(t, isa), 0 };
+    if (!r.tile) return r;
+#if defined(__x86_64__)
+    if (isa == GM_QISA_AVX512) return gm_qprep_avx512(t);
+#endif
+    if (t == GM_TYPE_Q4_0)
+        r = (gm_qprep){ gm_qprep_q4_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa),
+                        gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
+    return r;
 }
 
 gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa)

@@ -57,13 +57,13 @@ ALWAYS_INLINE __m512i dp_bcast(__m512i acc, __m512i u, const int8_t *p)
 
 /* 16 rows x nt tokens (nt a compile-time constant after inlining). */
 ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt,
-                           float *y, int64_t ldy)
+                           float *y, int64_t ldy, bool cont)
 {
     const gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     __m512 accf[GM_QP_TOKENS];
     #pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) accf[u] = _mm512_setzero_ps();
+    for (int u = 0; u < nt; u++) accf[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, dof;
         gm_qp_offsets(t, nb, b, &qo, &dof);
@@ -131,25 +131,45 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
 }
 
 /* The tile for any nt, each count compiled with its registers unrolled
- * (body(nb, g, x, xs, nt, y, ldy) with nt a constant). */
+ * (body(nb, g, x, xs, nt, y, ldy, cont) with nt a constant). */
 #define QP_TILE_FN(name, body)                                                                        \
-    static void name(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy) \
+    static void name(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy,  \
+                     bool cont)                                                                       \
     {                                                                                                 \
         switch (nt) {                                                                                 \
-        case 1: body(nb, g, x, xs, 1, y, ldy); break;                                                 \
-        case 2: body(nb, g, x, xs, 2, y, ldy); break;                                                 \
-        case 3: body(nb, g, x, xs, 3, y, ldy); break;                                                 \
-        case 4: body(nb, g, x, xs, 4, y, ldy); break;                                                 \
-        case 5: body(nb, g, x, xs, 5, y, ldy); break;                                                 \
-        case 6: body(nb, g, x, xs, 6, y, ldy); break;                                                 \
-        case 7: body(nb, g, x, xs, 7, y, ldy); break;                                                 \
-        default: body(nb, g, x, xs, 8, y, ldy); break;                                                \
+        case 1: body(nb, g, x, xs, 1, y, ldy, cont); break;                                           \
+        case 2: body(nb, g, x, xs, 2, y, ldy, cont); break;                                           \
+        case 3: body(nb, g, x, xs, 3, y, ldy, cont); break;                                           \
+        case 4: body(nb, g, x, xs, 4, y, ldy, cont); break;                                           \
+        case 5: body(nb, g, x, xs, 5, y, ldy, cont); break;                                           \
+        case 6: body(nb, g, x, xs, 6, y, ldy, cont); break;                                           \
+        case 7: body(nb, g, x, xs, 7, y, ldy, cont); break;                                           \
+        default: body(nb, g, x, xs, 8, y, ldy, cont); break;                                          \
         }                                                                                             \
     }
-#define QP_Q8_0(nb, g, x, xs, nt, y, ldy) qp_tile(false, nb, g, x, xs, nt, y, ldy)
-#define QP_Q4_0(nb, g, x, xs, nt, y, ldy) qp_tile(true, nb, g, x, xs, nt, y, ldy)
+#define QP_Q8_0(nb, g, x, xs, nt, y, ldy, cont) qp_tile(false, nb, g, x, xs, nt, y, ldy, cont)
+#define QP_Q4_0(nb, g, x, xs, nt, y, ldy, cont) qp_tile(true, nb, g, x, xs, nt, y, ldy, cont)
 QP_TILE_FN(avx512_tile_q8_0, QP_Q8_0)
 QP_TILE_FN(avx512_tile_q4_0, QP_Q4_0)
+
+/* gm_qprep_q4_0_portable with 512-bit registers (same bytes). */
+void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst)
+{
+    const unsigned char *g = group;
+    unsigned char *d = dst;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qi, si, qo, so;
+        gm_qp_offsets(GM_TYPE_Q4_0, nb, b, &qi, &si);
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &so);
+        for (int k = 0; k < 4; k++) {
+            __m512i v = _mm512_loadu_si512((const void *)(g + qi + 64 * k));
+            _mm512_storeu_si512((void *)(d + qo + 64 * k), _mm512_and_si512(v, m4));
+            _mm512_storeu_si512((void *)(d + qo + 256 + 64 * k), _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
+        }
+        memcpy(d + so, g + si, 32);
+    }
+}
 
 /* ---- packed K types: integer sums per super-block, then the row kernels' update
  *
@@ -189,12 +209,13 @@ ALWAYS_INLINE void pf_superblock(gm_type t, const unsigned char *g, int64_t b)
 }
 
 /* Q4_K: 16 rows x nt <= GM_QP_TOKENS tokens. */
-ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
+ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
+                             bool cont)
 {
     const __m512i m4 = _mm512_set1_epi8(0x0F), mf0 = _mm512_set1_epi8((char)0xF0);
     __m512 sum[GM_QP_TOKENS];
 #pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) sum[u] = _mm512_setzero_ps();
+    for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
@@ -258,12 +279,13 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
 /* Q6_K: 16 rows x nt <= GM_QP_TOKENS tokens.  Levels (ql nibble | 2 qh bits
  * << 4, 0..63) are the unsigned operand; the level offset contributes
  * -32 * sum_j sc_j * bsum_j, from vpdpwssd on the scale pairs. */
-ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy)
+ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
+                             bool cont)
 {
     const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     __m512 sum[GM_QP_TOKENS];
 #pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) sum[u] = _mm512_setzero_ps();
+    for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
@@ -320,6 +342,197 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
 
 QP_TILE_FN(avx512_tile_q4_K, q4kp_tile)
 QP_TILE_FN(avx512_tile_q6_K, q6kp_tile)
+
+/* ---- prefill rewrites of the K types (gm_qprep) ------------------------------
+ *
+ * In prefill a run of a group's super-blocks is rewritten once, then read by
+ * every token tile: the levels as plain bytes (no masks or shifts per tile)
+ * and the scales already unpacked.  The integer sums are the same numbers
+ * (Q4_K's high nibbles were read as 16 * level and shifted after the scale
+ * multiply; exact either way), the float expression per super-block is the
+ * packed tile's, so the bits are too.
+ *   Q4_K, per super-block: [levels 4096][scales 8 x 16 int32][mins 8 x 16
+ *     (m | m << 16)][d 16 floats][dmin 16 floats]
+ *   Q6_K, per super-block: [levels 4096][scale pairs 8 x 32 int16][d 16 floats]
+ * Levels: 64-byte row i holds elements 4i..4i+3 of the 16 rows. */
+#define Q4KR_BYTES (4096 + 512 + 512 + 128)
+#define Q6KR_BYTES (4096 + 512 + 64)
+
+static void q4kr_prep(int64_t nb, const void *group, void *dst)
+{
+    const unsigned char *g = group;
+    unsigned char *d = dst;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, so;
+        gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
+        const unsigned char *q = g + qo, *S = g + so;
+        unsigned char *o = d + (size_t)b * Q4KR_BYTES;
+        __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
+                        _mm512_loadu_si512((const void *)(S + 192))};
+        for (int j = 0; j < 8; j++) {
+            for (int s4 = 0; s4 < 8; s4++) {
+                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * (8 * (j / 2) + s4)));
+                if (j & 1) v = _mm512_srli_epi16(v, 4);
+                _mm512_storeu_si512((void *)(o + 64 * (8 * j + s4)), _mm512_and_si512(v, m4));
+            }
+            __m512i m = q4k_scale(D, j, 1);
+            _mm512_storeu_si512((void *)(o + 4096 + 64 * j), q4k_scale(D, j, 0));
+            _mm512_storeu_si512((void *)(o + 4608 + 64 * j), _mm512_or_si512(m, _mm512_slli_epi32(m, 16)));
+        }
+        _mm512_storeu_ps(o + 5120, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)S)));
+        _mm512_storeu_ps(o + 5184, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 32))));
+    }
+}
+
+/* q4kp_tile on a rewritten run. */
+ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
+                             bool cont)
+{
+    __m512 sum[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const unsigned char *o = g + (size_t)b * Q4KR_BYTES;
+        __m512i isum[GM_QP_TOKENS], msum[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); msum[u] = _mm512_setzero_si512(); }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+            for (int s4 = 0; s4 < 8; s4++) {
+                __m512i op = _mm512_loadu_si512((const void *)(o + 64 * (8 * j + s4)));
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++)
+                    acc[u] = dp_bcast(acc[u], op, (XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
+            }
+            __m512i sc = _mm512_loadu_si512((const void *)(o + 4096 + 64 * j));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
+        }
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            __m512i mm = _mm512_loadu_si512((const void *)(o + 4608 + 64 * j));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                int32_t pr;
+                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * j, 4);
+                msum[u] = _mm512_dpwssd_epi32(msum[u], mm, _mm512_set1_epi32(pr));
+            }
+        }
+        __m512 wd = _mm512_loadu_ps(o + 5120), wm = _mm512_loadu_ps(o + 5184);
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
+            __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(isum[u])),
+                                     _mm512_mul_ps(_mm512_mul_ps(xd, wm), _mm512_cvtepi32_ps(msum[u])));
+            sum[u] = _mm512_add_ps(sum[u], v);
+        }
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
+}
+
+static void q6kr_prep(int64_t nb, const void *group, void *dst)
+{
+    const unsigned char *g = group;
+    unsigned char *d = dst;
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, so;
+        gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
+        const unsigned char *L = g + qo, *H = g + qo + 2048, *S = g + so;
+        unsigned char *o = d + (size_t)b * Q6KR_BYTES;
+        /* element 4i..4i+3 = 128 h + 32 qt + 4 l4: low nibbles of L row 16h + 8(qt & 1) + l4
+         * (high nibbles for qt >= 2), 2 bits of H row 8h + l4 at 2 qt */
+        for (int i = 0; i < 64; i++) {
+            const int h = i / 32, qt = (i % 32) / 8, l4 = i % 8;
+            __m512i lv = _mm512_loadu_si512((const void *)(L + 64 * (16 * h + 8 * (qt & 1) + l4)));
+            __m512i hv = _mm512_loadu_si512((const void *)(H + 64 * (8 * h + l4)));
+            __m512i lo = _mm512_and_si512(qt < 2 ? lv : _mm512_srli_epi16(lv, 4), m4);
+            __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
+                       : qt == 2 ? hv : _mm512_srli_epi16(hv, 2);
+            hb = _mm512_and_si512(hb, m30);
+            _mm512_storeu_si512((void *)(o + 64 * i), _mm512_or_si512(lo, hb));
+        }
+        for (int p = 0; p < 8; p++)
+            _mm512_storeu_si512((void *)(o + 4096 + 64 * p),
+                                _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p))));
+        _mm512_storeu_ps(o + 4608, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 256))));
+    }
+}
+
+/* q6kp_tile on a rewritten run. */
+ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
+                             bool cont)
+{
+    __m512 sum[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const unsigned char *o = g + (size_t)b * Q6KR_BYTES;
+        __m512i isum[GM_QP_TOKENS], corr[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); corr[u] = _mm512_setzero_si512(); }
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) {
+            __m512i sp = _mm512_loadu_si512((const void *)(o + 4096 + 64 * p));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                int32_t pr;
+                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * p, 4);
+                corr[u] = _mm512_dpwssd_epi32(corr[u], sp, _mm512_set1_epi32(pr));
+            }
+#pragma GCC unroll 2
+            for (int e = 0; e < 2; e++) {
+                const int j = 2 * p + e;
+                __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+                for (int l = 0; l < 4; l++) {
+                    __m512i op = _mm512_loadu_si512((const void *)(o + 64 * (4 * j + l)));
+#pragma GCC unroll 8
+                    for (int u = 0; u < nt; u++)
+                        acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + 16 * j + 4 * l);
+                }
+                __m512i sc = e ? _mm512_srai_epi32(sp, 16) : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
+            }
+        }
+        __m512 wd = _mm512_loadu_ps(o + 4608);
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
+            __m512i is = _mm512_sub_epi32(isum[u], _mm512_slli_epi32(corr[u], 5));
+            sum[u] = _mm512_add_ps(sum[u], _mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(is)));
+        }
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
+}
+
+QP_TILE_FN(avx512_tile_q4_K_run, q4kr_tile)
+QP_TILE_FN(avx512_tile_q6_K_run, q6kr_tile)
+
+gm_qprep gm_qprep_avx512(gm_type t)
+{
+    gm_qprep r = { NULL, gm_qtile_avx512(t), 0 };
+    switch (t) {
+    case GM_TYPE_Q4_0:
+        r = (gm_qprep){ gm_qprep_q4_0_avx512, avx512_tile_q8_0,
+                        gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
+        break;
+    case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, Q4KR_BYTES }; break;
+    case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, Q6KR_BYTES }; break;
+    default: break;
+    }
+    return r;
+}
 
 gm_qtile_fn gm_qtile_avx512(gm_type t)
 {

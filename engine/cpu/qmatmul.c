@@ -18,12 +18,23 @@
 #include "quant.h"
 
 /* Bytes of quantized activations per chunk of tokens: the pool's scratch of
- * the calling thread (GM_POOL_SCRATCH), or this much stack without a pool. */
+ * the calling thread (GM_POOL_SCRATCH less QM_RUN_BYTES), or this much
+ * stack without a pool. */
 #define QM_STACK_BYTES (192 * 1024)
+/* In prefill a group is taken in runs of blocks of about this many bytes
+ * (as the tile reads them), so a run stays in L1 while every token tile of
+ * the chunk passes over it (a whole group of a 6144-wide matrix, 96 KiB
+ * at Q8_0, was read from L2 by each); the end of every thread's scratch
+ * holds a run rewritten by gm_qprep. */
+#define QM_RUN_BYTES (32 * 1024)
 
 typedef struct {
     gm_qkern k;                /* row kernels (unpacked tensors) */
     gm_qtile_fn tile;          /* 16-row tiles (packed tensors), else NULL */
+    gm_qprep prep;             /* prefill's rewrite of a run of blocks, and its tile */
+    gm_pool *pool;             /* whose scratch holds the rewritten runs */
+    int64_t run;               /* blocks per run in prefill (even) */
+    size_t act_block;          /* bytes of one activation block */
     const char *wbase;         /* first row of the slice */
     size_t row_bytes;
     int64_t rows, nb;
@@ -91,18 +102,42 @@ static void qm_rows(const qm_job *j, int64_t r0, int64_t r1)
     }
 }
 
+/* One group's run of blocks [b0, b0 + nb) times every token of the chunk,
+ * GM_QP_TOKENS at a time, the sums continuing from earlier runs (cont). */
+static void qm_run_tiles(const qm_job *j, gm_qtile_fn tile, int64_t nb, const void *g, int64_t b0, int64_t r,
+                         bool cont)
+{
+    for (int t = 0; t < j->nt; t += GM_QP_TOKENS) {
+        int nt = j->nt - t < GM_QP_TOKENS ? j->nt - t : GM_QP_TOKENS;
+        tile(nb, g, j->xq + (size_t)t * j->xq_bytes + (size_t)b0 * j->act_block, j->xq_bytes, nt,
+             j->Y + (int64_t)(j->t0 + t) * j->ldy + r, j->ldy, cont);
+    }
+}
+
 /* Rows [r0, r1) of a packed tensor: whole groups of 16 through the tile,
  * GM_QP_TOKENS tokens at a time while the group stays in cache; rows past
- * the last full group through qm_tail_dot. */
-static void qm_groups(const qm_job *j, int64_t r0, int64_t r1)
+ * the last full group through qm_tail_dot.  With more than one token tile,
+ * a group goes in runs of j->run blocks, each first rewritten to the
+ * thread's scratch where the type has a gm_qprep. */
+static void qm_groups(const qm_job *j, int ith, int64_t r0, int64_t r1)
 {
     int64_t full = j->rows / GM_QP_ROWS * GM_QP_ROWS;
+    bool runs = j->nt > GM_QP_TOKENS && j->run > 0;
+    unsigned char *spare = runs && j->prep.prep ? (unsigned char *)gm_pool_scratch(j->pool, ith) +
+                                                      GM_POOL_SCRATCH - QM_RUN_BYTES : NULL;
     for (int64_t r = r0; r < r1 && r < full; r += GM_QP_ROWS) {
-        const void *g = j->wbase + (size_t)r * j->row_bytes;
-        for (int t = 0; t < j->nt; t += GM_QP_TOKENS) {
-            int nt = j->nt - t < GM_QP_TOKENS ? j->nt - t : GM_QP_TOKENS;
-            j->tile(j->nb, g, j->xq + (size_t)t * j->xq_bytes, j->xq_bytes, nt, j->Y + (int64_t)(j->t0 + t) * j->ldy + r,
-                    j->ldy);
+        const char *g = j->wbase + (size_t)r * j->row_bytes;
+        if (!runs) { qm_run_tiles(j, j->tile, j->nb, g, 0, r, false); continue; }
+        for (int64_t b0 = 0; b0 < j->nb; b0 += j->run) {
+            int64_t nb = j->nb - b0 < j->run ? j->nb - b0 : j->run;
+            size_t qo, so;
+            gm_qp_offsets(j->wtype, j->nb, b0, &qo, &so);   /* b0 is even: the start of a pair */
+            if (spare) {
+                j->prep.prep(nb, g + qo, spare);
+                qm_run_tiles(j, j->prep.tile, nb, spare, b0, r, b0 > 0);
+            } else {
+                qm_run_tiles(j, j->tile, nb, g + qo, b0, r, b0 > 0);
+            }
         }
     }
     bool ktype = gm_qact_block_bytes(j->wtype) != sizeof(gm_bq8);   /* same activations as the row kernels */
@@ -120,13 +155,13 @@ static void qm_groups(const qm_job *j, int64_t r0, int64_t r1)
  * a row never changes its bits. */
 static void qm_dot_worker(void *arg, int ith, int nth)
 {
-    (void)ith; (void)nth;
+    (void)nth;
     qm_job *j = arg;
     for (;;) {
         int64_t r0 = (int64_t)atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed) * j->chunk;
         if (r0 >= j->rows) break;
         int64_t r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
-        if (j->tile) qm_groups(j, r0, r1);
+        if (j->tile) qm_groups(j, ith, r0, r1);
         else qm_rows(j, r0, r1);
     }
 }
@@ -143,7 +178,7 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
     size_t xq_bytes = (size_t)nb * gm_qact_block_bytes(W->type);
     _Alignas(64) unsigned char stack_buf[QM_STACK_BYTES];
     unsigned char *buf = p ? gm_pool_scratch(p, 0) : stack_buf, *heap = NULL;
-    size_t buf_bytes = p ? GM_POOL_SCRATCH : QM_STACK_BYTES;
+    size_t buf_bytes = p ? GM_POOL_SCRATCH - QM_RUN_BYTES : QM_STACK_BYTES;
     int tc = (int)(buf_bytes / xq_bytes);
     if (tc < 1) {                     /* a row wider than ~900k elements: rare, use the heap */
         buf = heap = malloc(xq_bytes);
@@ -152,7 +187,18 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
     }
     qm_job j = { .k = k, .tile = tile, .wbase = (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
                  .row_bytes = W->row_bytes, .rows = W->ne[1], .nb = nb, .X = X, .ldx = ldx, .xq = buf,
-                 .xq_bytes = xq_bytes, .Y = Y, .ldy = ldy, .wtype = W->type, .K = W->ne[0] };
+                 .xq_bytes = xq_bytes, .Y = Y, .ldy = ldy, .wtype = W->type, .K = W->ne[0], .pool = p,
+                 .act_block = gm_qact_block_bytes(W->type) };
+    if (tile && p) {
+        /* runs of at most QM_RUN_BYTES as read, as even as the count allows */
+        j.prep = gm_qprep_get(W->type, isa);
+        size_t per = j.prep.prep ? j.prep.bytes_per_block : gm_qp_quant_bytes(W->type) + gm_qp_scale_bytes(W->type);
+        int64_t most = (int64_t)(QM_RUN_BYTES / per) & ~(int64_t)1;
+        if (most >= 2) {
+            int64_t count = (nb + most - 1) / most, run = (nb + count - 1) / count;
+            j.run = (run + 1) & ~(int64_t)1;
+        }
+    }
     /* At least 8 pieces per thread and at most ~256 KiB of weights each
      * (the wait for the last piece at the end of a product is then short),
      * whole groups of 16 rows. */

@@ -396,6 +396,26 @@ void gm_qunpack_row(gm_type t, int64_t nb, const void *group, int r, void *dst)
     for (int64_t b = 0; b < nb; b++) gm_qunpack_block(t, nb, group, r, b, (unsigned char *)dst + (size_t)b * bb);
 }
 
+/* A run of a packed Q4_0 group as a Q8_0 group: each 64-byte quant row k
+ * holds 4 nibble pairs of 16 rows; its low nibbles (elements 4k..4k+3)
+ * become Q8_0 row k and its high ones (16+4k..) row k + 4, as the unsigned
+ * bytes 0..15; the f16 scales are copied. */
+void gm_qprep_q4_0_portable(int64_t nb, const void *group, void *dst)
+{
+    const unsigned char *g = group;
+    unsigned char *d = dst;
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qi, si, qo, so;
+        gm_qp_offsets(GM_TYPE_Q4_0, nb, b, &qi, &si);
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &so);
+        for (int i = 0; i < 256; i++) {
+            d[qo + (size_t)i] = g[qi + (size_t)i] & 0x0F;
+            d[qo + 256 + (size_t)i] = g[qi + (size_t)i] >> 4;
+        }
+        memcpy(d + so, g + si, 32);
+    }
+}
+
 void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n)
 {
     int32_t C = t == GM_TYPE_Q8_0 ? 128 : 8;

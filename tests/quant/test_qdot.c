@@ -151,16 +151,61 @@ static void pack_tensor(gm_type t, int64_t K, int64_t rows, int slices, const un
         }
 }
 
+/* The tile over a group of nb blocks in runs of 2, 6 and the rest (with
+ * cont), against ref (the portable tile over all 8 tokens at once). */
+static int split_tiles(gm_type t, gm_qtile_fn tile, int64_t nb, const unsigned char *pk, const unsigned char *xq,
+                       size_t ab, const float *ref)
+{
+    float got[GM_QP_TOKENS * 16];
+    size_t xb = gm_qact_block_bytes(t);
+    int64_t cuts[] = {0, 2, 8, nb};
+    for (int i = 0; i < 3; i++) {
+        size_t qo, so;
+        gm_qp_offsets(t, nb, cuts[i], &qo, &so);
+        tile(cuts[i + 1] - cuts[i], pk + qo, xq + (size_t)cuts[i] * xb, ab, GM_QP_TOKENS, got, 16, i > 0);
+    }
+    return memcmp(got, ref, sizeof got) == 0;
+}
+
+/* gm_qprep on path isa: runs of a group rewritten (for Q4_0 the portable
+ * and SIMD rewrites write the same bytes) and read by the rewrite's tile
+ * give ref. */
+static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char *pk, const unsigned char *xq,
+                         size_t ab, const float *ref)
+{
+    gm_qprep q = gm_qprep_get(t, isa);
+    if (!q.prep) return q.tile == gm_qtile_get(t, isa);
+    float got[GM_QP_TOKENS * 16];
+    size_t xb = gm_qact_block_bytes(t);
+    unsigned char *a = malloc(q.bytes_per_block * (size_t)nb), *b = malloc(q.bytes_per_block * (size_t)nb);
+    int same = a && b;
+    int64_t cuts[] = {0, 4, 10, nb};
+    for (int i = 0; same && i < 3; i++) {
+        size_t qo, so, n = (size_t)(cuts[i + 1] - cuts[i]);
+        gm_qp_offsets(t, nb, cuts[i], &qo, &so);
+        q.prep(cuts[i + 1] - cuts[i], pk + qo, a);
+        if (t == GM_TYPE_Q4_0) {
+            gm_qprep_q4_0_portable(cuts[i + 1] - cuts[i], pk + qo, b);
+            same &= memcmp(a, b, q.bytes_per_block * n) == 0;
+        }
+        q.tile(cuts[i + 1] - cuts[i], a, xq + (size_t)cuts[i] * xb, ab, GM_QP_TOKENS, got, 16, i > 0);
+    }
+    free(a);
+    free(b);
+    return same && memcmp(got, ref, sizeof got) == 0;
+}
+
 /* Packed (16-row interleaved) Q8_0/Q4_0/Q4_K/Q6_K: layout round trip, every tile path
  * equal to the portable tile bit for bit, close to the row reference, and
  * gm_qmatmul on a packed tensor bit-identical for n = 1 and n > 1, 1 and 3
  * threads; gm_quantize_tensor packs exactly when the AVX-512 tiles run. */
 static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
 {
-    /* 49 blocks (11 super-blocks): a lone last block; 5 tail rows */
-    enum { KMAX = 2816, ROWS = 37, SLICES = 2, N = 21 };
+    /* 121 blocks (11 super-blocks): a lone last block, and prefill takes a
+     * group in runs (3 of Q8_0/Q4_0, 2 of Q6_K); 5 tail rows */
+    enum { KMAX = 3872, ROWS = 37, SLICES = 2, N = 21 };
     const bool ktype = gm_type_block(t) == GM_QKK;
-    const int K = ktype ? 2816 : 1568, blk = gm_type_block(t);
+    const int K = ktype ? 2816 : 3872, blk = gm_type_block(t);
     size_t rb = gm_type_row_bytes(t, K), nbytes = rb * ROWS * SLICES;
     float *wf = malloc(sizeof(float) * K * ROWS * SLICES), *X = malloc(sizeof(float) * K * N);
     unsigned char *rowq = malloc(nbytes), *pk = malloc(nbytes), *back = malloc(rb);
@@ -223,19 +268,25 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
         else gm_quantize_act_q8c(t, X + (size_t)u * K, (gm_bq8c *)(xq + ab * (size_t)u), K);
     }
     float ref[GM_QP_TOKENS * 16], got[GM_QP_TOKENS * 16];
-    gm_qtile_scalar(t)(K / blk, pk, xq, ab, GM_QP_TOKENS, ref, 16);
+    gm_qtile_scalar(t)(K / blk, pk, xq, ab, GM_QP_TOKENS, ref, 16, false);
     for (int isa = 0; isa < GM_QISA_COUNT; isa++) {
         gm_qtile_fn tile = gm_qtile_get(t, (gm_qisa)isa);
         if (!tile || (isa > 0 && tile == gm_qtile_scalar(t))) continue;   /* paths without their own tile */
         int same = 1;
         for (int nt = 1; nt <= GM_QP_TOKENS; nt++) {
             for (int u0 = 0; u0 + nt <= GM_QP_TOKENS; u0 += nt) {
-                tile(K / blk, pk, xq + ab * (size_t)u0, ab, nt, got, 16);
+                tile(K / blk, pk, xq + ab * (size_t)u0, ab, nt, got, 16, false);
                 same &= memcmp(got, ref + 16 * u0, sizeof(float) * 16 * (size_t)nt) == 0;
             }
         }
         CHECK(same, "%s packed %s tile: every token count gives the portable tile's bits", gm_type_name(t),
               gm_qisa_name((gm_qisa)isa));
+        same = split_tiles(t, tile, K / blk, pk, xq, ab, ref);
+        CHECK(same, "%s packed %s tile: a group taken in runs of blocks (sums continued) gives the same bits",
+              gm_type_name(t), gm_qisa_name((gm_qisa)isa));
+        same = prepped_tiles(t, (gm_qisa)isa, K / blk, pk, xq, ab, ref);
+        CHECK(same, "%s packed %s path: prefill's rewritten runs (gm_qprep) give the same bits and bytes on every path",
+              gm_type_name(t), gm_qisa_name((gm_qisa)isa));
     }
     /* the activation quantizers agree byte for byte (ties, zeros, a large block) */
     if (!ktype) {
