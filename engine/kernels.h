@@ -51,7 +51,7 @@ void     gm_pool_run(gm_pool *p, gm_pool_fn fn, void *arg);
 int      gm_physical_cores(void);
 /* Thread ith's private scratch (GM_POOL_SCRATCH bytes, 64-byte aligned), made
  * once with the pool so kernels never allocate; NULL without a pool. */
-#define GM_POOL_SCRATCH (1024 * 1024)
+#define GM_POOL_SCRATCH (4 * 1024 * 1024)
 void    *gm_pool_scratch(gm_pool *p, int ith);
 
 /* ---- matrix products -------------------------------------------------------- */

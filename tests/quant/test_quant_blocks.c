@@ -43,6 +43,38 @@ static void test_q8_0(void)
     gm_quantize_row(GM_TYPE_Q8_0, y, back, 64);
     CHECK(back[0].d == b[0].d && !memcmp(back[0].qs, b[0].qs, 32),
           "Q8_0 re-quantizing exactly representable values (|q| max 127) gives the same block");
+
+    /* levels are roundf(x / d) (halves away from zero, as llama.cpp's
+     * reference), clamped to +-127: ties at +-k.5, near-ties, random
+     * values; and blocks holding NaN or an infinity take the same rule */
+    enum { NB = 40 };
+    float x[NB * 32];
+    for (int i = 0; i < NB * 32; i++) x[i] = frand() * (float)(1 + i % 7);
+    for (int i = 0; i < 32; i++) {
+        x[i] = (float)(i - 16) + 0.5f;                       /* amax 15.5: id = 127/15.5 */
+        x[32 + i] = i == 0 ? 127.0f : (float)(i - 16) + 0.5f;   /* id = 1: the halves themselves */
+        x[64 + i] = i == 0 ? -127.0f : nextafterf((float)(i - 16) + 0.5f, i % 2 ? 100.0f : -100.0f);
+    }
+    x[96 + 3] = NAN;
+    x[128 + 5] = INFINITY;
+    x[160 + 7] = -INFINITY;
+    gm_block_q8_0 q[NB];
+    gm_quantize_row(GM_TYPE_Q8_0, x, q, NB * 32);
+    int wrong = 0;
+    for (int b = 0; b < NB; b++) {
+        float amax = 0.0f;
+        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[32 * b + i]));
+        float d = amax / 127.0f, id = d > 0.0f ? 1.0f / d : 0.0f;
+        for (int i = 0; i < 32; i++) {
+            float v = x[32 * b + i] * id;
+            int want = isnan(v) ? q[b].qs[i] : v >= 127.0f ? 127 : v <= -127.0f ? -127 : (int)roundf(v);
+            wrong += q[b].qs[i] != want;
+        }
+    }
+    CHECK(wrong == 0, "Q8_0 levels are roundf(x/d) clamped to +-127, ties away from zero, NaN/inf blocks too (%d wrong)",
+          wrong);
+    CHECK(q[1].qs[0] == 127 && q[1].qs[16] == 1 && q[1].qs[15] == -1 && q[1].qs[17] == 2 && q[1].qs[14] == -2,
+          "Q8_0 ties: 0.5 -> 1, -0.5 -> -1, 1.5 -> 2, -1.5 -> -2");
 }
 
 static void test_q4_0(void)
