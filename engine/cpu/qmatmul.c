@@ -26,7 +26,9 @@
  * the chunk passes over it (a whole group of a 6144-wide matrix, 96 KiB
  * at Q8_0, was read from L2 by each); the end of every thread's scratch
  * holds a run rewritten by gm_qprep. */
+#ifndef QM_RUN_BYTES
 #define QM_RUN_BYTES (32 * 1024)
+#endif
 
 typedef struct {
     gm_qkern k;                /* row kernels (unpacked tensors) */
@@ -199,10 +201,10 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
             j.run = (run + 1) & ~(int64_t)1;
         }
     }
-    /* At least 8 pieces per thread and at most ~256 KiB of weights each
-     * (the wait for the last piece at the end of a product is then short),
-     * whole groups of 16 rows. */
-    int64_t pieces = (int64_t)gm_pool_size(p) * 8, chunk = (W->ne[1] + pieces - 1) / pieces;
+    /* At least 8 pieces per thread (32 in prefill, where a piece is long)
+     * and at most ~256 KiB of weights each (the wait for the last piece at
+     * the end of a product is then short), whole groups of 16 rows. */
+    int64_t pieces = (int64_t)gm_pool_size(p) * (n > GM_QP_TOKENS ? 32 : 8), chunk = (W->ne[1] + pieces - 1) / pieces;
     int64_t cap = (int64_t)((256 << 10) / W->row_bytes);
     if (chunk > cap) chunk = cap;
     j.chunk = chunk < GM_QP_ROWS ? GM_QP_ROWS : (chunk + GM_QP_ROWS - 1) / GM_QP_ROWS * GM_QP_ROWS;
