@@ -208,11 +208,38 @@ ALWAYS_INLINE void pf_superblock(gm_type t, const unsigned char *g, int64_t b)
     for (size_t o = 0; o < bpb; o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
 }
 
+/* Sub-block j of a Q4_K super-block (levels at q, scales in D) for nt
+ * tokens, added to isum: the low nibbles of chunk j/2 (j even) or the high
+ * ones, kept in place as 16 * level (one mask); that sum is shifted down
+ * after the scale multiply. */
+ALWAYS_INLINE void q4kp_sub(int j, const unsigned char *q, const __m512i D[3], const void *xv, size_t xs, int64_t b,
+                            int nt, __m512i *isum)
+{
+    const __m512i m4 = _mm512_set1_epi8(0x0F), mf0 = _mm512_set1_epi8((char)0xF0);
+    const int c = j / 2, hi = j & 1;
+    __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int s4 = 0; s4 < 8; s4++) {
+        const unsigned char *qq = q + 64 * (8 * c + s4);
+        __m512i op = _mm512_and_si512(_mm512_loadu_si512((const void *)qq), hi ? mf0 : m4);
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++)
+            acc[u] = dp_bcast(acc[u], op, (XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
+    }
+    __m512i sc = q4k_scale(D, j, 0);
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        __m512i p = _mm512_mullo_epi32(acc[u], sc);
+        isum[u] = _mm512_add_epi32(isum[u], hi ? _mm512_srai_epi32(p, 4) : p);
+    }
+}
+
 /* Q4_K: 16 rows x nt <= GM_QP_TOKENS tokens. */
 ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
                              bool cont)
 {
-    const __m512i m4 = _mm512_set1_epi8(0x0F), mf0 = _mm512_set1_epi8((char)0xF0);
     __m512 sum[GM_QP_TOKENS];
 #pragma GCC unroll 8
     for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
@@ -223,34 +250,23 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
         const unsigned char *q = g + qo, *S = g + so;
         __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
                         _mm512_loadu_si512((const void *)(S + 192))};
+        /* the mins' sums after the levels'; with more than 2 tokens the
+         * sub-block loop is not unrolled (the compiler then spilled the
+         * sums to the stack), with 1 or 2 (decode) it is */
         __m512i isum[GM_QP_TOKENS], msum[GM_QP_TOKENS];
 #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); msum[u] = _mm512_setzero_si512(); }
+        for (int u = 0; u < nt; u++) isum[u] = _mm512_setzero_si512();
+        if (nt <= 2) {
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            /* sub-block j: low nibbles of chunk j/2 (j even) or high ones, kept in
-             * place as 16 * level (one mask); that sum is shifted down once */
-            const int c = j / 2, hi = j & 1;
-            __m512i acc[GM_QP_TOKENS];
-#pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-            for (int s4 = 0; s4 < 8; s4++) {
-                const unsigned char *qq = q + 64 * (8 * c + s4);
-                __m512i op = _mm512_and_si512(_mm512_loadu_si512((const void *)qq), hi ? mf0 : m4);
-#pragma GCC unroll 8
-                for (int u = 0; u < nt; u++)
-                    acc[u] = dp_bcast(acc[u], op, (XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
-            }
-            __m512i sc = q4k_scale(D, j, 0);
-#pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) {
-                __m512i p = _mm512_mullo_epi32(acc[u], sc);
-                isum[u] = _mm512_add_epi32(isum[u], hi ? _mm512_srai_epi32(p, 4) : p);
-            }
+            for (int j = 0; j < 8; j++) q4kp_sub(j, q, D, xv, xs, b, nt, isum);
+        } else {
+#pragma GCC unroll 1
+            for (int j = 0; j < 8; j++) q4kp_sub(j, q, D, xv, xs, b, nt, isum);
         }
         /* mins: sum over the 16-element halves k of m_{k/2} * bsums[k], as
          * vpdpwssd of (m_j, m_j) against the pair bsums[2j], bsums[2j+1] */
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) msum[u] = _mm512_setzero_si512();
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++) {
             __m512i m = q4k_scale(D, j, 1);
@@ -276,13 +292,45 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
     for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
 }
 
+/* Sub-blocks 2p and 2p+1 of a Q6_K super-block (low bits at L, high at H,
+ * scales at S) for nt tokens, added to isum. */
+ALWAYS_INLINE void q6kp_pair(int p, const unsigned char *L, const unsigned char *H, const unsigned char *S,
+                             const void *xv, size_t xs, int64_t b, int nt, __m512i *isum)
+{
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    /* scales of sub-blocks 2p, 2p+1: int16 pairs per row */
+    __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p)));
+#pragma GCC unroll 2
+    for (int e = 0; e < 2; e++) {
+        /* sub-block j = 2p + e: elements 16j..16j+15 = half h, quarter qt, l4 in [4*half, 4*half+4) */
+        const int j = 2 * p + e, h = j / 8, qt = (j % 8) / 2, half = j % 2;
+        __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int l4 = 4 * half; l4 < 4 * half + 4; l4++) {
+            const unsigned char *pl = L + 64 * (16 * h + 8 * (qt & 1) + l4), *ph = H + 64 * (8 * h + l4);
+            __m512i lv = _mm512_loadu_si512((const void *)pl), hv = _mm512_loadu_si512((const void *)ph);
+            __m512i lo = qt < 2 ? _mm512_and_si512(lv, m4) : _mm512_and_si512(_mm512_srli_epi16(lv, 4), m4);
+            __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
+                       : qt == 2 ? hv : _mm512_srli_epi16(hv, 2);
+            __m512i op = _mm512_or_si512(lo, _mm512_and_si512(hb, m30));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++)
+                acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + 128 * h + 32 * qt + 4 * l4);
+        }
+        __m512i sc = e ? _mm512_srai_epi32(sp, 16) : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
+    }
+}
+
 /* Q6_K: 16 rows x nt <= GM_QP_TOKENS tokens.  Levels (ql nibble | 2 qh bits
  * << 4, 0..63) are the unsigned operand; the level offset contributes
  * -32 * sum_j sc_j * bsum_j, from vpdpwssd on the scale pairs. */
 ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
                              bool cont)
 {
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     __m512 sum[GM_QP_TOKENS];
 #pragma GCC unroll 8
     for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
@@ -291,41 +339,29 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
         gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
         if (nt == 1) pf_superblock(GM_TYPE_Q6_K, g, b);
         const unsigned char *L = g + qo, *H = g + qo + 2048, *S = g + so;
+        /* the offset's sums after the levels'; with more than 2 tokens the
+         * scale-pair loop is not unrolled (the compiler then spilled the
+         * sums to the stack), with 1 or 2 (decode) it is */
         __m512i isum[GM_QP_TOKENS], corr[GM_QP_TOKENS];
 #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); corr[u] = _mm512_setzero_si512(); }
+        for (int u = 0; u < nt; u++) isum[u] = _mm512_setzero_si512();
+        if (nt <= 2) {
+#pragma GCC unroll 8
+            for (int p = 0; p < 8; p++) q6kp_pair(p, L, H, S, xv, xs, b, nt, isum);
+        } else {
+#pragma GCC unroll 1
+            for (int p = 0; p < 8; p++) q6kp_pair(p, L, H, S, xv, xs, b, nt, isum);
+        }
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) corr[u] = _mm512_setzero_si512();
 #pragma GCC unroll 8
         for (int p = 0; p < 8; p++) {
-            /* scales of sub-blocks 2p, 2p+1: int16 pairs per row */
             __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p)));
 #pragma GCC unroll 8
             for (int u = 0; u < nt; u++) {
                 int32_t pr;
                 memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * p, 4);
                 corr[u] = _mm512_dpwssd_epi32(corr[u], sp, _mm512_set1_epi32(pr));
-            }
-#pragma GCC unroll 2
-            for (int e = 0; e < 2; e++) {
-                /* sub-block j = 2p + e: elements 16j..16j+15 = half h, quarter qt, l4 in [4*half, 4*half+4) */
-                const int j = 2 * p + e, h = j / 8, qt = (j % 8) / 2, half = j % 2;
-                __m512i acc[GM_QP_TOKENS];
-#pragma GCC unroll 8
-                for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
-#pragma GCC unroll 4
-                for (int l4 = 4 * half; l4 < 4 * half + 4; l4++) {
-                    const unsigned char *pl = L + 64 * (16 * h + 8 * (qt & 1) + l4), *ph = H + 64 * (8 * h + l4);
-                    __m512i lv = _mm512_loadu_si512((const void *)pl), hv = _mm512_loadu_si512((const void *)ph);
-                    __m512i lo = qt < 2 ? _mm512_and_si512(lv, m4) : _mm512_and_si512(_mm512_srli_epi16(lv, 4), m4);
-                    __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
-                               : qt == 2 ? hv : _mm512_srli_epi16(hv, 2);
-                    __m512i op = _mm512_or_si512(lo, _mm512_and_si512(hb, m30));
-#pragma GCC unroll 8
-                    for (int u = 0; u < nt; u++)
-                        acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + 128 * h + 32 * qt + 4 * l4);
-                }
-                __m512i sc = e ? _mm512_srai_epi32(sp, 16) : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
-#pragma GCC unroll 8
-                for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
             }
         }
         __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 256)));
@@ -394,11 +430,13 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
     for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const unsigned char *o = g + (size_t)b * Q4KR_BYTES;
+        /* the mins' sums are made after the levels' (not beside them): 8
+         * tokens x 4 vectors in flight would not fit the 32 registers */
         __m512i isum[GM_QP_TOKENS], msum[GM_QP_TOKENS];
 #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); msum[u] = _mm512_setzero_si512(); }
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
+        for (int u = 0; u < nt; u++) isum[u] = _mm512_setzero_si512();
+#pragma GCC unroll 1
+        for (int j = 0; j < 8; j++) {   /* not unrolled: the compiler then spilled the sums */
             __m512i acc[GM_QP_TOKENS];
 #pragma GCC unroll 8
             for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
@@ -413,6 +451,8 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
 #pragma GCC unroll 8
             for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
         }
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) msum[u] = _mm512_setzero_si512();
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++) {
             __m512i mm = _mm512_loadu_si512((const void *)(o + 4608 + 64 * j));
@@ -474,18 +514,14 @@ ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv,
     for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const unsigned char *o = g + (size_t)b * Q6KR_BYTES;
+        /* the offset's sums after the levels' (8 tokens x 4 vectors in
+         * flight would not fit the 32 registers) */
         __m512i isum[GM_QP_TOKENS], corr[GM_QP_TOKENS];
 #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) { isum[u] = _mm512_setzero_si512(); corr[u] = _mm512_setzero_si512(); }
-#pragma GCC unroll 8
-        for (int p = 0; p < 8; p++) {
+        for (int u = 0; u < nt; u++) isum[u] = _mm512_setzero_si512();
+#pragma GCC unroll 1
+        for (int p = 0; p < 8; p++) {   /* not unrolled: the compiler then spilled the sums */
             __m512i sp = _mm512_loadu_si512((const void *)(o + 4096 + 64 * p));
-#pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) {
-                int32_t pr;
-                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * p, 4);
-                corr[u] = _mm512_dpwssd_epi32(corr[u], sp, _mm512_set1_epi32(pr));
-            }
 #pragma GCC unroll 2
             for (int e = 0; e < 2; e++) {
                 const int j = 2 * p + e;
@@ -502,6 +538,18 @@ ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv,
                 __m512i sc = e ? _mm512_srai_epi32(sp, 16) : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
 #pragma GCC unroll 8
                 for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
+            }
+        }
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) corr[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int p = 0; p < 8; p++) {
+            __m512i sp = _mm512_loadu_si512((const void *)(o + 4096 + 64 * p));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                int32_t pr;
+                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * p, 4);
+                corr[u] = _mm512_dpwssd_epi32(corr[u], sp, _mm512_set1_epi32(pr));
             }
         }
         __m512 wd = _mm512_loadu_ps(o + 4608);
