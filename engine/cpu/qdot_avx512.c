@@ -55,6 +55,19 @@ ALWAYS_INLINE __m512i dp_bcast(__m512i acc, __m512i u, const int8_t *p)
 #endif
 }
 
+/* A tile's float sums per token: from y when continuing a product split
+ * along K (cont), else zero; and back to y. */
+ALWAYS_INLINE void sums_load(int nt, const float *y, int64_t ldy, bool cont, __m512 *s)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) s[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+}
+ALWAYS_INLINE void sums_store(int nt, float *y, int64_t ldy, const __m512 *s)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, s[u]);
+}
+
 /* 16 rows x nt tokens (nt a compile-time constant after inlining). */
 ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt,
                            float *y, int64_t ldy, bool cont)
@@ -62,8 +75,7 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
     const gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     __m512 accf[GM_QP_TOKENS];
-    #pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) accf[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+    sums_load(nt, y, ldy, cont, accf);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, dof;
         gm_qp_offsets(t, nb, b, &qo, &dof);
@@ -126,8 +138,7 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
             accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), sc, accf[u]);
         }
     }
-    #pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, accf[u]);
+    sums_store(nt, y, ldy, accf);
 }
 
 /* The tile for any nt, each count compiled with its registers unrolled
@@ -193,6 +204,56 @@ ALWAYS_INLINE __m512i q4k_scale(const __m512i D[3], int j, int hi)
                            _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(D[hi], 8 * jj + 6), m3), 4));
 }
 
+/* Token u's activation sums 2j and 2j+1 of super-block b (16 elements
+ * each) as a broadcast int16 pair: the operand that vpdpwssd multiplies
+ * with a pair of per-row scales or mins. */
+ALWAYS_INLINE __m512i bsum_pair(const void *xv, size_t xs, int u, int64_t b, int j)
+{
+    int32_t pr;
+    memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * j, 4);
+    return _mm512_set1_epi32(pr);
+}
+
+/* End of a Q4_K super-block: sum += (dx * d) * isum - (dx * dmin) * msum,
+ * gm_ksum's float expression (wd, wm: the 16 rows' d and dmin). */
+ALWAYS_INLINE void q4k_update(int nt, const void *xv, size_t xs, int64_t b, __m512 wd, __m512 wm, const __m512i *isum,
+                              const __m512i *msum, __m512 *sum)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
+        __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(isum[u])),
+                                 _mm512_mul_ps(_mm512_mul_ps(xd, wm), _mm512_cvtepi32_ps(msum[u])));
+        sum[u] = _mm512_add_ps(sum[u], v);
+    }
+}
+
+/* End of a Q6_K super-block: sum += (dx * d) * (isum - 32 * corr), gm_k6sum's
+ * float expression (corr: the scales times the activation sums). */
+ALWAYS_INLINE void q6k_update(int nt, const void *xv, size_t xs, int64_t b, __m512 wd, const __m512i *isum,
+                              const __m512i *corr, __m512 *sum)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
+        __m512i is = _mm512_sub_epi32(isum[u], _mm512_slli_epi32(corr[u], 5));
+        sum[u] = _mm512_add_ps(sum[u], _mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(is)));
+    }
+}
+
+/* Levels 0..63 (ql nibble | 2 qh bits << 4) of elements 128h + 32qt + 4l4
+ * .. +3 of 16 rows of a packed Q6_K super-block (low bits at L, high at H). */
+ALWAYS_INLINE __m512i q6k_levels(const unsigned char *L, const unsigned char *H, int h, int qt, int l4)
+{
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
+    __m512i lv = _mm512_loadu_si512((const void *)(L + 64 * (16 * h + 8 * (qt & 1) + l4)));
+    __m512i hv = _mm512_loadu_si512((const void *)(H + 64 * (8 * h + l4)));
+    __m512i lo = _mm512_and_si512(qt < 2 ? lv : _mm512_srli_epi16(lv, 4), m4);
+    __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
+               : qt == 2 ? hv : _mm512_srli_epi16(hv, 2);
+    return _mm512_or_si512(lo, _mm512_and_si512(hb, m30));
+}
+
 #ifndef QP_PF_BLOCKS
 #define QP_PF_BLOCKS 2   /* K-type decode prefetch distance, super-blocks */
 #endif
@@ -241,8 +302,7 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
                              bool cont)
 {
     __m512 sum[GM_QP_TOKENS];
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+    sums_load(nt, y, ldy, cont, sum);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
@@ -272,24 +332,13 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
             __m512i m = q4k_scale(D, j, 1);
             __m512i mm = _mm512_or_si512(m, _mm512_slli_epi32(m, 16));
 #pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) {
-                int32_t pr;
-                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * j, 4);
-                msum[u] = _mm512_dpwssd_epi32(msum[u], mm, _mm512_set1_epi32(pr));
-            }
+            for (int u = 0; u < nt; u++) msum[u] = _mm512_dpwssd_epi32(msum[u], mm, bsum_pair(xv, xs, u, b, j));
         }
         __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)S));
         __m512 wm = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 32)));
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) {
-            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
-            __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(isum[u])),
-                                     _mm512_mul_ps(_mm512_mul_ps(xd, wm), _mm512_cvtepi32_ps(msum[u])));
-            sum[u] = _mm512_add_ps(sum[u], v);
-        }
+        q4k_update(nt, xv, xs, b, wd, wm, isum, msum, sum);
     }
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
+    sums_store(nt, y, ldy, sum);
 }
 
 /* Sub-blocks 2p and 2p+1 of a Q6_K super-block (low bits at L, high at H,
@@ -297,7 +346,6 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
 ALWAYS_INLINE void q6kp_pair(int p, const unsigned char *L, const unsigned char *H, const unsigned char *S,
                              const void *xv, size_t xs, int64_t b, int nt, __m512i *isum)
 {
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     /* scales of sub-blocks 2p, 2p+1: int16 pairs per row */
     __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p)));
 #pragma GCC unroll 2
@@ -309,12 +357,7 @@ ALWAYS_INLINE void q6kp_pair(int p, const unsigned char *L, const unsigned char 
         for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
 #pragma GCC unroll 4
         for (int l4 = 4 * half; l4 < 4 * half + 4; l4++) {
-            const unsigned char *pl = L + 64 * (16 * h + 8 * (qt & 1) + l4), *ph = H + 64 * (8 * h + l4);
-            __m512i lv = _mm512_loadu_si512((const void *)pl), hv = _mm512_loadu_si512((const void *)ph);
-            __m512i lo = qt < 2 ? _mm512_and_si512(lv, m4) : _mm512_and_si512(_mm512_srli_epi16(lv, 4), m4);
-            __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
-                       : qt == 2 ? hv : _mm512_srli_epi16(hv, 2);
-            __m512i op = _mm512_or_si512(lo, _mm512_and_si512(hb, m30));
+            __m512i op = q6k_levels(L, H, h, qt, l4);
 #pragma GCC unroll 8
             for (int u = 0; u < nt; u++)
                 acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + 128 * h + 32 * qt + 4 * l4);
@@ -332,8 +375,7 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
                              bool cont)
 {
     __m512 sum[GM_QP_TOKENS];
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+    sums_load(nt, y, ldy, cont, sum);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
@@ -358,22 +400,12 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
         for (int p = 0; p < 8; p++) {
             __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p)));
 #pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) {
-                int32_t pr;
-                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * p, 4);
-                corr[u] = _mm512_dpwssd_epi32(corr[u], sp, _mm512_set1_epi32(pr));
-            }
+            for (int u = 0; u < nt; u++) corr[u] = _mm512_dpwssd_epi32(corr[u], sp, bsum_pair(xv, xs, u, b, p));
         }
         __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 256)));
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) {
-            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
-            __m512i is = _mm512_sub_epi32(isum[u], _mm512_slli_epi32(corr[u], 5));
-            sum[u] = _mm512_add_ps(sum[u], _mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(is)));
-        }
+        q6k_update(nt, xv, xs, b, wd, isum, corr, sum);
     }
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
+    sums_store(nt, y, ldy, sum);
 }
 
 QP_TILE_FN(avx512_tile_q4_K, q4kp_tile)
@@ -426,8 +458,7 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
                              bool cont)
 {
     __m512 sum[GM_QP_TOKENS];
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+    sums_load(nt, y, ldy, cont, sum);
     for (int64_t b = 0; b < nb; b++) {
         const unsigned char *o = g + (size_t)b * Q4KR_BYTES;
         /* the mins' sums are made after the levels' (not beside them): 8
@@ -457,47 +488,26 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
         for (int j = 0; j < 8; j++) {
             __m512i mm = _mm512_loadu_si512((const void *)(o + 4608 + 64 * j));
 #pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) {
-                int32_t pr;
-                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * j, 4);
-                msum[u] = _mm512_dpwssd_epi32(msum[u], mm, _mm512_set1_epi32(pr));
-            }
+            for (int u = 0; u < nt; u++) msum[u] = _mm512_dpwssd_epi32(msum[u], mm, bsum_pair(xv, xs, u, b, j));
         }
         __m512 wd = _mm512_loadu_ps(o + 5120), wm = _mm512_loadu_ps(o + 5184);
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) {
-            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
-            __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(isum[u])),
-                                     _mm512_mul_ps(_mm512_mul_ps(xd, wm), _mm512_cvtepi32_ps(msum[u])));
-            sum[u] = _mm512_add_ps(sum[u], v);
-        }
+        q4k_update(nt, xv, xs, b, wd, wm, isum, msum, sum);
     }
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
+    sums_store(nt, y, ldy, sum);
 }
 
 static void q6kr_prep(int64_t nb, const void *group, void *dst)
 {
     const unsigned char *g = group;
     unsigned char *d = dst;
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m30 = _mm512_set1_epi8(0x30);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
         const unsigned char *L = g + qo, *H = g + qo + 2048, *S = g + so;
         unsigned char *o = d + (size_t)b * Q6KR_BYTES;
-        /* element 4i..4i+3 = 128 h + 32 qt + 4 l4: low nibbles of L row 16h + 8(qt & 1) + l4
-         * (high nibbles for qt >= 2), 2 bits of H row 8h + l4 at 2 qt */
-        for (int i = 0; i < 64; i++) {
-            const int h = i / 32, qt = (i % 32) / 8, l4 = i % 8;
-            __m512i lv = _mm512_loadu_si512((const void *)(L + 64 * (16 * h + 8 * (qt & 1) + l4)));
-            __m512i hv = _mm512_loadu_si512((const void *)(H + 64 * (8 * h + l4)));
-            __m512i lo = _mm512_and_si512(qt < 2 ? lv : _mm512_srli_epi16(lv, 4), m4);
-            __m512i hb = qt == 0 ? _mm512_slli_epi16(hv, 4) : qt == 1 ? _mm512_slli_epi16(hv, 2)
-                       : qt == 2 ? hv : _mm512_srli_epi16(hv, 2);
-            hb = _mm512_and_si512(hb, m30);
-            _mm512_storeu_si512((void *)(o + 64 * i), _mm512_or_si512(lo, hb));
-        }
+        /* row i of the levels: elements 4i..4i+3 = 128 h + 32 qt + 4 l4 */
+        for (int i = 0; i < 64; i++)
+            _mm512_storeu_si512((void *)(o + 64 * i), q6k_levels(L, H, i / 32, (i % 32) / 8, i % 8));
         for (int p = 0; p < 8; p++)
             _mm512_storeu_si512((void *)(o + 4096 + 64 * p),
                                 _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p))));
@@ -510,8 +520,7 @@ ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv,
                              bool cont)
 {
     __m512 sum[GM_QP_TOKENS];
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) sum[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+    sums_load(nt, y, ldy, cont, sum);
     for (int64_t b = 0; b < nb; b++) {
         const unsigned char *o = g + (size_t)b * Q6KR_BYTES;
         /* the offset's sums after the levels' (8 tokens x 4 vectors in
@@ -546,22 +555,12 @@ ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv,
         for (int p = 0; p < 8; p++) {
             __m512i sp = _mm512_loadu_si512((const void *)(o + 4096 + 64 * p));
 #pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) {
-                int32_t pr;
-                memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * p, 4);
-                corr[u] = _mm512_dpwssd_epi32(corr[u], sp, _mm512_set1_epi32(pr));
-            }
+            for (int u = 0; u < nt; u++) corr[u] = _mm512_dpwssd_epi32(corr[u], sp, bsum_pair(xv, xs, u, b, p));
         }
         __m512 wd = _mm512_loadu_ps(o + 4608);
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) {
-            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
-            __m512i is = _mm512_sub_epi32(isum[u], _mm512_slli_epi32(corr[u], 5));
-            sum[u] = _mm512_add_ps(sum[u], _mm512_mul_ps(_mm512_mul_ps(xd, wd), _mm512_cvtepi32_ps(is)));
-        }
+        q6k_update(nt, xv, xs, b, wd, isum, corr, sum);
     }
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, sum[u]);
+    sums_store(nt, y, ldy, sum);
 }
 
 QP_TILE_FN(avx512_tile_q4_K_run, q4kr_tile)
