@@ -78,11 +78,16 @@ int gm_kv_reserve(gm_ctx *c, int n_total, gm_err *err)
             int g = cfg->n_heads / cfg->n_kv_heads_l[l];
             if (g > heads) heads = g < GM_ATTN_GROUP_MAX ? g : GM_ATTN_GROUP_MAX;
         }
-        float *s = realloc(c->scores, (size_t)cap * (size_t)heads * (size_t)gm_pool_size(c->m->pool) * sizeof *s);
+        /* Room for the rows of one query head group, and for up to
+         * GM_ATTN_TOKENS tokens' rows where that fits GM_ATTN_SCRATCH_FLOATS. */
+        size_t one = (size_t)cap * (size_t)heads, per = one * GM_ATTN_TOKENS;
+        if (per > GM_ATTN_SCRATCH_FLOATS) per = GM_ATTN_SCRATCH_FLOATS > one ? GM_ATTN_SCRATCH_FLOATS : one;
+        float *s = realloc(c->scores, per * (size_t)gm_pool_size(c->m->pool) * sizeof *s);
         if (!s) return gm_err_set(err, GM_E_NOMEM, "attention scratch: out of memory at %d tokens", n_total);
         c->scores = s;
         c->scores_cap = cap;
         c->scores_heads = heads;
+        c->scores_floats = per;
     }
     return 0;
 }

@@ -8,6 +8,7 @@
  * done in the same order whatever n is, so prefill and decode give the same
  * logits bit for bit. */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 #include "model.h"
 #include "ops.h"
@@ -54,37 +55,75 @@ typedef struct {
     float *out;              /* n x (Hq*hd) */
     int n, p0, Hq, hd, G, window;   /* window 0 = full */
     int gh;                  /* query heads per work item: 1, or a KV group's (<= GM_ATTN_GROUP_MAX) */
+    int tb;                  /* consecutive tokens per work item (<= GM_ATTN_TOKENS) */
+    int kc, kv_c;            /* keys per pass over the item's tokens: scores, weighted sums */
+    atomic_int next;         /* next work item to take */
 } attn_job;
 
-/* One work item: token t, query heads h0..h0+gh-1 (all in one KV group).
- * Scores and softmax per head, then the weighted sum of values for all gh
- * heads together, so each V row is read once per item rather than once per
- * head.  Every output element gets the same operations in the same order
- * whatever gh is, so grouping never changes the bits. */
+/* Lowest position token position p attends to. */
+static inline int attn_lo(const attn_job *j, int p)
+{
+    int lo = j->window ? p - j->window + 1 : 0;
+    return lo < 0 ? 0 : lo;
+}
+
+/* One work item: tokens t0..t0+nt-1 (a block), query heads h0..h0+gh-1 (all
+ * in one KV group).  Keys go in passes of kc positions: each pass's K rows,
+ * then V rows, are read from memory once and stay in L1 while every token
+ * of the block uses them (one token per item read a whole long context per
+ * token).  Token t's score row u - lo(t) holds key u, so its softmax and
+ * weighted sum see exactly the keys and order they would alone; a score
+ * depends only on its query and key rows (gm_vec_qk), and each output
+ * element gets its FMAs in ascending key order starting from zero, so the
+ * block size, the grouping of heads and the passes never change the bits. */
+static void attn_item(const attn_job *j, float *sc, int t0, int nt, int h0)
+{
+    int hd = j->hd, stride = j->Hq * hd, gh = j->gh, kvh = h0 / j->G, row = j->kv->row;
+    int pf = j->p0 + t0, pl = pf + nt - 1, lo0 = attn_lo(j, pf);
+    int64_t ld = pl - lo0 + 1;           /* floats per score row: the block's widest span */
+    for (int u = lo0, e; u <= pl; u = e) {   /* scores, a pass of keys at a time; scale 1.0 */
+        e = gm_kv_run(j->kv, u, pl + 1);
+        if (e - u > j->kc) e = u + j->kc;
+        const float *k = gm_kv_k(j->kv, u) + (size_t)kvh * hd;
+        for (int tt = 0; tt < nt; tt++) {
+            int p = pf + tt, lo = attn_lo(j, p), a = u > lo ? u : lo, z = e < p + 1 ? e : p + 1;
+            if (a >= z) continue;
+            gm_vec_qk(j->q + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, hd, gh, k + (size_t)(a - u) * row, row,
+                      z - a, hd, sc + (size_t)tt * gh * ld + (a - lo), ld);
+        }
+    }
+    for (int tt = 0; tt < nt; tt++) {
+        int p = pf + tt, lo = attn_lo(j, p);
+        for (int k = 0; k < gh; k++) gm_vec_softmax(sc + (size_t)(tt * gh + k) * ld, p - lo + 1);
+        memset(j->out + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, 0, (size_t)gh * hd * sizeof(float));
+    }
+    for (int u = lo0, e; u <= pl; u = e) {   /* weighted sums of values, the same passes */
+        e = gm_kv_run(j->kv, u, pl + 1);
+        if (e - u > j->kv_c) e = u + j->kv_c;
+        const float *v = gm_kv_v(j->kv, u) + (size_t)kvh * hd;
+        for (int tt = 0; tt < nt; tt++) {
+            int p = pf + tt, lo = attn_lo(j, p), a = u > lo ? u : lo, z = e < p + 1 ? e : p + 1;
+            if (a >= z) continue;
+            gm_vec_wsum_g(j->out + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, hd, sc + (size_t)tt * gh * ld + (a - lo),
+                          ld, gh, v + (size_t)(a - u) * row, row, z - a, hd);
+        }
+    }
+}
+
+/* Threads take items from a shared counter, the latest blocks (the most
+ * keys) first, so the short ones at the end even out the finish. */
 static void attn_worker(void *arg, int ith, int nth)
 {
-    const attn_job *j = arg;
+    (void)nth;
+    attn_job *j = arg;
     const gm_ctx *c = j->c;
-    float *sc = c->scores + (size_t)ith * (size_t)c->scores_cap * (size_t)c->scores_heads;
-    int per_tok = j->Hq / j->gh, hd = j->hd, stride = j->Hq * hd, items = j->n * per_tok;
-    for (int idx = ith; idx < items; idx += nth) {
-        int t = idx / per_tok, h0 = (idx % per_tok) * j->gh, p = j->p0 + t, kvh = h0 / j->G;
-        int lo = j->window ? p - j->window + 1 : 0;
-        if (lo < 0) lo = 0;
-        const float *q = j->q + (size_t)t * stride + (size_t)h0 * hd;
-        for (int u = lo, e; u <= p; u = e) {   /* scores of all gh heads, a run of keys at a time; scale 1.0 */
-            e = gm_kv_run(j->kv, u, p + 1);
-            gm_vec_qk(q, hd, j->gh, gm_kv_k(j->kv, u) + (size_t)kvh * hd, j->kv->row, e - u, hd, sc + (u - lo),
-                      c->scores_cap);
-        }
-        for (int k = 0; k < j->gh; k++) gm_vec_softmax(sc + (size_t)k * c->scores_cap, p - lo + 1);
-        float *o = j->out + (size_t)t * stride + (size_t)h0 * hd;
-        memset(o, 0, (size_t)j->gh * hd * sizeof *o);
-        for (int u = lo, e; u <= p; u = e) {   /* runs of positions stored one after another */
-            e = gm_kv_run(j->kv, u, p + 1);
-            gm_vec_wsum_g(o, hd, sc + (u - lo), c->scores_cap, j->gh, gm_kv_v(j->kv, u) + (size_t)kvh * hd,
-                          j->kv->row, e - u, hd);
-        }
+    float *sc = c->scores + (size_t)ith * c->scores_floats;
+    int per_blk = j->Hq / j->gh, nblk = (j->n + j->tb - 1) / j->tb, items = nblk * per_blk;
+    for (;;) {
+        int idx = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (idx >= items) break;
+        int t0 = (nblk - 1 - idx / per_blk) * j->tb, nt = j->n - t0 < j->tb ? j->n - t0 : j->tb;
+        attn_item(j, sc, t0, nt, (idx % per_blk) * j->gh);
     }
 }
 
@@ -146,15 +185,23 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
         else memcpy(c->v, c->k, (size_t)n * kw * sizeof(float));   /* K = V: raw projection */
     }
     for_tokens(c, l, n, qkv_tok);
-    /* Heads per work item: the largest share of a KV group (so V rows are
-     * read once per share) that still splits evenly over the threads, or
-     * leaves at least 8 items per thread to balance. */
-    int G = Hq / nkv, gh = 1, nth = gm_pool_size(m->pool);
-    for (int d = G < c->scores_heads ? G : c->scores_heads; d > 1; d--) {
-        long items = (long)n * nkv * (G / d);
+    /* Tokens per work item: the most (up to GM_ATTN_TOKENS) that leave at
+     * least 4 blocks per thread per KV head and whose score rows fit the
+     * scratch.  Heads per item: the largest share of a KV group (so K and V
+     * rows are read once per share) that still splits evenly over the
+     * threads, or leaves at least 8 items per thread to balance. */
+    int G = Hq / nkv, gh = 1, tb = GM_ATTN_TOKENS, nth = gm_pool_size(m->pool), window = full ? 0 : cfg->sliding_window;
+    int gmax = G < c->scores_heads ? G : c->scores_heads;
+    for (; tb > 1; tb /= 2) {
+        long span = window && window + tb - 1 < c->pos + n ? window + tb - 1 : c->pos + n;
+        if ((long)((n + tb - 1) / tb) * nkv >= 4L * nth && (size_t)tb * gmax * span <= c->scores_floats) break;
+    }
+    for (int d = gmax; d > 1; d--) {
+        long items = (long)((n + tb - 1) / tb) * nkv * (G / d);
         if (G % d == 0 && (items % nth == 0 || items >= 8L * nth)) { gh = d; break; }
     }
-    attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, G, full ? 0 : cfg->sliding_window, gh};
+    int kc = GM_ATTN_KEY_BYTES / (hd * (int)sizeof(float)) & ~3, kv_c = GM_ATTN_VALUE_BYTES / (hd * (int)sizeof(float));
+    attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, G, window, gh, tb, kc < 4 ? 4 : kc, kv_c < 32 ? 32 : kv_c, 0};
     gm_pool_run(m->pool, attn_worker, &j);
     if (mm(c, y->wo, 0, c->att, qw, n, c->o, H, err)) return -1;
     for_tokens(c, l, n, attn_out_tok);

@@ -90,8 +90,9 @@ struct gm_ctx {
     float *x, *xn, *q, *k, *v, *att, *o, *f, *g, *u, *ple, *tmp, *hidden;
     float *moe_z, *moe_gu, *moe_act, *moe_out, *moe_acc, *moe_w;
     int   *moe_idx, *moe_tok;
-    float *scores;               /* per thread: scores_heads x scores_cap floats */
-    int    scores_cap;           /* positions per head row */
+    float *scores;               /* per thread: scores_floats floats */
+    size_t scores_floats;        /* >= scores_heads x scores_cap; more for blocks of tokens */
+    int    scores_cap;           /* positions per head row (>= keys of any one token) */
     int    scores_heads;         /* head rows per thread: the largest KV group, at most 8 */
     int    n_hidden_rows;
     volatile sig_atomic_t *interrupt;
@@ -99,6 +100,25 @@ struct gm_ctx {
 
 /* Query heads whose softmax rows one attention work item keeps at once. */
 #define GM_ATTN_GROUP_MAX 8
+/* Prefill attention takes up to this many consecutive tokens per work item,
+ * so each K/V row read from memory serves all of them ... */
+#ifndef GM_ATTN_TOKENS
+#define GM_ATTN_TOKENS 8
+#endif
+/* ... while their score rows fit in this many floats per thread (8 MiB:
+ * 8 tokens x 8 heads up to 32K keys, fewer tokens beyond). */
+#define GM_ATTN_SCRATCH_FLOATS ((size_t)2 << 20)
+/* Keys per pass over a block's tokens.  Scores: about 16 KiB of K rows,
+ * which stay in L1 beside one token's queries while every token of the
+ * block uses them.  Weighted sums: about 128 KiB of V rows (from L2), as a
+ * pass reloads each token's output sums, which short passes made dearer
+ * than the values themselves. */
+#ifndef GM_ATTN_KEY_BYTES
+#define GM_ATTN_KEY_BYTES 16384
+#endif
+#ifndef GM_ATTN_VALUE_BYTES
+#define GM_ATTN_VALUE_BYTES 131072
+#endif
 
 /* Store K/V rows of n tokens at positions pos..pos+n-1 for an owner layer. */
 int   gm_kv_reserve(gm_ctx *c, int n_total, gm_err *err);

@@ -73,6 +73,24 @@ int main(void)
     pre = gm_ctx_sync(c, edit, 60, a, &err);
     CHECK(pre == 1, "syncing the same tokens re-runs only the last one (got %d)", pre);
 
+    /* Blocks of tokens in prefill attention: one 300-token call, chunks of
+     * 37, and one token at a time give the same bits (window 8 and the full
+     * layers' growing spans cross every block boundary). */
+    {
+        float *d = malloc(sizeof *d * (size_t)V);
+        gm_ctx *s = gm_ctx_new(m, 0, &err);
+        int T = 300, ok = s != NULL && d != NULL;
+        for (int t = 0; ok && t < T; t++) ok = gm_ctx_eval(s, toks + t, 1, d, false, &err) == 0;
+        CHECK(ok, "decode %d tokens one at a time: %s", T, err.msg);
+        fresh_logits(m, toks, T, b);
+        CHECK(ok && memcmp(d, b, sizeof *d * (size_t)V) == 0, "a %d-token prefill equals %d single-token steps", T, T);
+        ok = s && gm_ctx_truncate(s, 0, &err) == 0;
+        for (int t = 0; ok && t < T; t += 37) ok = gm_ctx_eval(s, toks + t, T - t < 37 ? T - t : 37, d, false, &err) == 0;
+        CHECK(ok && memcmp(d, b, sizeof *d * (size_t)V) == 0, "chunks of 37 give the same logits as one prefill");
+        gm_ctx_free(s);
+        free(d);
+    }
+
     /* capacity */
     gm_ctx *small = gm_ctx_new(m, 16, &err);
     CHECK(small && gm_ctx_capacity(small) == 16, "a 16-token context");
