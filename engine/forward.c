@@ -21,6 +21,17 @@ static int mm(gm_ctx *c, const gm_tensor *W, int64_t slice, const float *X, int6
                       gm_type_name(W->type));
 }
 
+/* Products of one input with several matrices (q/k/v, gate/up): one
+ * quantization of the input and one pool region where they can share. */
+static int mm_multi(gm_ctx *c, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
+                    float *const *Y, const int64_t *ldy, gm_err *err)
+{
+    if (gm_matmul_multi(c->m->pool, count, W, X, ldx, n, Y, ldy) == 0) return 0;
+    for (int i = 0; i < count; i++)   /* name the matrix without a kernel */
+        if (mm(c, W[i], 0, X, ldx, n, Y[i], ldy[i], err)) return -1;
+    return gm_err_set(err, GM_E_UNSUPPORTED, "tensor '%s': product failed", W[0]->name);
+}
+
 /* ---- per-token work on the pool ---------------------------------------------- */
 
 typedef void (*tok_fn)(gm_ctx *c, int l, int t);
@@ -177,13 +188,13 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
     int H = cfg->hidden, Hq = cfg->n_heads, hd = cfg->head_dim_l[l], nkv = cfg->n_kv_heads_l[l];
     int full = cfg->is_full[l], qw = Hq * hd, kw = nkv * hd;
     for_tokens(c, l, n, attn_in_tok);
-    if (mm(c, y->wq, 0, c->xn, H, n, c->q, qw, err)) return -1;
     gm_kv_layer *kv = &c->kv[cfg->kv_source[l]];
-    if (cfg->kv_source[l] == l) {
-        if (mm(c, y->wk, 0, c->xn, H, n, c->k, kw, err)) return -1;
-        if (y->wv) { if (mm(c, y->wv, 0, c->xn, H, n, c->v, kw, err)) return -1; }
-        else memcpy(c->v, c->k, (size_t)n * kw * sizeof(float));   /* K = V: raw projection */
-    }
+    const gm_tensor *W[3] = { y->wq, y->wk, y->wv };
+    float *Y[3] = { c->q, c->k, c->v };
+    int64_t ld[3] = { qw, kw, kw };
+    int nw = cfg->kv_source[l] != l ? 1 : y->wv ? 3 : 2;   /* a layer that reuses another's KV needs only q */
+    if (mm_multi(c, nw, W, c->xn, H, n, Y, ld, err)) return -1;
+    if (nw == 2) memcpy(c->v, c->k, (size_t)n * kw * sizeof(float));   /* K = V: raw projection */
     for_tokens(c, l, n, qkv_tok);
     /* Tokens per work item: the most (up to GM_ATTN_TOKENS) that leave at
      * least 4 blocks per thread per KV head and whose score rows fit the
@@ -224,7 +235,10 @@ static int mlp(gm_ctx *c, int l, const float *in, int n, float *out, gm_err *err
 {
     const gm_layer *y = &c->m->layers[l];
     int H = c->m->cfg.hidden, F = c->m->cfg.ffn_width[l];
-    if (mm(c, y->gate, 0, in, H, n, c->g, F, err) || mm(c, y->up, 0, in, H, n, c->u, F, err)) return -1;
+    const gm_tensor *W[2] = { y->gate, y->up };
+    float *Y[2] = { c->g, c->u };
+    int64_t ld[2] = { F, F };
+    if (mm_multi(c, 2, W, in, H, n, Y, ld, err)) return -1;
     for_tokens(c, l, n, geglu_tok);
     return mm(c, y->down, 0, c->g, F, n, out, H, err);
 }

@@ -86,6 +86,19 @@ int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, in
                int n, float *Y, int64_t ldy);
 int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out);
 
+/* Products of one input with up to GM_MM_MULTI matrices of the same width:
+ * Y[i] = X W[i]^T (slice 0 of each).  Quantized matrices whose activations
+ * take the same form (q/k/v, gate/up) share one quantization of X and one
+ * pool region, so the threads wait for each other once instead of once per
+ * matrix; anything else runs as separate gm_matmul calls.  Each Y gets the
+ * bits a separate call gives.  gm_qmatmul_multi returns -1, doing nothing,
+ * when the matrices cannot share. */
+#define GM_MM_MULTI 4
+int gm_matmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
+                    float *const *Y, const int64_t *ldy);
+int gm_qmatmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
+                     float *const *Y, const int64_t *ldy);
+
 /* ---- small vector ops --------------------------------------------------------- */
 
 /* Dot product of two float vectors, SIMD in the chosen kernel family, with

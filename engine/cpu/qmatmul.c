@@ -30,25 +30,47 @@
 #define QM_RUN_BYTES (32 * 1024)
 #endif
 
+/* One weight matrix of a product: its kernels, rows and output. */
 typedef struct {
     gm_qkern k;                /* row kernels (unpacked tensors) */
     gm_qtile_fn tile;          /* 16-row tiles (packed tensors), else NULL */
     gm_qprep prep;             /* prefill's rewrite of a run of blocks, and its tile */
-    gm_pool *pool;             /* whose scratch holds the rewritten runs */
     int64_t run;               /* blocks per run in prefill (even) */
-    size_t act_block;          /* bytes of one activation block */
     const char *wbase;         /* first row of the slice */
     size_t row_bytes;
-    int64_t rows, nb;
+    int64_t rows;
+    gm_type wtype;
+    float *Y; int64_t ldy;
+    int64_t chunk;             /* rows per piece of work (a multiple of 16) */
+    int64_t first;             /* index of this matrix's first piece in the job */
+} qm_mat;
+
+/* Products of one input with up to GM_MM_MULTI matrices whose activations
+ * take the same form: quantized once per chunk of tokens, pieces of all
+ * the matrices taken from one counter. */
+typedef struct {
+    qm_mat m[GM_MM_MULTI];
+    int count;
+    int64_t pieces;            /* over all matrices */
+    gm_pool *pool;             /* whose scratch holds the rewritten runs */
+    size_t act_block;          /* bytes of one activation block */
+    int act;                   /* QA_* below */
+    int64_t nb, K;
     const float *X; int64_t ldx;
     unsigned char *xq; size_t xq_bytes;   /* quantized activations, one row per token */
-    float *Y; int64_t ldy;
     int t0, nt;                /* tokens of this chunk */
-    gm_type wtype;
-    int64_t K;
-    int64_t chunk;             /* rows per piece of work (a multiple of 16) */
     atomic_llong next;         /* next piece to take */
 } qm_job;
+
+/* The forms of quantized activations: gm_bq8c for packed Q8_0/Q4_0 tiles,
+ * gm_bq8 for their row kernels, Q8_K blocks for the K types. */
+enum { QA_Q8C, QA_Q8, QA_Q8K };
+
+static int qm_act_form(gm_type t, bool tile)
+{
+    if (gm_qact_block_bytes(t) != sizeof(gm_bq8)) return QA_Q8K;
+    return tile ? QA_Q8C : QA_Q8;
+}
 
 /* Quantize the activation rows of the chunk; tokens are split across threads. */
 static void qm_quant_worker(void *arg, int ith, int nth)
@@ -57,8 +79,8 @@ static void qm_quant_worker(void *arg, int ith, int nth)
     for (int t = ith; t < j->nt; t += nth) {
         const float *x = j->X + (int64_t)(j->t0 + t) * j->ldx;
         void *dst = j->xq + (size_t)t * j->xq_bytes;
-        if (j->tile && gm_qact_block_bytes(j->wtype) == sizeof(gm_bq8)) gm_quantize_act_q8c(j->wtype, x, dst, j->K);
-        else if (gm_qact_block_bytes(j->wtype) == sizeof(gm_bq8)) gm_quantize_act_q8(x, dst, j->K);
+        if (j->act == QA_Q8C) gm_quantize_act_q8c(j->m[0].wtype, x, dst, j->K);
+        else if (j->act == QA_Q8) gm_quantize_act_q8(x, dst, j->K);
         else gm_quantize_act_q8k(x, dst, j->K);
     }
 }
@@ -86,69 +108,69 @@ static float qm_tail_dot(gm_type t, int64_t nb, const void *wv, const gm_bq8c *x
     return acc;
 }
 
-/* Rows [r0, r1) of an unpacked tensor times every token of the chunk, four
+/* Rows [r0, r1) of an unpacked matrix times every token of the chunk, four
  * tokens per weight decode. */
-static void qm_rows(const qm_job *j, int64_t r0, int64_t r1)
+static void qm_rows(const qm_job *j, const qm_mat *w0, int64_t r0, int64_t r1)
 {
     for (int64_t r = r0; r < r1; r++) {
-        const void *w = j->wbase + (size_t)r * j->row_bytes;
+        const void *w = w0->wbase + (size_t)r * w0->row_bytes;
         int t = 0;
-        if (j->k.x4)
+        if (w0->k.x4)
             for (; t + 4 <= j->nt; t += 4) {
                 float o[4];
-                j->k.x4(j->nb, w, j->xq + (size_t)t * j->xq_bytes, j->xq_bytes, o);
-                for (int u = 0; u < 4; u++) j->Y[(int64_t)(j->t0 + t + u) * j->ldy + r] = o[u];
+                w0->k.x4(j->nb, w, j->xq + (size_t)t * j->xq_bytes, j->xq_bytes, o);
+                for (int u = 0; u < 4; u++) w0->Y[(int64_t)(j->t0 + t + u) * w0->ldy + r] = o[u];
             }
         for (; t < j->nt; t++)
-            j->Y[(int64_t)(j->t0 + t) * j->ldy + r] = j->k.x1(j->nb, w, j->xq + (size_t)t * j->xq_bytes);
+            w0->Y[(int64_t)(j->t0 + t) * w0->ldy + r] = w0->k.x1(j->nb, w, j->xq + (size_t)t * j->xq_bytes);
     }
 }
 
 /* One group's run of blocks [b0, b0 + nb) times every token of the chunk,
  * GM_QP_TOKENS at a time, the sums continuing from earlier runs (cont). */
-static void qm_run_tiles(const qm_job *j, gm_qtile_fn tile, int64_t nb, const void *g, int64_t b0, int64_t r,
-                         bool cont)
+static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int64_t nb, const void *g, int64_t b0,
+                         int64_t r, bool cont)
 {
     for (int t = 0; t < j->nt; t += GM_QP_TOKENS) {
         int nt = j->nt - t < GM_QP_TOKENS ? j->nt - t : GM_QP_TOKENS;
         tile(nb, g, j->xq + (size_t)t * j->xq_bytes + (size_t)b0 * j->act_block, j->xq_bytes, nt,
-             j->Y + (int64_t)(j->t0 + t) * j->ldy + r, j->ldy, cont);
+             w->Y + (int64_t)(j->t0 + t) * w->ldy + r, w->ldy, cont);
     }
 }
 
-/* Rows [r0, r1) of a packed tensor: whole groups of 16 through the tile,
+/* Rows [r0, r1) of a packed matrix: whole groups of 16 through the tile,
  * GM_QP_TOKENS tokens at a time while the group stays in cache; rows past
  * the last full group through qm_tail_dot.  With more than one token tile,
- * a group goes in runs of j->run blocks, each first rewritten to the
+ * a group goes in runs of w->run blocks, each first rewritten to the
  * thread's scratch where the type has a gm_qprep. */
-static void qm_groups(const qm_job *j, int ith, int64_t r0, int64_t r1)
+static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int64_t r1)
 {
-    int64_t full = j->rows / GM_QP_ROWS * GM_QP_ROWS;
-    bool runs = j->nt > GM_QP_TOKENS && j->run > 0;
-    unsigned char *spare = runs && j->prep.prep ? (unsigned char *)gm_pool_scratch(j->pool, ith) +
+    int64_t full = w->rows / GM_QP_ROWS * GM_QP_ROWS;
+    bool runs = j->nt > GM_QP_TOKENS && w->run > 0;
+    unsigned char *spare = runs && w->prep.prep ? (unsigned char *)gm_pool_scratch(j->pool, ith) +
                                                       GM_POOL_SCRATCH - QM_RUN_BYTES : NULL;
     for (int64_t r = r0; r < r1 && r < full; r += GM_QP_ROWS) {
-        const char *g = j->wbase + (size_t)r * j->row_bytes;
-        if (!runs) { qm_run_tiles(j, j->tile, j->nb, g, 0, r, false); continue; }
-        for (int64_t b0 = 0; b0 < j->nb; b0 += j->run) {
-            int64_t nb = j->nb - b0 < j->run ? j->nb - b0 : j->run;
+        const char *g = w->wbase + (size_t)r * w->row_bytes;
+        if (!runs) { qm_run_tiles(j, w, w->tile, j->nb, g, 0, r, false); continue; }
+        for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
+            int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
             size_t qo, so;
-            gm_qp_offsets(j->wtype, j->nb, b0, &qo, &so);   /* b0 is even: the start of a pair */
+            gm_qp_offsets(w->wtype, j->nb, b0, &qo, &so);   /* b0 is even: the start of a pair */
             if (spare) {
-                j->prep.prep(nb, g + qo, spare);
-                qm_run_tiles(j, j->prep.tile, nb, spare, b0, r, b0 > 0);
+                w->prep.prep(nb, g + qo, spare);
+                qm_run_tiles(j, w, w->prep.tile, nb, spare, b0, r, b0 > 0);
             } else {
-                qm_run_tiles(j, j->tile, nb, g + qo, b0, r, b0 > 0);
+                qm_run_tiles(j, w, w->tile, nb, g + qo, b0, r, b0 > 0);
             }
         }
     }
-    bool ktype = gm_qact_block_bytes(j->wtype) != sizeof(gm_bq8);   /* same activations as the row kernels */
+    bool ktype = j->act == QA_Q8K;   /* same activations as the row kernels */
     for (int64_t r = r0 > full ? r0 : full; r < r1; r++)
         for (int t = 0; t < j->nt; t++) {
-            const char *w = j->wbase + (size_t)r * j->row_bytes;
+            const char *wr = w->wbase + (size_t)r * w->row_bytes;
             const unsigned char *x = j->xq + (size_t)t * j->xq_bytes;
-            j->Y[(int64_t)(j->t0 + t) * j->ldy + r] =
-                ktype ? j->k.x1(j->nb, w, x) : qm_tail_dot(j->wtype, j->nb, w, (const gm_bq8c *)x);
+            w->Y[(int64_t)(j->t0 + t) * w->ldy + r] =
+                ktype ? w->k.x1(j->nb, wr, x) : qm_tail_dot(w->wtype, j->nb, wr, (const gm_bq8c *)x);
         }
 }
 
@@ -160,45 +182,35 @@ static void qm_dot_worker(void *arg, int ith, int nth)
     (void)nth;
     qm_job *j = arg;
     for (;;) {
-        int64_t r0 = (int64_t)atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed) * j->chunk;
-        if (r0 >= j->rows) break;
-        int64_t r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
-        if (j->tile) qm_groups(j, ith, r0, r1);
-        else qm_rows(j, r0, r1);
+        int64_t i = (int64_t)atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (i >= j->pieces) break;
+        int mi = j->count - 1;
+        while (j->m[mi].first > i) mi--;
+        const qm_mat *w = &j->m[mi];
+        int64_t r0 = (i - w->first) * w->chunk, r1 = r0 + w->chunk < w->rows ? r0 + w->chunk : w->rows;
+        if (w->tile) qm_groups(j, w, ith, r0, r1);
+        else qm_rows(j, w, r0, r1);
     }
 }
 
-int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
-                   int64_t ldx, int n, float *Y, int64_t ldy)
+/* Fill m for W's slice with isa's kernels; -1 when the type has none. */
+static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, int n, float *Y,
+                       int64_t ldy)
 {
-    gm_qkern k = gm_qkern_get(W->type, isa);
-    gm_qtile_fn tile = W->packed ? gm_qtile_get(W->type, isa) : NULL;
+    *m = (qm_mat){ .k = gm_qkern_get(W->type, isa), .tile = W->packed ? gm_qtile_get(W->type, isa) : NULL,
+                   .wbase = (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
+                   .row_bytes = W->row_bytes, .rows = W->ne[1], .wtype = W->type, .Y = Y, .ldy = ldy };
     int blk = gm_type_block(W->type);
-    if (!k.x1 || blk <= 0 || W->ne[0] % blk || (W->packed && !tile)) return -1;
-    if (n <= 0) return 0;
+    if (!m->k.x1 || blk <= 0 || W->ne[0] % blk || (W->packed && !m->tile)) return -1;
     int64_t nb = W->ne[0] / blk;
-    size_t xq_bytes = (size_t)nb * gm_qact_block_bytes(W->type);
-    _Alignas(64) unsigned char stack_buf[QM_STACK_BYTES];
-    unsigned char *buf = p ? gm_pool_scratch(p, 0) : stack_buf, *heap = NULL;
-    size_t buf_bytes = p ? GM_POOL_SCRATCH - QM_RUN_BYTES : QM_STACK_BYTES;
-    int tc = (int)(buf_bytes / xq_bytes);
-    if (tc < 1) {                     /* a row wider than ~900k elements: rare, use the heap */
-        buf = heap = malloc(xq_bytes);
-        if (!buf) return -1;
-        tc = 1;
-    }
-    qm_job j = { .k = k, .tile = tile, .wbase = (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
-                 .row_bytes = W->row_bytes, .rows = W->ne[1], .nb = nb, .X = X, .ldx = ldx, .xq = buf,
-                 .xq_bytes = xq_bytes, .Y = Y, .ldy = ldy, .wtype = W->type, .K = W->ne[0], .pool = p,
-                 .act_block = gm_qact_block_bytes(W->type) };
-    if (tile && p) {
+    if (m->tile && p) {
         /* runs of at most QM_RUN_BYTES as read, as even as the count allows */
-        j.prep = gm_qprep_get(W->type, isa);
-        size_t per = j.prep.prep ? j.prep.bytes_per_block : gm_qp_quant_bytes(W->type) + gm_qp_scale_bytes(W->type);
+        m->prep = gm_qprep_get(W->type, isa);
+        size_t per = m->prep.prep ? m->prep.bytes_per_block : gm_qp_quant_bytes(W->type) + gm_qp_scale_bytes(W->type);
         int64_t most = (int64_t)(QM_RUN_BYTES / per) & ~(int64_t)1;
         if (most >= 2) {
             int64_t count = (nb + most - 1) / most, run = (nb + count - 1) / count;
-            j.run = (run + 1) & ~(int64_t)1;
+            m->run = (run + 1) & ~(int64_t)1;
         }
     }
     /* At least 8 pieces per thread (32 in prefill, where a piece is long)
@@ -207,7 +219,39 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
     int64_t pieces = (int64_t)gm_pool_size(p) * (n > GM_QP_TOKENS ? 32 : 8), chunk = (W->ne[1] + pieces - 1) / pieces;
     int64_t cap = (int64_t)((256 << 10) / W->row_bytes);
     if (chunk > cap) chunk = cap;
-    j.chunk = chunk < GM_QP_ROWS ? GM_QP_ROWS : (chunk + GM_QP_ROWS - 1) / GM_QP_ROWS * GM_QP_ROWS;
+    m->chunk = chunk < GM_QP_ROWS ? GM_QP_ROWS : (chunk + GM_QP_ROWS - 1) / GM_QP_ROWS * GM_QP_ROWS;
+    return 0;
+}
+
+/* The products of X with count matrices (one, or several of the same width
+ * whose activations take the same form, else -1 and nothing is done). */
+static int qm_multi(gm_pool *p, gm_qisa isa, int count, const gm_tensor *const *W, int64_t slice, const float *X,
+                    int64_t ldx, int n, float *const *Y, const int64_t *ldy)
+{
+    if (count < 1 || count > GM_MM_MULTI) return -1;
+    qm_job j = { .count = count, .pool = p, .X = X, .ldx = ldx, .K = W[0]->ne[0] };
+    for (int i = 0; i < count; i++) {
+        if (W[i]->ne[0] != j.K || qm_mat_init(&j.m[i], p, isa, W[i], slice, n, Y[i], ldy[i])) return -1;
+        int act = qm_act_form(W[i]->type, j.m[i].tile != NULL);
+        if (i == 0) j.act = act;
+        else if (act != j.act || (act == QA_Q8C && W[i]->type != W[0]->type)) return -1;
+        j.m[i].first = j.pieces;
+        j.pieces += (j.m[i].rows + j.m[i].chunk - 1) / j.m[i].chunk;
+    }
+    if (n <= 0) return 0;
+    j.nb = j.K / gm_type_block(W[0]->type);
+    j.act_block = gm_qact_block_bytes(W[0]->type);
+    j.xq_bytes = (size_t)j.nb * j.act_block;
+    _Alignas(64) unsigned char stack_buf[QM_STACK_BYTES];
+    unsigned char *heap = NULL;
+    j.xq = p ? gm_pool_scratch(p, 0) : stack_buf;
+    size_t buf_bytes = p ? GM_POOL_SCRATCH - QM_RUN_BYTES : QM_STACK_BYTES;
+    int tc = (int)(buf_bytes / j.xq_bytes);
+    if (tc < 1) {                     /* a row wider than ~900k elements: rare, use the heap */
+        j.xq = heap = malloc(j.xq_bytes);
+        if (!heap) return -1;
+        tc = 1;
+    }
     for (int t0 = 0; t0 < n; t0 += tc) {
         j.t0 = t0;
         j.nt = n - t0 < tc ? n - t0 : tc;
@@ -220,10 +264,22 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
     return 0;
 }
 
+int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
+                   int64_t ldx, int n, float *Y, int64_t ldy)
+{
+    return qm_multi(p, isa, 1, &W, slice, X, ldx, n, &Y, &ldy);
+}
+
 int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
                int n, float *Y, int64_t ldy)
 {
     return gm_qmatmul_isa(p, gm_qisa_best(), W, slice, X, ldx, n, Y, ldy);
+}
+
+int gm_qmatmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
+                     float *const *Y, const int64_t *ldy)
+{
+    return qm_multi(p, gm_qisa_best(), count, W, 0, X, ldx, n, Y, ldy);
 }
 
 int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)

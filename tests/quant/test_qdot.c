@@ -323,6 +323,65 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
     free(xq); free(wf); free(X); free(rowq); free(pk); free(back); free(Yr); free(Ys); free(Y1); free(Yn); free(Y3);
 }
 
+/* gm_matmul_multi gives each output the bits of its own gm_matmul call:
+ * matrices that share the activations (Q8_0 x 3 with a row count that is no
+ * multiple of 16; Q4_K with Q6_K, as in Q4_K_M files) and ones that cannot
+ * (Q8_0 with Q4_0, BF16 with Q8_0), for decode, a short and a long batch. */
+static void test_multi(gm_pool *p)
+{
+    enum { K = 512, NMAX = 40 };
+    static const struct { int count; gm_type t[3]; int rows[3]; bool share; } CASES[] = {
+        { 3, { GM_TYPE_Q8_0, GM_TYPE_Q8_0, GM_TYPE_Q8_0 }, { 64, 40, 37 }, true },
+        { 2, { GM_TYPE_Q4_K, GM_TYPE_Q6_K }, { 48, 32 }, true },
+        { 2, { GM_TYPE_Q8_0, GM_TYPE_Q4_0 }, { 32, 48 }, false },
+        { 2, { GM_TYPE_BF16, GM_TYPE_Q8_0 }, { 16, 32 }, false },
+    };
+    gm_err err = {0};
+    float *X = malloc(sizeof(float) * K * NMAX), *F = malloc(sizeof(float) * K * 64);
+    for (int i = 0; i < K * NMAX; i++) X[i] = frand();
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        gm_tensor W[3];
+        const gm_tensor *Wp[3];
+        float *Ya[3], *Yb[3];
+        int64_t ld[3];
+        int n_ok = 0;
+        for (int i = 0; i < CASES[c].count; i++) {
+            for (int k = 0; k < K * CASES[c].rows[i]; k++) F[k] = frand();
+            gm_tensor src = { GM_TYPE_F32, { K, CASES[c].rows[i], 1 }, K * 4, (size_t)K * CASES[c].rows[i] * 4, F, "w", NULL };
+            n_ok += gm_quantize_tensor(&src, CASES[c].t[i], &W[i], p, &err) == 0;
+            Wp[i] = &W[i];
+            ld[i] = CASES[c].rows[i] + 3;
+            Ya[i] = calloc((size_t)NMAX * ld[i], sizeof(float));
+            Yb[i] = calloc((size_t)NMAX * ld[i], sizeof(float));
+        }
+        CHECK(n_ok == CASES[c].count, "multi case %zu: matrices made: %s", c, err.msg);
+        if (CASES[c].share) {
+            float *y1[3] = { Yb[0], Yb[1], Yb[2] };
+            CHECK(gm_qmatmul_multi(p, CASES[c].count, Wp, X, K, 9, y1, ld) == 0,
+                  "%s and %s share one quantization of the input", gm_type_name(CASES[c].t[0]), gm_type_name(CASES[c].t[1]));
+        } else {
+            CHECK(gm_qmatmul_multi(p, CASES[c].count, Wp, X, K, 9, Yb, ld) == -1,
+                  "%s and %s cannot share: gm_qmatmul_multi declines", gm_type_name(CASES[c].t[0]), gm_type_name(CASES[c].t[1]));
+        }
+        static const int NS[] = { 1, 9, NMAX };
+        for (int s = 0; s < 3; s++) {
+            int n = NS[s], rc = gm_matmul_multi(p, CASES[c].count, Wp, X, K, n, Yb, ld), same = rc == 0;
+            for (int i = 0; i < CASES[c].count; i++) {
+                rc |= gm_matmul(p, &W[i], 0, X, K, n, Ya[i], ld[i]);
+                same &= rc == 0 && memcmp(Ya[i], Yb[i], sizeof(float) * (size_t)n * ld[i]) == 0;
+            }
+            CHECK(same, "gm_matmul_multi of %d matrices (%s, %s%s), %d tokens: each output equals its own gm_matmul",
+                  CASES[c].count, gm_type_name(CASES[c].t[0]), gm_type_name(CASES[c].t[1]),
+                  CASES[c].count > 2 ? ", ..." : "", n);
+        }
+        for (int i = 0; i < CASES[c].count; i++) {
+            free(Ya[i]); free(Yb[i]);
+            free((void *)W[i].data);
+        }
+    }
+    free(X); free(F);
+}
+
 /* The chosen activation quantizers write the portable ones' bytes. */
 static void test_act_quant(void)
 {
@@ -419,6 +478,7 @@ int main(void)
     test_packed(GM_TYPE_Q4_0, p1, p3);
     test_packed(GM_TYPE_Q4_K, p1, p3);
     test_packed(GM_TYPE_Q6_K, p1, p3);
+    test_multi(p3);
     test_act_quant();
     test_quantize_tensor(p3);
     test_release_pages();
