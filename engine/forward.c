@@ -78,47 +78,48 @@ static inline int attn_lo(const attn_job *j, int p)
     return lo < 0 ? 0 : lo;
 }
 
+/* The item's passes over the keys: scores from K rows (kc keys a pass;
+ * scale 1.0), or, with values, the weighted sums of V rows (kv_c keys a
+ * pass).  Each token takes the part of a pass inside its own range. */
+static void attn_passes(const attn_job *j, float *sc, int64_t ld, int t0, int nt, int h0, bool values)
+{
+    int hd = j->hd, stride = j->Hq * hd, gh = j->gh, kvh = h0 / j->G, row = j->kv->row;
+    int pf = j->p0 + t0, pl = pf + nt - 1, step = values ? j->kv_c : j->kc;
+    for (int u = attn_lo(j, pf), e; u <= pl; u = e) {
+        e = gm_kv_run(j->kv, u, pl + 1);
+        if (e - u > step) e = u + step;
+        const float *kv = (values ? gm_kv_v(j->kv, u) : gm_kv_k(j->kv, u)) + (size_t)kvh * hd;
+        for (int tt = 0; tt < nt; tt++) {
+            int p = pf + tt, lo = attn_lo(j, p), a = u > lo ? u : lo, z = e < p + 1 ? e : p + 1;
+            if (a >= z) continue;
+            size_t at = (size_t)(t0 + tt) * stride + (size_t)h0 * hd;   /* the token's heads in q and out */
+            float *s = sc + (size_t)tt * gh * ld + (a - lo);
+            if (values) gm_vec_wsum_g(j->out + at, hd, s, ld, gh, kv + (size_t)(a - u) * row, row, z - a, hd);
+            else gm_vec_qk(j->q + at, hd, gh, kv + (size_t)(a - u) * row, row, z - a, hd, s, ld);
+        }
+    }
+}
+
 /* One work item: tokens t0..t0+nt-1 (a block), query heads h0..h0+gh-1 (all
- * in one KV group).  Keys go in passes of kc positions: each pass's K rows,
- * then V rows, are read from memory once and stay in L1 while every token
- * of the block uses them (one token per item read a whole long context per
- * token).  Token t's score row u - lo(t) holds key u, so its softmax and
+ * in one KV group).  Keys go in passes (attn_passes): each pass's K rows,
+ * then V rows, are read from memory once and stay in cache while every
+ * token of the block uses them (one token per item read a whole long
+ * context per token).  Token t's score row u - lo(t) holds key u, so its softmax and
  * weighted sum see exactly the keys and order they would alone; a score
  * depends only on its query and key rows (gm_vec_qk), and each output
  * element gets its FMAs in ascending key order starting from zero, so the
  * block size, the grouping of heads and the passes never change the bits. */
 static void attn_item(const attn_job *j, float *sc, int t0, int nt, int h0)
 {
-    int hd = j->hd, stride = j->Hq * hd, gh = j->gh, kvh = h0 / j->G, row = j->kv->row;
-    int pf = j->p0 + t0, pl = pf + nt - 1, lo0 = attn_lo(j, pf);
-    int64_t ld = pl - lo0 + 1;           /* floats per score row: the block's widest span */
-    for (int u = lo0, e; u <= pl; u = e) {   /* scores, a pass of keys at a time; scale 1.0 */
-        e = gm_kv_run(j->kv, u, pl + 1);
-        if (e - u > j->kc) e = u + j->kc;
-        const float *k = gm_kv_k(j->kv, u) + (size_t)kvh * hd;
-        for (int tt = 0; tt < nt; tt++) {
-            int p = pf + tt, lo = attn_lo(j, p), a = u > lo ? u : lo, z = e < p + 1 ? e : p + 1;
-            if (a >= z) continue;
-            gm_vec_qk(j->q + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, hd, gh, k + (size_t)(a - u) * row, row,
-                      z - a, hd, sc + (size_t)tt * gh * ld + (a - lo), ld);
-        }
-    }
+    int hd = j->hd, stride = j->Hq * hd, gh = j->gh, pf = j->p0 + t0;
+    int64_t ld = pf + nt - attn_lo(j, pf);   /* floats per score row: the block's widest span */
+    attn_passes(j, sc, ld, t0, nt, h0, false);
     for (int tt = 0; tt < nt; tt++) {
         int p = pf + tt, lo = attn_lo(j, p);
         for (int k = 0; k < gh; k++) gm_vec_softmax(sc + (size_t)(tt * gh + k) * ld, p - lo + 1);
         memset(j->out + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, 0, (size_t)gh * hd * sizeof(float));
     }
-    for (int u = lo0, e; u <= pl; u = e) {   /* weighted sums of values, the same passes */
-        e = gm_kv_run(j->kv, u, pl + 1);
-        if (e - u > j->kv_c) e = u + j->kv_c;
-        const float *v = gm_kv_v(j->kv, u) + (size_t)kvh * hd;
-        for (int tt = 0; tt < nt; tt++) {
-            int p = pf + tt, lo = attn_lo(j, p), a = u > lo ? u : lo, z = e < p + 1 ? e : p + 1;
-            if (a >= z) continue;
-            gm_vec_wsum_g(j->out + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, hd, sc + (size_t)tt * gh * ld + (a - lo),
-                          ld, gh, v + (size_t)(a - u) * row, row, z - a, hd);
-        }
-    }
+    attn_passes(j, sc, ld, t0, nt, h0, true);
 }
 
 /* Threads take items from a shared counter, the latest blocks (the most

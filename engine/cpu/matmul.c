@@ -343,10 +343,7 @@ int gm_matmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int
 int gm_matmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
                     float *const *Y, const int64_t *ldy)
 {
-    bool quant = count > 1;
-    for (int i = 0; i < count && quant; i++)
-        quant = W[i]->type != GM_TYPE_F32 && W[i]->type != GM_TYPE_BF16 && W[i]->type != GM_TYPE_F16;
-    if (quant && gm_qmatmul_multi(p, count, W, X, ldx, n, Y, ldy) == 0) return 0;
+    if (gm_qmatmul_multi(p, count, W, X, ldx, n, Y, ldy) == 0) return 0;   /* declines float types */
     for (int i = 0; i < count; i++)
         if (gm_matmul(p, W[i], 0, X, ldx, n, Y[i], ldy[i]) != 0) return -1;
     return 0;

@@ -453,6 +453,38 @@ static void q4kr_prep(int64_t nb, const void *group, void *dst)
     }
 }
 
+/* For the run tiles: isum[u] += sc x (dot products of n consecutive
+ * 64-byte rows of levels at o with token u's activations from qs[off]). */
+ALWAYS_INLINE void run_levels(const unsigned char *o, int n, const void *xv, size_t xs, int64_t b, int off, __m512i sc,
+                              int nt, __m512i *isum)
+{
+    __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int s = 0; s < n; s++) {
+        __m512i op = _mm512_loadu_si512((const void *)(o + 64 * s));
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + off + 4 * s);
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
+}
+
+/* For the run tiles: out[u] = the 8 rows of int16 pairs at w (per-row
+ * mins or scales of two sub-blocks) against token u's pairs of block sums. */
+ALWAYS_INLINE void run_pair_sums(const unsigned char *w, const void *xv, size_t xs, int64_t b, int nt, __m512i *out)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) out[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int p = 0; p < 8; p++) {
+        __m512i wp = _mm512_loadu_si512((const void *)(w + 64 * p));
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) out[u] = _mm512_dpwssd_epi32(out[u], wp, bsum_pair(xv, xs, u, b, p));
+    }
+}
+
 /* q4kp_tile on a rewritten run. */
 ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
                              bool cont)
@@ -467,29 +499,10 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
 #pragma GCC unroll 8
         for (int u = 0; u < nt; u++) isum[u] = _mm512_setzero_si512();
 #pragma GCC unroll 1
-        for (int j = 0; j < 8; j++) {   /* not unrolled: the compiler then spilled the sums */
-            __m512i acc[GM_QP_TOKENS];
-#pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-            for (int s4 = 0; s4 < 8; s4++) {
-                __m512i op = _mm512_loadu_si512((const void *)(o + 64 * (8 * j + s4)));
-#pragma GCC unroll 8
-                for (int u = 0; u < nt; u++)
-                    acc[u] = dp_bcast(acc[u], op, (XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
-            }
-            __m512i sc = _mm512_loadu_si512((const void *)(o + 4096 + 64 * j));
-#pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
-        }
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) msum[u] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int j = 0; j < 8; j++) {
-            __m512i mm = _mm512_loadu_si512((const void *)(o + 4608 + 64 * j));
-#pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) msum[u] = _mm512_dpwssd_epi32(msum[u], mm, bsum_pair(xv, xs, u, b, j));
-        }
+        for (int j = 0; j < 8; j++)   /* not unrolled: the compiler then spilled the sums */
+            run_levels(o + 512 * j, 8, xv, xs, b, 32 * j, _mm512_loadu_si512((const void *)(o + 4096 + 64 * j)), nt,
+                       isum);
+        run_pair_sums(o + 4608, xv, xs, b, nt, msum);
         __m512 wd = _mm512_loadu_ps(o + 5120), wm = _mm512_loadu_ps(o + 5184);
         q4k_update(nt, xv, xs, b, wd, wm, isum, msum, sum);
     }
@@ -534,29 +547,11 @@ ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv,
 #pragma GCC unroll 2
             for (int e = 0; e < 2; e++) {
                 const int j = 2 * p + e;
-                __m512i acc[GM_QP_TOKENS];
-#pragma GCC unroll 8
-                for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
-#pragma GCC unroll 4
-                for (int l = 0; l < 4; l++) {
-                    __m512i op = _mm512_loadu_si512((const void *)(o + 64 * (4 * j + l)));
-#pragma GCC unroll 8
-                    for (int u = 0; u < nt; u++)
-                        acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + 16 * j + 4 * l);
-                }
                 __m512i sc = e ? _mm512_srai_epi32(sp, 16) : _mm512_srai_epi32(_mm512_slli_epi32(sp, 16), 16);
-#pragma GCC unroll 8
-                for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
+                run_levels(o + 256 * j, 4, xv, xs, b, 16 * j, sc, nt, isum);
             }
         }
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) corr[u] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int p = 0; p < 8; p++) {
-            __m512i sp = _mm512_loadu_si512((const void *)(o + 4096 + 64 * p));
-#pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) corr[u] = _mm512_dpwssd_epi32(corr[u], sp, bsum_pair(xv, xs, u, b, p));
-        }
+        run_pair_sums(o + 4096, xv, xs, b, nt, corr);
         __m512 wd = _mm512_loadu_ps(o + 4608);
         q6k_update(nt, xv, xs, b, wd, isum, corr, sum);
     }
