@@ -124,7 +124,7 @@ static void logits_usage(FILE *f)
           "    position, after the final softcap.  --step N feeds N tokens per forward pass\n"
           "    (default: all at once, a batched prefill; 1: token by token, as decoding does).\n"
           "    --hidden FILE also writes the post-norm hidden states [tokens x hidden].\n"
-          "    --quant q8_0|q4_0|q4_k quantizes a checkpoint's matrices at load.\n", f);
+          "    --quant q8_0|q4_0|q4_k|q5_k quantizes a checkpoint's matrices at load.\n", f);
 }
 
 int cmd_logits(int argc, char **argv)

@@ -10,7 +10,7 @@
  * measured just before it too.
  *
  * Usage: bench_model DIR [--threads N] [--prompt N] [--decode N] [--runs N]
- *                        [--label TEXT] [--header] [--quant q8_0|q4_0|q4_k] */
+ *                        [--label TEXT] [--header] [--quant q8_0|q4_0|q4_k|q5_k] */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* qbench.c: kernel-level figures for the quantized matrix products.
  *
- * For each weight type (BF16 through gm_matmul, Q8_0, Q4_0, Q4_K, Q6_K
+ * For each weight type (BF16 through gm_matmul, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K
  * through gm_qmatmul) and each integer kernel path the CPU runs:
  *   - GEMV (one token, the decode step): weight bytes streamed per second,
  *     with a matrix larger than the last-level cache;
@@ -98,7 +98,7 @@ int main(int argc, char **argv)
     printf("plain streaming read of the same buffer: %.1f GB/s (best of 3; the bandwidth a GEMV can reach here)\n",
            3.0 * (double)gemv_bytes / rd / 1e9);
     printf("%-6s %-11s %10s %10s %12s\n", "type", "path", "GEMV GB/s", "GEMV ms", "GEMM GOP/s");
-    const gm_type types[] = {GM_TYPE_BF16, GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q4_K, GM_TYPE_Q6_K};
+    const gm_type types[] = {GM_TYPE_BF16, GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q4_K, GM_TYPE_Q5_K, GM_TYPE_Q6_K};
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         gm_type t = types[ti];
         if (argc > 3 && gm_type_from_name(argv[3]) != (int)t) continue;   /* one type only */

@@ -38,13 +38,13 @@ model_section() {
     echo
     echo "== model $name: prefill ${QBENCH_PROMPT:-512} tokens, decode ${QBENCH_DECODE:-16}, per weight type"
     local header=--header
-    for t in bf16 q8_0 q4_0 q4_k_m; do
+    for t in bf16 q8_0 q4_0 q4_k_m q5_k_m; do
         local out="bench/out/$name-$t.gguf"
         [ -f "$out" ] || ./gemmash convert -m "$src" -o "$out" --type "$t" --threads "$THREADS"
         model_run "$out" --label "$name $t file" $header
         header=
     done
-    for t in q8_0 q4_0 q4_k; do
+    for t in q8_0 q4_0 q4_k q5_k; do
         model_run "$src" --quant "$t" --label "$name $t at load"
     done
 }

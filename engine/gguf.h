@@ -153,8 +153,9 @@ int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *t
 /* ---- conversion (gguf_convert.c) ------------------------------------------- */
 
 /* Write src (any weight source) as a gemma4 GGUF at out_path.  type: "f32",
- * "bf16", "f16", "q8_0", "q4_0" or "q4_k_m" (Q4_K with Q6_K for the
- * embedding and half of attn_v/ffn_down, as llama.cpp's Q4_K_M).  Tensors
+ * "bf16", "f16", "q8_0", "q4_0", "q4_k_m" (Q4_K with Q6_K for the
+ * embedding and half of attn_v/ffn_down, as llama.cpp's Q4_K_M) or
+ * "q5_k_m" (the same with Q5_K).  Tensors
  * whose rows do not fit the block size fall back (K -> Q8_0 -> F16). */
 struct gm_source;
 int gm_gguf_convert(struct gm_source *src, const char *tokenizer_json, const char *out_path, const char *type,

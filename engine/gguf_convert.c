@@ -12,7 +12,7 @@
 #include "quant.h"
 #include "source.h"
 
-/* llama.cpp's rule for spending more bits on some layers (Q4_K_M). */
+/* llama.cpp's rule for spending more bits on some layers (Q4_K_M, Q5_K_M). */
 static bool more_bits(int layer, int n_layers)
 {
     return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
@@ -41,13 +41,14 @@ int gm_quant_type_for(const char *scheme, const char *hf_name, int layer, int n_
     if (!strcmp(scheme, "bf16")) return GM_TYPE_BF16;
     if (!strcmp(scheme, "q8_0")) return fit(GM_TYPE_Q8_0, t->ne[0]);
     if (!strcmp(scheme, "q4_0")) return fit(GM_TYPE_Q4_0, t->ne[0]);
-    if (!strcmp(scheme, "q4_k_m") || !strcmp(scheme, "q4_k")) {
+    bool q4km = !strcmp(scheme, "q4_k_m") || !strcmp(scheme, "q4_k");
+    if (q4km || !strcmp(scheme, "q5_k_m") || !strcmp(scheme, "q5_k")) {
         bool embed = layer < 0 && (ends_with(hf_name, "embed_tokens.weight") || ends_with(hf_name, "lm_head.weight") ||
                                    ends_with(hf_name, "embed_tokens_per_layer.weight"));
         bool sensitive = ends_with(hf_name, "v_proj.weight") || ends_with(hf_name, "down_proj.weight") ||
                          ends_with(hf_name, "experts.down_proj");
         if (embed || (sensitive && layer >= 0 && more_bits(layer, n_layers))) return fit(GM_TYPE_Q6_K, t->ne[0]);
-        return fit(GM_TYPE_Q4_K, t->ne[0]);
+        return fit(q4km ? GM_TYPE_Q4_K : GM_TYPE_Q5_K, t->ne[0]);
     }
     return -1;
 }
@@ -70,7 +71,7 @@ static int conv_fill(void *ud, void *dst, size_t nbytes, gm_err *err)
 static uint32_t file_type(const char *type)
 {
     static const struct { const char *name; uint32_t ft; } FT[] = {
-        {"f32", 0}, {"f16", 1}, {"q4_0", 2}, {"q8_0", 7}, {"q4_k_m", 15}, {"bf16", 32},
+        {"f32", 0}, {"f16", 1}, {"q4_0", 2}, {"q8_0", 7}, {"q4_k_m", 15}, {"q5_k_m", 17}, {"bf16", 32},
     };
     for (size_t i = 0; i < sizeof FT / sizeof FT[0]; i++)
         if (!strcmp(FT[i].name, type)) return FT[i].ft;
@@ -80,10 +81,10 @@ static uint32_t file_type(const char *type)
 int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_path, const char *type,
                     gm_pool *pool, bool verbose, gm_err *err)
 {
-    static const char *const types[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m"};
+    static const char *const types[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m"};
     bool known = false;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) known |= !strcmp(types[i], type);
-    if (!known) return gm_err_set(err, GM_E_ARG, "convert: unknown type '%s' (use bf16, q8_0, q4_0 or q4_k_m)", type);
+    if (!known) return gm_err_set(err, GM_E_ARG, "convert: unknown type '%s' (use bf16, q8_0, q4_0, q4_k_m or q5_k_m)", type);
     const cJSON *cfg = src->config, *tc = cJSON_GetObjectItemCaseSensitive(src->config, "text_config");
     if (cJSON_IsObject(tc)) cfg = tc;       /* released multimodal layout: the decoder is nested */
     const cJSON *nl = cJSON_GetObjectItemCaseSensitive(cfg, "num_hidden_layers");

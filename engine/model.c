@@ -54,14 +54,16 @@ static int quantize_one(gm_model *m, const gm_tensor **slot, const char *scheme,
     return 0;
 }
 
-/* --quant q8_0|q4_0|q4_k: every matrix (not norms, scalars or the router)
- * in the chosen type; q4_k follows llama.cpp's Q4_K_M mix. */
+/* --quant q8_0|q4_0|q4_k|q5_k: every matrix (not norms, scalars or the
+ * router) in the chosen type; q4_k and q5_k follow llama.cpp's Q4_K_M and
+ * Q5_K_M mixes. */
 static int quantize_model(gm_model *m, const char *quant, gm_err *err)
 {
     int ty = gm_type_from_name(quant);
-    if (ty != GM_TYPE_Q8_0 && ty != GM_TYPE_Q4_0 && ty != GM_TYPE_Q4_K && ty != GM_TYPE_BF16 && ty != GM_TYPE_F16)
-        return gm_err_set(err, GM_E_ARG, "--quant '%s': choose q8_0, q4_0 or q4_k", quant);
-    const char *scheme = ty == GM_TYPE_Q4_K ? "q4_k_m" : quant;
+    if (ty != GM_TYPE_Q8_0 && ty != GM_TYPE_Q4_0 && ty != GM_TYPE_Q4_K && ty != GM_TYPE_Q5_K && ty != GM_TYPE_BF16 &&
+        ty != GM_TYPE_F16)
+        return gm_err_set(err, GM_E_ARG, "--quant '%s': choose q8_0, q4_0, q4_k or q5_k", quant);
+    const char *scheme = ty == GM_TYPE_Q4_K ? "q4_k_m" : ty == GM_TYPE_Q5_K ? "q5_k_m" : quant;
     bool tied = m->lm_head == m->embed;
     if (quantize_one(m, &m->embed, scheme, -1, err)) return -1;
     if (tied) m->lm_head = m->embed;

@@ -119,7 +119,7 @@ gm_qkern gm_qdot_avx512(gm_type t);
 /* ---- row-interleaved ("packed") matrices ---------------------------------------
  *
  * For prefill tiles and wide decode loads, gm_quantize_tensor stores Q8_0,
- * Q4_0, Q4_K and Q6_K matrices (when the AVX-512 VNNI path is the best one)
+ * Q4_0, Q4_K, Q5_K and Q6_K matrices (when the AVX-512 VNNI path is the best one)
  * with 16 rows interleaved: one vpdpbusd then multiplies 4 elements of 16
  * rows by 4 broadcast activation bytes, and a block's exact integer sums
  * for 16 rows land in one register.  The size is unchanged (same bytes,
@@ -130,8 +130,9 @@ gm_qkern gm_qdot_avx512(gm_type t);
  * (a lone last block: [quants][scales]), so with even block counts every
  * 64-byte quant row is 64-byte aligned.  Quant bytes are interleaved 4 at a
  * time: 64-byte row k holds bytes 4k..4k+3 of rows 0..15 in turn (Q8_0 qs,
- * stored plus 128 (w ^ 0x80), the unsigned operand; Q4_0 and Q4_K qs; Q6_K
- * ql then qh).  The scale part holds the 16 rows' f16 scales (Q4_K: d,
+ * stored plus 128 (w ^ 0x80), the unsigned operand; Q4_0 and Q4_K qs; Q5_K
+ * qs then qh; Q6_K ql then qh).  The scale part holds the 16 rows' f16
+ * scales (Q4_K and Q5_K: d,
  * dmin, then the 12 scale bytes as three interleaved dwords; Q6_K: the
  * int8 scales in pairs per row, [sub-block pair][row][2], then d).
  * qpack_pos in quant.c is the map.
@@ -144,7 +145,7 @@ gm_qkern gm_qdot_avx512(gm_type t);
 typedef struct { float d; int32_t c; int8_t qs[32]; } gm_bq8c;
 _Static_assert(sizeof(gm_bq8c) == sizeof(gm_bq8), "gm_bq8c has gm_bq8's layout");
 
-/* Whether type t has a packed layout (Q8_0, Q4_0, Q4_K, Q6_K). */
+/* Whether type t has a packed layout (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K). */
 bool gm_qpack_type(gm_type t);
 /* Interleave 16 rows of nb blocks (row layout, rows row_bytes apart) into one
  * packed group at dst (16 * row_bytes bytes). */
@@ -162,11 +163,11 @@ void gm_quantize_act_q8c_avx512(gm_type t, const float *x, gm_bq8c *y, int64_t n
 /* Bytes of one block's quants and of its scales for 16 rows. */
 static inline size_t gm_qp_quant_bytes(gm_type t)
 {
-    return t == GM_TYPE_Q8_0 ? 512 : t == GM_TYPE_Q4_0 ? 256 : t == GM_TYPE_Q4_K ? 2048 : 3072;
+    return t == GM_TYPE_Q8_0 ? 512 : t == GM_TYPE_Q4_0 ? 256 : t == GM_TYPE_Q4_K ? 2048 : t == GM_TYPE_Q5_K ? 2560 : 3072;
 }
 static inline size_t gm_qp_scale_bytes(gm_type t)
 {
-    return t == GM_TYPE_Q4_K ? 256 : t == GM_TYPE_Q6_K ? 288 : 32;
+    return t == GM_TYPE_Q4_K || t == GM_TYPE_Q5_K ? 256 : t == GM_TYPE_Q6_K ? 288 : 32;
 }
 
 /* Where block b's quants and its 16 rows' scales start inside a packed
@@ -237,7 +238,7 @@ int  gm_qpack_tensor(const gm_tensor *src, gm_tensor *out, gm_pool *p, gm_err *e
 /* The same into a caller's buffer of exactly the converted size. */
 int  gm_quantize_tensor_into(const gm_tensor *src, gm_type dst, void *out, size_t out_bytes, gm_pool *p, gm_err *err);
 /* The type a tensor gets under a scheme ("f32", "f16", "bf16", "q8_0",
- * "q4_0", "q4_k_m" or its alias "q4_k"), or -1: keep a float type (vectors
+ * "q4_0", "q4_k_m" or its alias "q4_k", "q5_k_m" or "q5_k"), or -1: keep a float type (vectors
  * and the MoE router, or rows that fit no block; K types fall back to Q8_0
  * first).  hf_name without prefix; layer -1 for global tensors.  Shared by
  * `gemmash convert` and quantization at load. */

@@ -201,6 +201,8 @@ static void tile_k_scalar(gm_type t, gm_qdot_fn dot, int64_t nb, const void *gro
 /* The portable K-type tiles. */
 static void tile_q4_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
 { tile_k_scalar(GM_TYPE_Q4_K, dot_q4_K, nb, g, x, xs, nt, y, ldy, cont); }
+static void tile_q5_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
+{ tile_k_scalar(GM_TYPE_Q5_K, dot_q5_K, nb, g, x, xs, nt, y, ldy, cont); }
 static void tile_q6_K_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
 { tile_k_scalar(GM_TYPE_Q6_K, dot_q6_K, nb, g, x, xs, nt, y, ldy, cont); }
 
@@ -210,6 +212,7 @@ gm_qtile_fn gm_qtile_scalar(gm_type t)
     case GM_TYPE_Q8_0: return tile_q8_0_scalar;
     case GM_TYPE_Q4_0: return tile_q4_0_scalar;
     case GM_TYPE_Q4_K: return tile_q4_K_scalar;
+    case GM_TYPE_Q5_K: return tile_q5_K_scalar;
     case GM_TYPE_Q6_K: return tile_q6_K_scalar;
     default: return NULL;
     }

@@ -297,16 +297,52 @@ ALWAYS_INLINE void q4kp_sub(int j, const unsigned char *q, const __m512i D[3], c
     }
 }
 
-/* Q4_K: 16 rows x nt <= GM_QP_TOKENS tokens. */
-ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
-                             bool cont)
+/* Levels 0..31 of Q5_K sub-block j, elements 4 s4 .. 4 s4 + 3 of 16 rows
+ * of a packed super-block (qs at q, qh 2048 bytes on): the nibble of chunk
+ * j/2 (the low one for even j) with bit j of the element's qh byte as the
+ * fifth bit.  The 16-bit shifts move bits within each byte only where the
+ * 0x10 mask keeps them. */
+ALWAYS_INLINE __m512i q5k_levels(const unsigned char *q, int j, int s4)
 {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m10 = _mm512_set1_epi8(0x10);
+    __m512i v = _mm512_loadu_si512((const void *)(q + 64 * (8 * (j / 2) + s4)));
+    __m512i h = _mm512_loadu_si512((const void *)(q + 2048 + 64 * s4));
+    __m512i lo = _mm512_and_si512((j & 1) ? _mm512_srli_epi16(v, 4) : v, m4);
+    __m512i hb = j <= 4 ? _mm512_slli_epi16(h, (unsigned)(4 - j)) : _mm512_srli_epi16(h, (unsigned)(j - 4));
+    return _mm512_or_si512(lo, _mm512_and_si512(hb, m10));
+}
+
+/* q4kp_sub for Q5_K: the levels with their fifth bit, one register each. */
+ALWAYS_INLINE void q5kp_sub(int j, const unsigned char *q, const __m512i D[3], const void *xv, size_t xs, int64_t b,
+                            int nt, __m512i *isum)
+{
+    __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int s4 = 0; s4 < 8; s4++) {
+        __m512i op = q5k_levels(q, j, s4);
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++)
+            acc[u] = dp_bcast(acc[u], op, (XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * s4));
+    }
+    __m512i sc = q4k_scale(D, j, 0);
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
+}
+
+/* Q4_K (five = false) or Q5_K: 16 rows x nt <= GM_QP_TOKENS tokens.  The
+ * two share the scale part and the float update (gm_ksum). */
+ALWAYS_INLINE void q4kp_tile(bool five, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y,
+                             int64_t ldy, bool cont)
+{
+    const gm_type t = five ? GM_TYPE_Q5_K : GM_TYPE_Q4_K;
     __m512 sum[GM_QP_TOKENS];
     sums_load(nt, y, ldy, cont, sum);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
-        gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
-        if (nt == 1) pf_superblock(GM_TYPE_Q4_K, g, b);
+        gm_qp_offsets(t, nb, b, &qo, &so);
+        if (nt == 1) pf_superblock(t, g, b);
         const unsigned char *q = g + qo, *S = g + so;
         __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
                         _mm512_loadu_si512((const void *)(S + 192))};
@@ -318,10 +354,12 @@ ALWAYS_INLINE void q4kp_tile(int64_t nb, const unsigned char *g, const void *xv,
         for (int u = 0; u < nt; u++) isum[u] = _mm512_setzero_si512();
         if (nt <= 2) {
 #pragma GCC unroll 8
-            for (int j = 0; j < 8; j++) q4kp_sub(j, q, D, xv, xs, b, nt, isum);
+            for (int j = 0; j < 8; j++)
+                five ? q5kp_sub(j, q, D, xv, xs, b, nt, isum) : q4kp_sub(j, q, D, xv, xs, b, nt, isum);
         } else {
 #pragma GCC unroll 1
-            for (int j = 0; j < 8; j++) q4kp_sub(j, q, D, xv, xs, b, nt, isum);
+            for (int j = 0; j < 8; j++)
+                five ? q5kp_sub(j, q, D, xv, xs, b, nt, isum) : q4kp_sub(j, q, D, xv, xs, b, nt, isum);
         }
         /* mins: sum over the 16-element halves k of m_{k/2} * bsums[k], as
          * vpdpwssd of (m_j, m_j) against the pair bsums[2j], bsums[2j+1] */
@@ -408,7 +446,10 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
     sums_store(nt, y, ldy, sum);
 }
 
-QP_TILE_FN(avx512_tile_q4_K, q4kp_tile)
+#define QP_Q4_K(nb, g, x, xs, nt, y, ldy, cont) q4kp_tile(false, nb, g, x, xs, nt, y, ldy, cont)
+#define QP_Q5_K(nb, g, x, xs, nt, y, ldy, cont) q4kp_tile(true, nb, g, x, xs, nt, y, ldy, cont)
+QP_TILE_FN(avx512_tile_q4_K, QP_Q4_K)
+QP_TILE_FN(avx512_tile_q5_K, QP_Q5_K)
 QP_TILE_FN(avx512_tile_q6_K, q6kp_tile)
 
 /* ---- prefill rewrites of the K types (gm_qprep) ------------------------------
@@ -419,21 +460,23 @@ QP_TILE_FN(avx512_tile_q6_K, q6kp_tile)
  * (Q4_K's high nibbles were read as 16 * level and shifted after the scale
  * multiply; exact either way), the float expression per super-block is the
  * packed tile's, so the bits are too.
- *   Q4_K, per super-block: [levels 4096][scales 8 x 16 int32][mins 8 x 16
- *     (m | m << 16)][d 16 floats][dmin 16 floats]
+ *   Q4_K and Q5_K, per super-block: [levels 4096][scales 8 x 16 int32]
+ *     [mins 8 x 16 (m | m << 16)][d 16 floats][dmin 16 floats]; the two
+ *     differ only in their levels (0..15, 0..31), so one tile reads both
  *   Q6_K, per super-block: [levels 4096][scale pairs 8 x 32 int16][d 16 floats]
  * Levels: 64-byte row i holds elements 4i..4i+3 of the 16 rows. */
 #define Q4KR_BYTES (4096 + 512 + 512 + 128)
 #define Q6KR_BYTES (4096 + 512 + 64)
 
-static void q4kr_prep(int64_t nb, const void *group, void *dst)
+/* The rewrite of a run of Q4_K (five = false) or Q5_K super-blocks. */
+ALWAYS_INLINE void qkr_prep(bool five, int64_t nb, const void *group, void *dst)
 {
     const unsigned char *g = group;
     unsigned char *d = dst;
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, so;
-        gm_qp_offsets(GM_TYPE_Q4_K, nb, b, &qo, &so);
+        gm_qp_offsets(five ? GM_TYPE_Q5_K : GM_TYPE_Q4_K, nb, b, &qo, &so);
         const unsigned char *q = g + qo, *S = g + so;
         unsigned char *o = d + (size_t)b * Q4KR_BYTES;
         __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
@@ -442,7 +485,7 @@ static void q4kr_prep(int64_t nb, const void *group, void *dst)
             for (int s4 = 0; s4 < 8; s4++) {
                 __m512i v = _mm512_loadu_si512((const void *)(q + 64 * (8 * (j / 2) + s4)));
                 if (j & 1) v = _mm512_srli_epi16(v, 4);
-                _mm512_storeu_si512((void *)(o + 64 * (8 * j + s4)), _mm512_and_si512(v, m4));
+                _mm512_storeu_si512((void *)(o + 64 * (8 * j + s4)), five ? q5k_levels(q, j, s4) : _mm512_and_si512(v, m4));
             }
             __m512i m = q4k_scale(D, j, 1);
             _mm512_storeu_si512((void *)(o + 4096 + 64 * j), q4k_scale(D, j, 0));
@@ -452,6 +495,9 @@ static void q4kr_prep(int64_t nb, const void *group, void *dst)
         _mm512_storeu_ps(o + 5184, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 32))));
     }
 }
+
+static void q4kr_prep(int64_t nb, const void *group, void *dst) { qkr_prep(false, nb, group, dst); }
+static void q5kr_prep(int64_t nb, const void *group, void *dst) { qkr_prep(true, nb, group, dst); }
 
 /* For the run tiles: isum[u] += sc x (dot products of n consecutive
  * 64-byte rows of levels at o with token u's activations from qs[off]). */
@@ -485,7 +531,7 @@ ALWAYS_INLINE void run_pair_sums(const unsigned char *w, const void *xv, size_t 
     }
 }
 
-/* q4kp_tile on a rewritten run. */
+/* q4kp_tile (Q4_K or Q5_K) on a rewritten run. */
 ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
                              bool cont)
 {
@@ -570,6 +616,7 @@ gm_qprep gm_qprep_avx512(gm_type t)
                         gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
         break;
     case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, Q4KR_BYTES }; break;
+    case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q4_K_run, Q4KR_BYTES }; break;
     case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, Q6KR_BYTES }; break;
     default: break;
     }
@@ -582,6 +629,7 @@ gm_qtile_fn gm_qtile_avx512(gm_type t)
     case GM_TYPE_Q8_0: return avx512_tile_q8_0;
     case GM_TYPE_Q4_0: return avx512_tile_q4_0;
     case GM_TYPE_Q4_K: return avx512_tile_q4_K;
+    case GM_TYPE_Q5_K: return avx512_tile_q5_K;
     case GM_TYPE_Q6_K: return avx512_tile_q6_K;
     default: return NULL;
     }

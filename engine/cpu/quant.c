@@ -381,7 +381,7 @@ size_t gm_qact_block_bytes(gm_type t)
 
 bool gm_qpack_type(gm_type t)
 {
-    return t == GM_TYPE_Q8_0 || t == GM_TYPE_Q4_0 || t == GM_TYPE_Q4_K || t == GM_TYPE_Q6_K;
+    return t == GM_TYPE_Q8_0 || t == GM_TYPE_Q4_0 || t == GM_TYPE_Q4_K || t == GM_TYPE_Q5_K || t == GM_TYPE_Q6_K;
 }
 
 /* Where byte i of row r's block goes in a packed group, given the block's
@@ -394,10 +394,14 @@ static size_t qpack_pos(gm_type t, int r, size_t i, size_t qo, size_t so)
         if (i < 2) return so + 2 * rr + i;
         i -= 2;
         return qo + 64 * (i / 4) + 4 * rr + i % 4;
-    case GM_TYPE_Q4_K:
+    case GM_TYPE_Q4_K: case GM_TYPE_Q5_K:
         if (i < 4) return so + 32 * (i / 2) + 2 * rr + i % 2;          /* d, dmin */
         if (i < 16) { i -= 4; return so + 64 + 64 * (i / 4) + 4 * rr + i % 4; }
         i -= 16;
+        if (t == GM_TYPE_Q5_K) {                                        /* qh after all of qs */
+            if (i < 32) return qo + 2048 + 64 * (i / 4) + 4 * rr + i % 4;
+            i -= 32;
+        }
         return qo + 64 * (i / 4) + 4 * rr + i % 4;
     default:                                                            /* Q6_K: ql, qh, scales, d */
         if (i < 192) return qo + 64 * (i / 4) + 4 * rr + i % 4;

@@ -6,7 +6,7 @@ $BUILD/llamacpp (never a runtime dependency of gemmash).  Random Gemma 4
 checkpoints of four shapes (E2B-like with per-layer inputs and KV sharing,
 one with a few hundred hidden units, 31B-like with K=V attention, 26B-like
 MoE) are written by gen_ckpt.py, converted by `gemmash convert` to bf16,
-q8_0, q4_0 and q4_k_m, and each file is:
+q8_0, q4_0, q4_k_m and q5_k_m, and each file is:
 
   - loaded by llama.cpp's loader (an error there is a bug in our writer);
   - tokenized: llama.cpp's ids equal `gemmash tokenize -m FILE.gguf`;
@@ -48,7 +48,7 @@ BUILD = os.environ.get("BUILD", "build")
 PREFIX = os.path.join(BUILD if os.path.isabs(BUILD) else os.path.join(ROOT, BUILD), "llamacpp")
 NODE_MODULES = os.path.join(PREFIX, "node_modules")
 TOL_F32 = 0.3     # max |our logit - llama.cpp's| over its top 8, F32 everywhere
-MIN_CORR = {"bf16": 0.98, "q8_0": 0.9, "q4_0": 0.9, "q4_k_m": 0.9}   # first EARLY positions
+MIN_CORR = {"bf16": 0.98, "q8_0": 0.9, "q4_0": 0.9, "q4_k_m": 0.9, "q5_k_m": 0.9}   # first EARLY positions
 N_GEN = 16
 EARLY = 4
 EOG = {1, 50, 106}
@@ -59,7 +59,7 @@ NET_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ECONNREFUSED", "ECONNRESET", "ETIMEDOUT
 # cache of layer (first shared - 1) if full, (first shared - 2) if sliding,
 # so the last non-shared layer must be full and the one before it sliding,
 # as in the released E2B/E4B: kv_shared is chosen to fit.
-ALL = ["f32", "bf16", "q8_0", "q4_0", "q4_k_m"]
+ALL = ["f32", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m"]
 MODELS = [  # (name, gen_ckpt arguments, types in the default suite; GEMMASH_LONG=1: all)
     ("e2b-tiny", ["--geometry", "tiny-e2b", "--set", "kv_shared=5"], ["f32"]),
     ("e2b-h512", ["--geometry", "e2b", "--layers", "10", "--set", "hidden=512", "--set", "mlp=1024",
@@ -67,7 +67,7 @@ MODELS = [  # (name, gen_ckpt arguments, types in the default suite; GEMMASH_LON
                   "--set", "ple=64", "--set", "vocab=1024", "--set", "window=16", "--set", "kv_shared=5",
                   "--set", "max_pos=4096"], ALL),
     ("31b-h256", ["--geometry", "tiny-31b", "--set", "hidden=256", "--set", "mlp=512", "--set", "vocab=1024",
-                  "--set", "head_dim=64", "--set", "global_head_dim=128"], ["f32", "q4_k_m"]),
+                  "--set", "head_dim=64", "--set", "global_head_dim=128"], ["f32", "q4_k_m", "q5_k_m"]),
     ("26b-h256", ["--geometry", "tiny-moe", "--set", "hidden=256", "--set", "mlp=256", "--set", "vocab=1024",
                   "--set", "expert_width=256", "--set", "head_dim=64", "--set", "global_head_dim=128"],
      ["f32", "bf16", "q4_0", "q4_k_m"]),

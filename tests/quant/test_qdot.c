@@ -195,7 +195,7 @@ static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char
     return same && memcmp(got, ref, sizeof got) == 0;
 }
 
-/* Packed (16-row interleaved) Q8_0/Q4_0/Q4_K/Q6_K: layout round trip, every tile path
+/* Packed (16-row interleaved) Q8_0/Q4_0/Q4_K/Q5_K/Q6_K: layout round trip, every tile path
  * equal to the portable tile bit for bit, close to the row reference, and
  * gm_qmatmul on a packed tensor bit-identical for n = 1 and n > 1, 1 and 3
  * threads; gm_quantize_tensor packs exactly when the AVX-512 tiles run. */
@@ -325,7 +325,7 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
 
 /* gm_matmul_multi gives each output the bits of its own gm_matmul call:
  * matrices that share the activations (Q8_0 x 3 with a row count that is no
- * multiple of 16; Q4_K with Q6_K, as in Q4_K_M files) and ones that cannot
+ * multiple of 16; Q4_K or Q5_K with Q6_K, as in Q4_K_M and Q5_K_M files) and ones that cannot
  * (Q8_0 with Q4_0, BF16 with Q8_0), for decode, a short and a long batch. */
 static void test_multi(gm_pool *p)
 {
@@ -333,6 +333,7 @@ static void test_multi(gm_pool *p)
     static const struct { int count; gm_type t[3]; int rows[3]; bool share; } CASES[] = {
         { 3, { GM_TYPE_Q8_0, GM_TYPE_Q8_0, GM_TYPE_Q8_0 }, { 64, 40, 37 }, true },
         { 2, { GM_TYPE_Q4_K, GM_TYPE_Q6_K }, { 48, 32 }, true },
+        { 3, { GM_TYPE_Q5_K, GM_TYPE_Q6_K, GM_TYPE_Q5_K }, { 48, 32, 21 }, true },
         { 2, { GM_TYPE_Q8_0, GM_TYPE_Q4_0 }, { 32, 48 }, false },
         { 2, { GM_TYPE_BF16, GM_TYPE_Q8_0 }, { 16, 32 }, false },
     };
@@ -477,6 +478,7 @@ int main(void)
     test_packed(GM_TYPE_Q8_0, p1, p3);
     test_packed(GM_TYPE_Q4_0, p1, p3);
     test_packed(GM_TYPE_Q4_K, p1, p3);
+    test_packed(GM_TYPE_Q5_K, p1, p3);
     test_packed(GM_TYPE_Q6_K, p1, p3);
     test_multi(p3);
     test_act_quant();
