@@ -284,8 +284,9 @@ int cmd_info(int argc, char **argv)
         printf("kv cache     %s per token (full layers) + %.1f MiB sliding rings\n", k,
                cJSON_GetObjectItem(d, "kv_bytes_sliding_rings")->valuedouble / 1048576.0);
         printf("memory       %s at %d tokens of context\n", mem, (int)cJSON_GetObjectItem(d, "context")->valuedouble);
-        printf("compute      %d threads, %s kernels\nlayers\n", (int)cJSON_GetObjectItem(d, "threads")->valuedouble,
-               cJSON_GetObjectItem(d, "kernels")->valuestring);
+        printf("compute      %d threads, %s kernels, %s quantized kernels\nlayers\n",
+               (int)cJSON_GetObjectItem(d, "threads")->valuedouble, cJSON_GetObjectItem(d, "kernels")->valuestring,
+               cJSON_GetObjectItem(d, "quantized_kernels")->valuestring);
         for (int l = 0; l < cf->n_layers; l++)
             printf("  %3d  %-7s head %4d  kv heads %3d  kv from %3d  mlp %6d\n", l,
                    cf->is_full[l] ? "full" : "sliding", cf->head_dim_l[l], cf->n_kv_heads_l[l],

@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     }
     printf("plain streaming read of the same buffer: %.1f GB/s (best of 3; the bandwidth a GEMV can reach here)\n",
            3.0 * (double)gemv_bytes / rd / 1e9);
-    printf("%-6s %-11s %10s %10s %12s\n", "type", "path", "GEMV GB/s", "GEMV ms", "GEMM GOP/s");
+    printf("%-6s %-15s %10s %10s %12s\n", "type", "path", "GEMV GB/s", "GEMV ms", "GEMM GOP/s");
     const gm_type types[] = {GM_TYPE_BF16, GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q4_K, GM_TYPE_Q5_K, GM_TYPE_Q6_K};
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         gm_type t = types[ti];
@@ -121,34 +121,42 @@ int main(int argc, char **argv)
             t0 = now();
             for (int i = 0; i < gi; i++) run(pool, (gm_qisa)isa, &Wm, X, 64, Y);
             double gemm = (now() - t0) / gi;
-            printf("%-6s %-11s %10.1f %10.2f %12.1f\n", gm_type_name(t), is_float ? "gm_matmul" : gm_qisa_name((gm_qisa)isa),
+            printf("%-6s %-15s %10.1f %10.2f %12.1f\n", gm_type_name(t), is_float ? "gm_matmul" : gm_qisa_name((gm_qisa)isa),
                    (double)Wv.nbytes / gemv / 1e9, gemv * 1e3, 2.0 * (double)K * 1024 * 64 / gemm / 1e9);
             fflush(stdout);
         }
-        /* the row-interleaved layout gm_quantize_tensor gives these types on this CPU */
-        if (!is_float && gm_qpack_type(t) && gm_qtile_get(t, gm_qisa_best()) && gm_qisa_best() == GM_QISA_AVX512) {
+        /* the row-interleaved layout (gm_quantize_tensor gives it where the
+         * best path has its own tile), read by every path with a tile of t */
+        bool any = false;
+        for (int isa = GM_QISA_AVX2; !is_float && isa < GM_QISA_COUNT; isa++) any |= gm_qpack_native(t, (gm_qisa)isa);
+        if (any) {
             unsigned char *tmp = malloc(16 * rb);
             if (!tmp) continue;
             for (int64_t g = 0; g + 16 <= rows; g += 16) {
                 memcpy(tmp, buf + (size_t)g * rb, 16 * rb);
-                gm_qpack_group(t, K / GM_QK, tmp, rb, buf + (size_t)g * rb);
+                gm_qpack_group(t, K / gm_type_block(t), tmp, rb, buf + (size_t)g * rb);
             }
             free(tmp);
             Wv.packed = Wm.packed = buf;
+        }
+        for (int isa = GM_QISA_AVX2; any && isa < GM_QISA_COUNT; isa++) {
+            if (!gm_qpack_native(t, (gm_qisa)isa)) continue;
             double best = 1e9, bestm = 1e9;
             for (int rep = 0; rep < 3; rep++) {
-                run(pool, GM_QISA_AVX512, &Wv, X, 1, Y);
+                run(pool, (gm_qisa)isa, &Wv, X, 1, Y);
                 double t0 = now();
-                for (int i = 0; i < 5; i++) run(pool, GM_QISA_AVX512, &Wv, X, 1, Y);
+                for (int i = 0; i < 5; i++) run(pool, (gm_qisa)isa, &Wv, X, 1, Y);
                 double g1 = (now() - t0) / 5;
                 if (g1 < best) best = g1;
-                run(pool, GM_QISA_AVX512, &Wm, X, 64, Y);
+                run(pool, (gm_qisa)isa, &Wm, X, 64, Y);
                 t0 = now();
-                for (int i = 0; i < 4; i++) run(pool, GM_QISA_AVX512, &Wm, X, 64, Y);
+                for (int i = 0; i < 4; i++) run(pool, (gm_qisa)isa, &Wm, X, 64, Y);
                 double g2 = (now() - t0) / 4;
                 if (g2 < bestm) bestm = g2;
             }
-            printf("%-6s %-11s %10.1f %10.2f %12.1f   (best of 3)\n", gm_type_name(t), "avx512 pack",
+            char label[32];
+            snprintf(label, sizeof label, "%s pack", gm_qisa_name((gm_qisa)isa));
+            printf("%-6s %-15s %10.1f %10.2f %12.1f   (best of 3)\n", gm_type_name(t), label,
                    (double)Wv.nbytes / best / 1e9, best * 1e3, 2.0 * (double)K * 1024 * 64 / bestm / 1e9);
             fflush(stdout);
         }

@@ -431,5 +431,6 @@ cJSON *gm_model_describe(const gm_model *m, int n_ctx)
                                                     (double)full * n_ctx);
     cJSON_AddNumberToObject(o, "threads", gm_pool_size(m->pool));
     cJSON_AddStringToObject(o, "kernels", gm_kernel_isa());
+    cJSON_AddStringToObject(o, "quantized_kernels", gm_qisa_name(gm_qisa_best()));
     return o;
 }

@@ -103,7 +103,9 @@ typedef enum { GM_CPU_AVX2, GM_CPU_AVXVNNI, GM_CPU_AVX512VNNI } gm_cpu_feature;
 bool gm_cpu_has(gm_cpu_feature f);
 
 /* The kernel for weight type t on path isa, or NULL if that path has none
- * (or the CPU lacks it).  gm_qisa_best() is the fastest path this CPU runs. */
+ * (or the CPU lacks it).  gm_qisa_best() is the fastest path this CPU runs
+ * no wider than gm_isa_default() (so GEMMASH_ISA=avx2 rules out AVX-512
+ * here too, and scalar every SIMD path). */
 gm_qdot_fn  gm_qdot_get(gm_type t, gm_qisa isa);
 gm_qkern    gm_qkern_get(gm_type t, gm_qisa isa);   /* x4 may be NULL */
 gm_qisa     gm_qisa_best(void);
@@ -119,8 +121,9 @@ gm_qkern gm_qdot_avx512(gm_type t);
 /* ---- row-interleaved ("packed") matrices ---------------------------------------
  *
  * For prefill tiles and wide decode loads, gm_quantize_tensor stores Q8_0,
- * Q4_0, Q4_K, Q5_K and Q6_K matrices (when the AVX-512 VNNI path is the best one)
- * with 16 rows interleaved: one vpdpbusd then multiplies 4 elements of 16
+ * Q4_0, Q4_K, Q5_K and Q6_K matrices with 16 rows interleaved where the best
+ * path has its own tile for the type (gm_qpack_native: AVX-512 VNNI for all
+ * five, AVX2 and AVX-VNNI for Q8_0 and Q4_0): one vpdpbusd then multiplies 4 elements of 16
  * rows by 4 broadcast activation bytes, and a block's exact integer sums
  * for 16 rows land in one register.  The size is unchanged (same bytes,
  * reordered): within a slice, every full group of 16 rows takes 16 *
@@ -193,10 +196,17 @@ static inline void gm_qp_offsets(gm_type t, int64_t nb, int64_t b, size_t *q, si
 #define GM_QP_TOKENS 8
 typedef void (*gm_qtile_fn)(int64_t nb, const void *group, const void *x, size_t xs, int nt, float *y, int64_t ldy,
                             bool cont);
-/* The portable tile (same bits as every SIMD tile) and the AVX-512 one
- * (NULL where the CPU lacks it). */
+/* The portable tile (same bits as every SIMD tile) and each SIMD path's
+ * own (AVX2 and AVX-VNNI: Q8_0 and Q4_0; AVX-512: every packed type), NULL
+ * for types a path has no tile of; gm_qtile_get falls back to the portable
+ * one. */
 gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa);
+/* Whether path isa has its own (SIMD) tile for type t: where the best path
+ * does, gm_quantize_tensor and gm_qpack_tensor store t packed. */
+bool gm_qpack_native(gm_type t, gm_qisa isa);
 gm_qtile_fn gm_qtile_scalar(gm_type t);
+gm_qtile_fn gm_qtile_avx2(gm_type t);
+gm_qtile_fn gm_qtile_avxvnni(gm_type t);
 gm_qtile_fn gm_qtile_avx512(gm_type t);
 
 /* Prefill reads each packed group once per 8 tokens.  Where a type's tile

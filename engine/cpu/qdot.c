@@ -224,6 +224,7 @@ gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
     if (!r.tile) return r;
 #if defined(__x86_64__)
     if (isa == GM_QISA_AVX512) return gm_qprep_avx512(t);
+    if (isa == GM_QISA_AVX2 || isa == GM_QISA_AVXVNNI) return r;   /* their Q4_0 tile reads the nibbles itself */
 #endif
     if (t == GM_TYPE_Q4_0)
         r = (gm_qprep){ gm_qprep_q4_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa),
@@ -231,11 +232,19 @@ gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
     return r;
 }
 
+bool gm_qpack_native(gm_type t, gm_qisa isa)
+{
+    gm_qtile_fn f = isa == GM_QISA_SCALAR ? NULL : gm_qtile_get(t, isa);
+    return f && f != gm_qtile_scalar(t);
+}
+
 gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa)
 {
     if (!gm_qpack_type(t) || !gm_qisa_supported(isa)) return NULL;
 #if defined(__x86_64__)
     if (isa == GM_QISA_AVX512) return gm_qtile_avx512(t);
+    if (isa == GM_QISA_AVX2 && gm_qtile_avx2(t)) return gm_qtile_avx2(t);
+    if (isa == GM_QISA_AVXVNNI && gm_qtile_avxvnni(t)) return gm_qtile_avxvnni(t);
 #endif
     return gm_qtile_scalar(t);
 }
@@ -270,7 +279,11 @@ gm_qdot_fn gm_qdot_get(gm_type t, gm_qisa isa) { return gm_qkern_get(t, isa).x1;
 
 gm_qisa gm_qisa_best(void)
 {
-    for (int i = GM_QISA_COUNT - 1; i > 0; i--)
+    /* no wider than the float family (GEMMASH_ISA=avx2 rules out AVX-512,
+     * scalar everything), so one variable forces all the matrix kernels */
+    gm_isa f = gm_isa_default();
+    int top = f == GM_ISA_SCALAR ? GM_QISA_SCALAR : f == GM_ISA_AVX2 ? GM_QISA_AVXVNNI : GM_QISA_AVX512;
+    for (int i = top; i > 0; i--)
         if (gm_qisa_supported((gm_qisa)i)) return (gm_qisa)i;
     return GM_QISA_SCALAR;
 }

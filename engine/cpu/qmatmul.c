@@ -415,11 +415,10 @@ static void *qt_alloc(size_t nbytes)
 }
 
 /* Whether matrices of type t are stored packed on this CPU: only where the
- * packed tiles are the best path (they are what reads them fast). */
+ * best path has its own tile for t (the portable one reads them slowly). */
 static bool qt_packs(gm_type t, int64_t rows)
 {
-    return gm_qpack_type(t) && rows >= GM_QP_ROWS && gm_qisa_best() == GM_QISA_AVX512 &&
-           gm_qtile_get(t, GM_QISA_AVX512) != NULL;
+    return gm_qpack_type(t) && rows >= GM_QP_ROWS && gm_qpack_native(t, gm_qisa_best());
 }
 
 int gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err)

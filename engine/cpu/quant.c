@@ -355,7 +355,7 @@ void gm_quantize_act_q8k_portable(const float *x, gm_bq8k *y, int64_t n)
 void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
 {
 #if defined(__x86_64__)
-    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8_avx512(x, y, n); return; }
+    if (gm_qisa_best() == GM_QISA_AVX512) { gm_quantize_act_q8_avx512(x, y, n); return; }
 #endif
     gm_quantize_act_q8_portable(x, y, n);
 }
@@ -363,7 +363,7 @@ void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
 void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
 {
 #if defined(__x86_64__)
-    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8k_avx512(x, y, n); return; }
+    if (gm_qisa_best() == GM_QISA_AVX512) { gm_quantize_act_q8k_avx512(x, y, n); return; }
 #endif
     gm_quantize_act_q8k_portable(x, y, n);
 }
@@ -481,7 +481,7 @@ void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t
 void gm_quantize_act_q8c(gm_type t, const float *x, gm_bq8c *y, int64_t n)
 {
 #if defined(__x86_64__)
-    if (gm_qisa_supported(GM_QISA_AVX512)) { gm_quantize_act_q8c_avx512(t, x, y, n); return; }
+    if (gm_qisa_best() == GM_QISA_AVX512) { gm_quantize_act_q8c_avx512(t, x, y, n); return; }
 #endif
     gm_quantize_act_q8c_portable(t, x, y, n);
 }

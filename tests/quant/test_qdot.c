@@ -198,7 +198,7 @@ static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char
 /* Packed (16-row interleaved) Q8_0/Q4_0/Q4_K/Q5_K/Q6_K: layout round trip, every tile path
  * equal to the portable tile bit for bit, close to the row reference, and
  * gm_qmatmul on a packed tensor bit-identical for n = 1 and n > 1, 1 and 3
- * threads; gm_quantize_tensor packs exactly when the AVX-512 tiles run. */
+ * threads; gm_quantize_tensor packs exactly when the best path has its own tile. */
 static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
 {
     /* 121 blocks (11 super-blocks): a lone last block, and prefill takes a
@@ -305,7 +305,7 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
               gm_qisa_supported(GM_QISA_AVX512) ? ", avx512" : "");
         free(qa); free(qb);
     }
-    bool want = gm_qisa_best() == GM_QISA_AVX512;
+    bool want = gm_qpack_native(t, gm_qisa_best());
     /* a row-layout tensor (a mapped file) repacked */
     gm_tensor rp;
     int prc = gm_qpack_tensor(&Wr, &rp, p3, &err);
@@ -317,10 +317,53 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
     CHECK(gm_quantize_tensor(&src, t, &q, p3, &err) == 0, "%s gm_quantize_tensor", gm_type_name(t));
     CHECK((q.packed != NULL) == want && q.packed == (want ? q.data : NULL) &&
           memcmp(q.data, want ? pk : rowq, nbytes) == 0,
-          "%s gm_quantize_tensor %s (the AVX-512 tiles %s)", gm_type_name(t), want ? "packs 16-row groups" : "keeps rows",
-          want ? "run here" : "do not run here");
+          "%s gm_quantize_tensor %s (the best path %s its own tile)", gm_type_name(t), want ? "packs 16-row groups" : "keeps rows",
+          want ? "has" : "lacks");
     free((void *)q.data);
     free(xq); free(wf); free(X); free(rowq); free(pk); free(back); free(Yr); free(Ys); free(Y1); free(Yn); free(Y3);
+}
+
+/* Q8_0 weights at the edges of their range (-128, which no quantizer writes
+ * but a GGUF file may hold, and +-127) times activations at +-127, equal
+ * in pairs (the pairs vpmaddubsw adds in 16 bits): every
+ * tile path (the 256-bit one without VNNI takes |w| with w's sign, where
+ * vpmaddubsw must not saturate) gives the portable tile's bits. */
+static void test_q8_edges(void)
+{
+    enum { K = 96, NB = K / 32 };
+    gm_block_q8_0 rows[16][NB];
+    for (int r = 0; r < 16; r++)
+        for (int b = 0; b < NB; b++) {
+            rows[r][b].d = gm_f32_to_f16(0.01f * (float)(r + 1));
+            for (int i = 0; i < 32; i++)
+                rows[r][b].qs[i] = (int8_t)((i / 2 + r + b) % 3 == 0 ? -128 : (i / 2 + r + b) % 3 == 1 ? 127 : -127);
+        }
+    unsigned char pk[sizeof rows];
+    gm_qpack_group(GM_TYPE_Q8_0, NB, rows, sizeof rows[0], pk);
+    float x[GM_QP_TOKENS][K];
+    for (int u = 0; u < GM_QP_TOKENS; u++)
+        for (int i = 0; i < K; i++) x[u][i] = ((i / 2 + u) % 2 ? 1.0f : -1.0f) * (float)(1 + u);   /* pairs alike */
+    gm_bq8c xq[GM_QP_TOKENS][NB];
+    for (int u = 0; u < GM_QP_TOKENS; u++) gm_quantize_act_q8c(GM_TYPE_Q8_0, x[u], xq[u], K);
+    float ref[GM_QP_TOKENS * 16], got[GM_QP_TOKENS * 16];
+    gm_qtile_scalar(GM_TYPE_Q8_0)(NB, pk, xq, sizeof xq[0], GM_QP_TOKENS, ref, 16, false);
+    /* the exact sum of row 0, token 0, as a sanity check of the reference */
+    double want = 0, mag = 0;
+    for (int b = 0; b < NB; b++) {
+        int isum = 0;
+        for (int i = 0; i < 32; i++) isum += rows[0][b].qs[i] * xq[0][b].qs[i];
+        want += (double)isum * gm_f16_to_f32(rows[0][b].d) * xq[0][b].d;
+        mag += fabs((double)isum * gm_f16_to_f32(rows[0][b].d) * xq[0][b].d);
+    }
+    CHECK(fabs(ref[0] - want) <= 1e-6 * mag, "Q8_0 edge values: portable tile %g == exact %g (block sums up to %g)",
+          ref[0], want, mag);
+    for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
+        gm_qtile_fn tile = gm_qtile_get(GM_TYPE_Q8_0, (gm_qisa)isa);
+        if (!tile || tile == gm_qtile_scalar(GM_TYPE_Q8_0)) continue;
+        tile(NB, pk, xq, sizeof xq[0], GM_QP_TOKENS, got, 16, false);
+        CHECK(memcmp(got, ref, sizeof got) == 0, "Q8_0 edge values (-128, +-127 times +-127): %s tile == portable",
+              gm_qisa_name((gm_qisa)isa));
+    }
 }
 
 /* gm_matmul_multi gives each output the bits of its own gm_matmul call:
@@ -480,6 +523,7 @@ int main(void)
     test_packed(GM_TYPE_Q4_K, p1, p3);
     test_packed(GM_TYPE_Q5_K, p1, p3);
     test_packed(GM_TYPE_Q6_K, p1, p3);
+    test_q8_edges();
     test_multi(p3);
     test_act_quant();
     test_quantize_tensor(p3);

@@ -1,0 +1,128 @@
+/* qtile_simd.h: the packed 16-row tiles (quant.h) with 256-bit registers,
+ * for CPUs without AVX-512: written once, compiled into qdot_avx2.c and
+ * qdot_avxvnni.c after qdot_simd.h (whose DPBUSD, KERNEL, ALWAYS_INLINE
+ * and XROW it uses).  QT_VNNI is defined where DPBUSD is the real vpdpbusd.
+ *
+ * The first 32 bytes of a 64-byte quant row hold 4 columns of rows 0..7,
+ * the last 32 of rows 8..15, so a tile takes the group as two halves of 8
+ * rows, each with up to 4 tokens' sums in the 16 registers.  Q8_0 weights
+ * are stored w + 128:
+ *   - with VNNI, vpdpbusd multiplies those bytes by x and the sum starts
+ *     from the correction c = -128 * sum(x), as in the AVX-512 tile;
+ *   - without, vpmaddubsw would saturate (255 * 127 * 2 > 32767), so the
+ *     tile takes the row kernels' sign trick, |w| times x with w's sign (at
+ *     most 2 * 128 * 127 per pair), and starts from zero.
+ * Either way isum is the exact sum of w * x.  Q4_0's nibbles times x never
+ * saturate and start from c.  Then per block acc = fma(float(isum), dw * dx,
+ * acc), the portable tile's operations, so every path gives its bits. */
+
+#define QT2_TOKENS 4
+
+/* Rows 8h..8h+7 of a packed Q8_0 (q4 = false) or Q4_0 group times nt <=
+ * QT2_TOKENS tokens (nt a constant after inlining). */
+ALWAYS_INLINE void qt2_half(bool q4, int h, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt,
+                            float *y, int64_t ldy, bool cont)
+{
+    const gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+#ifndef QT_VNNI
+    const __m256i ones = _mm256_set1_epi16(1), flip = _mm256_set1_epi8((char)0x80);
+#endif
+    __m256 accf[QT2_TOKENS];
+#pragma GCC unroll 4
+    for (int u = 0; u < nt; u++) accf[u] = cont ? _mm256_loadu_ps(y + (int64_t)u * ldy + 8 * h) : _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, dof;
+        gm_qp_offsets(t, nb, b, &qo, &dof);
+        const unsigned char *q = g + qo + 32 * h;
+        __m256i acci[QT2_TOKENS];
+#ifdef QT_VNNI
+        const bool seed = true;
+#else
+        const bool seed = q4;
+#endif
+#pragma GCC unroll 4
+        for (int u = 0; u < nt; u++)
+            acci[u] = seed ? _mm256_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c) : _mm256_setzero_si256();
+        if (q4) {
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(q + 64 * k));
+                __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+#pragma GCC unroll 4
+                for (int u = 0; u < nt; u++) {
+                    const int8_t *a = XROW(gm_bq8c, xv, u, xs)[b].qs;
+                    int32_t s0, s1;
+                    memcpy(&s0, a + 4 * k, 4);
+                    memcpy(&s1, a + 16 + 4 * k, 4);
+                    acci[u] = DPBUSD(acci[u], lo, _mm256_set1_epi32(s0));
+                    acci[u] = DPBUSD(acci[u], hi, _mm256_set1_epi32(s1));
+                }
+            }
+        } else {
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) {
+                __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(q + 64 * k));
+#ifndef QT_VNNI
+                __m256i w = _mm256_xor_si256(v, flip), aw = _mm256_abs_epi8(w);
+#endif
+#pragma GCC unroll 4
+                for (int u = 0; u < nt; u++) {
+                    int32_t s;
+                    memcpy(&s, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k, 4);
+#ifdef QT_VNNI
+                    acci[u] = DPBUSD(acci[u], v, _mm256_set1_epi32(s));
+#else
+                    __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(_mm256_set1_epi32(s), w));
+                    acci[u] = _mm256_add_epi32(acci[u], _mm256_madd_epi16(p, ones));
+#endif
+                }
+            }
+        }
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(g + dof + 16 * h)));
+#pragma GCC unroll 4
+        for (int u = 0; u < nt; u++) {
+            __m256 sc = _mm256_mul_ps(dw, _mm256_set1_ps(XROW(gm_bq8c, xv, u, xs)[b].d));
+            accf[u] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acci[u]), sc, accf[u]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int u = 0; u < nt; u++) _mm256_storeu_ps(y + (int64_t)u * ldy + 8 * h, accf[u]);
+}
+
+/* 16 rows x nt <= GM_QP_TOKENS tokens: each half, QT2_TOKENS tokens at a time. */
+ALWAYS_INLINE void qt2_tile(bool q4, int64_t nb, const void *g, const void *xv, size_t xs, int nt, float *y,
+                            int64_t ldy, bool cont)
+{
+    for (int u0 = 0; u0 < nt; u0 += QT2_TOKENS) {
+        const void *x = (const char *)xv + (size_t)u0 * xs;
+        float *yy = y + (int64_t)u0 * ldy;
+        for (int h = 0; h < 2; h++) {
+            switch (nt - u0 < QT2_TOKENS ? nt - u0 : QT2_TOKENS) {
+            case 1: qt2_half(q4, h, nb, g, x, xs, 1, yy, ldy, cont); break;
+            case 2: qt2_half(q4, h, nb, g, x, xs, 2, yy, ldy, cont); break;
+            case 3: qt2_half(q4, h, nb, g, x, xs, 3, yy, ldy, cont); break;
+            default: qt2_half(q4, h, nb, g, x, xs, 4, yy, ldy, cont); break;
+            }
+        }
+    }
+}
+
+static void KERNEL(tile_q8_0)(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy,
+                              bool cont)
+{
+    qt2_tile(false, nb, g, x, xs, nt, y, ldy, cont);
+}
+
+static void KERNEL(tile_q4_0)(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy,
+                              bool cont)
+{
+    qt2_tile(true, nb, g, x, xs, nt, y, ldy, cont);
+}
+
+/* This path's tile for a packed type, or NULL (the K types keep the row
+ * layout on these CPUs). */
+static gm_qtile_fn KERNEL(tiles)(gm_type t)
+{
+    return t == GM_TYPE_Q8_0 ? KERNEL(tile_q8_0) : t == GM_TYPE_Q4_0 ? KERNEL(tile_q4_0) : NULL;
+}
