@@ -122,8 +122,8 @@ gm_qkern gm_qdot_avx512(gm_type t);
  *
  * For prefill tiles and wide decode loads, gm_quantize_tensor stores Q8_0,
  * Q4_0, Q4_K, Q5_K and Q6_K matrices with 16 rows interleaved where the best
- * path has its own tile for the type (gm_qpack_native: AVX-512 VNNI for all
- * five, AVX2 and AVX-VNNI for Q8_0 and Q4_0): one vpdpbusd then multiplies 4 elements of 16
+ * path has its own tile for the type (gm_qpack_native: AVX-512 VNNI, AVX-VNNI
+ * and AVX2 all have them): one vpdpbusd then multiplies 4 elements of 16
  * rows by 4 broadcast activation bytes, and a block's exact integer sums
  * for 16 rows land in one register.  The size is unchanged (same bytes,
  * reordered): within a slice, every full group of 16 rows takes 16 *
@@ -197,7 +197,7 @@ static inline void gm_qp_offsets(gm_type t, int64_t nb, int64_t b, size_t *q, si
 typedef void (*gm_qtile_fn)(int64_t nb, const void *group, const void *x, size_t xs, int nt, float *y, int64_t ldy,
                             bool cont);
 /* The portable tile (same bits as every SIMD tile) and each SIMD path's
- * own (AVX2 and AVX-VNNI: Q8_0 and Q4_0; AVX-512: every packed type), NULL
+ * own (AVX2 and AVX-VNNI: qtile_simd.h, 8 rows at a time; AVX-512), NULL
  * for types a path has no tile of; gm_qtile_get falls back to the portable
  * one. */
 gm_qtile_fn gm_qtile_get(gm_type t, gm_qisa isa);

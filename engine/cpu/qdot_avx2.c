@@ -1,7 +1,7 @@
 /* qdot_avx2.c: the integer dot products for CPUs with AVX2 but no VNNI.
  * The two multiply-accumulate steps are vpmaddubsw+vpmaddwd and vpmaddwd
  * (exact for the operand ranges the kernels use; see qdot_simd.h).
- * Also the packed 16-row tiles for Q8_0 and Q4_0 (qtile_simd.h).
+ * Also the packed 16-row tiles (qtile_simd.h).
  * Compiled with -mavx2 -mfma -mf16c; called only when the CPU has them. */
 #include <immintrin.h>
 #include <string.h>

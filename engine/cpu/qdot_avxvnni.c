@@ -1,6 +1,6 @@
 /* qdot_avxvnni.c: the integer dot products with AVX-VNNI (VEX-encoded
  * vpdpbusd/vpdpwssd: CPUs such as Alder Lake that have VNNI without
- * AVX-512), and the packed 16-row tiles for Q8_0 and Q4_0 (qtile_simd.h).
+ * AVX-512), and the packed 16-row tiles (qtile_simd.h).
  * Compiled with -mavxvnni; called only when the CPU has it. */
 #include <immintrin.h>
 #include <string.h>

@@ -144,8 +144,8 @@ def main():
                 step = logits(os.path.join(tmp, "%s.%s.gguf" % (kind, typ)), toks, o, step=1)
                 check(step is not None and np.array_equal(step, out[typ]),
                       "%s/%s: decoding token by token gives the batched prefill's logits bit for bit" % (kind, typ))
-        # GEMMASH_ISA=avx2 caps the quantized kernels too (AVX2 or AVX-VNNI, whose own packed tiles read
-        # Q8_0/Q4_0): decode == prefill there, and the logits stay near the best path's (float kernels and
+        # GEMMASH_ISA=avx2 caps the quantized kernels too (AVX2 or AVX-VNNI, with their own 256-bit packed
+        # tiles): decode == prefill there, and the logits stay near the best path's (float kernels and
         # hence some 8-bit activation roundings differ between families, so not bit for bit)
         if kind == "dense" and AVX2:
             env = dict(os.environ, GEMMASH_ISA="avx2")
