@@ -147,9 +147,9 @@ def main():
         # GEMMASH_ISA=avx2 caps the quantized kernels too (AVX2 or AVX-VNNI, with their own 256-bit packed
         # tiles): decode == prefill there, and the logits stay near the best path's (float kernels and
         # hence some 8-bit activation roundings differ between families, so not bit for bit)
-        if kind == "dense" and AVX2:
+        if AVX2:
             env = dict(os.environ, GEMMASH_ISA="avx2")
-            for typ in ("q8_0", "q4_0", "q4_k_m"):
+            for typ in ("q8_0", "q4_0", "q4_k_m", "q5_k_m"):
                 if typ not in out:
                     continue
                 g = os.path.join(tmp, "%s.%s.gguf" % (kind, typ))
