@@ -225,7 +225,19 @@ typedef struct {
 } gm_qprep;
 gm_qprep gm_qprep_get(gm_type t, gm_qisa isa);
 gm_qprep gm_qprep_avx512(gm_type t);
+gm_qprep gm_qprep_avx2(gm_type t);      /* the K types' rewrites; {NULL} for others */
+gm_qprep gm_qprep_avxvnni(gm_type t);
 void gm_qprep_q4_0_portable(int64_t nb, const void *group, void *dst);
+/* The K types' rewritten runs, per super-block of 16 rows (levels: 64-byte
+ * row i holds elements 4i..4i+3 of the 16 rows, as plain bytes):
+ *   Q4_K, Q5_K: [levels 4096][scales 8 x 16 int32][mins 8 x 16 int32
+ *               (m | m << 16)][d 16 floats][dmin 16 floats]
+ *   Q6_K:       [levels 4096][scale pairs 8 x 16 x 2 int16][d 16 floats]
+ * written by the AVX-512 rewrite and, with the same bytes, the portable one
+ * (gm_qprep_k_portable; the 256-bit paths use it). */
+#define GM_Q4KR_BYTES (4096 + 512 + 512 + 128)
+#define GM_Q6KR_BYTES (4096 + 512 + 64)
+void gm_qprep_k_portable(gm_type t, int64_t nb, const void *group, void *dst);
 void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst);
 
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */

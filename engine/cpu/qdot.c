@@ -218,13 +218,76 @@ gm_qtile_fn gm_qtile_scalar(gm_type t)
     }
 }
 
+/* The rewrite of a run of packed K-type super-blocks (quant.h's layouts),
+ * one byte at a time: the same bytes as the AVX-512 rewrite. */
+void gm_qprep_k_portable(gm_type t, int64_t nb, const void *group, void *dst)
+{
+    const unsigned char *g = group;
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, so;
+        gm_qp_offsets(t, nb, b, &qo, &so);
+        const unsigned char *q = g + qo, *S = g + so;
+        unsigned char *o = (unsigned char *)dst + (size_t)b * (t == GM_TYPE_Q6_K ? GM_Q6KR_BYTES : GM_Q4KR_BYTES);
+        if (t == GM_TYPE_Q6_K) {
+            /* row i: elements 128 hh + 32 qt + 4 l4; low 4 bits from ql, 2 high from qh */
+            for (int i = 0; i < 64; i++) {
+                int hh = i / 32, qt = (i % 32) / 8, l4 = i % 8;
+                for (int k = 0; k < 64; k++) {
+                    int lv = q[64 * (16 * hh + 8 * (qt & 1) + l4) + k], hv = q[2048 + 64 * (8 * hh + l4) + k];
+                    o[64 * i + k] = (unsigned char)(((qt < 2 ? lv : lv >> 4) & 15) | ((hv >> (2 * qt)) & 3) << 4);
+                }
+            }
+            for (int p = 0; p < 8; p++)
+                for (int k = 0; k < 32; k++) {
+                    int16_t v = (int8_t)S[32 * p + k];
+                    memcpy(o + 4096 + 64 * p + 2 * k, &v, 2);
+                }
+            for (int r = 0; r < GM_QP_ROWS; r++) {
+                uint16_t h;
+                memcpy(&h, S + 256 + 2 * r, 2);
+                float f = h2f(h);
+                memcpy(o + 4608 + 4 * r, &f, 4);
+            }
+            continue;
+        }
+        for (int j = 0; j < 8; j++)
+            for (int s4 = 0; s4 < 8; s4++)
+                for (int k = 0; k < 64; k++) {
+                    int v = q[64 * (8 * (j / 2) + s4) + k];
+                    int lv = ((j & 1) ? v >> 4 : v) & 15;
+                    if (t == GM_TYPE_Q5_K) lv |= ((q[2048 + 64 * s4 + k] >> j) & 1) << 4;
+                    o[64 * (8 * j + s4) + k] = (unsigned char)lv;
+                }
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            uint8_t sc12[12];
+            for (int i = 0; i < 3; i++) memcpy(sc12 + 4 * i, S + 64 + 64 * i + 4 * r, 4);
+            for (int j = 0; j < 8; j++) {
+                int sc, m;
+                gm_k_scale_min(j, sc12, &sc, &m);
+                int32_t s32 = sc, m32 = m | m << 16;
+                memcpy(o + 4096 + 64 * j + 4 * r, &s32, 4);
+                memcpy(o + 4608 + 64 * j + 4 * r, &m32, 4);
+            }
+            uint16_t hd, hm;
+            memcpy(&hd, S + 2 * r, 2);
+            memcpy(&hm, S + 32 + 2 * r, 2);
+            float fd = h2f(hd), fm = h2f(hm);
+            memcpy(o + 5120 + 4 * r, &fd, 4);
+            memcpy(o + 5184 + 4 * r, &fm, 4);
+        }
+    }
+}
+
 gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
 {
     gm_qprep r = { NULL, gm_qtile_get(t, isa), 0 };
     if (!r.tile) return r;
 #if defined(__x86_64__)
     if (isa == GM_QISA_AVX512) return gm_qprep_avx512(t);
-    if (isa == GM_QISA_AVX2 || isa == GM_QISA_AVXVNNI) return r;   /* their Q4_0 tile reads the nibbles itself */
+    if (isa == GM_QISA_AVX2 || isa == GM_QISA_AVXVNNI) {   /* their Q4_0 tile reads the nibbles itself */
+        gm_qprep k = isa == GM_QISA_AVX2 ? gm_qprep_avx2(t) : gm_qprep_avxvnni(t);
+        return k.prep && r.tile != gm_qtile_scalar(t) ? k : r;
+    }
 #endif
     if (t == GM_TYPE_Q4_0)
         r = (gm_qprep){ gm_qprep_q4_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa),

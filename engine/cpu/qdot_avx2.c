@@ -12,7 +12,9 @@
 #define KERNEL(name) avx2_##name
 #include "qdot_simd.h"
 #include "qtile_simd.h"
+#include "qtile_k_simd.h"
 
 gm_qkern gm_qdot_avx2(gm_type t) { return avx2_table(t); }
 gm_qtile_fn gm_qtile_avx2(gm_type t) { return avx2_tiles(t); }
+gm_qprep gm_qprep_avx2(gm_type t) { return avx2_preps(t); }
 

@@ -12,6 +12,8 @@
 #define QT_VNNI 1
 #include "qdot_simd.h"
 #include "qtile_simd.h"
+#include "qtile_k_simd.h"
 
 gm_qkern gm_qdot_avxvnni(gm_type t) { return avxvnni_table(t); }
 gm_qtile_fn gm_qtile_avxvnni(gm_type t) { return avxvnni_tiles(t); }
+gm_qprep gm_qprep_avxvnni(gm_type t) { return avxvnni_preps(t); }

@@ -167,9 +167,9 @@ static int split_tiles(gm_type t, gm_qtile_fn tile, int64_t nb, const unsigned c
     return memcmp(got, ref, sizeof got) == 0;
 }
 
-/* gm_qprep on path isa: runs of a group rewritten (for Q4_0 the portable
- * and SIMD rewrites write the same bytes) and read by the rewrite's tile
- * give ref. */
+/* gm_qprep on path isa: runs of a group rewritten (for Q4_0 and the K types
+ * the portable and SIMD rewrites write the same bytes) and read by the
+ * rewrite's tile give ref. */
 static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char *pk, const unsigned char *xq,
                          size_t ab, const float *ref)
 {
@@ -186,6 +186,9 @@ static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char
         q.prep(cuts[i + 1] - cuts[i], pk + qo, a);
         if (t == GM_TYPE_Q4_0) {
             gm_qprep_q4_0_portable(cuts[i + 1] - cuts[i], pk + qo, b);
+            same &= memcmp(a, b, q.bytes_per_block * n) == 0;
+        } else if (gm_type_block(t) == GM_QKK) {
+            gm_qprep_k_portable(t, cuts[i + 1] - cuts[i], pk + qo, b);
             same &= memcmp(a, b, q.bytes_per_block * n) == 0;
         }
         q.tile(cuts[i + 1] - cuts[i], a, xq + (size_t)cuts[i] * xb, ab, GM_QP_TOKENS, got, 16, i > 0);
