@@ -219,7 +219,8 @@ gm_qtile_fn gm_qtile_scalar(gm_type t)
 }
 
 /* The rewrite of a run of packed K-type super-blocks (quant.h's layouts),
- * one byte at a time: the same bytes as the AVX-512 rewrite. */
+ * one byte at a time: the definition the AVX-512 and 256-bit rewrites
+ * match byte for byte (test_qdot). */
 void gm_qprep_k_portable(gm_type t, int64_t nb, const void *group, void *dst)
 {
     const unsigned char *g = group;
@@ -284,7 +285,7 @@ gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
     if (!r.tile) return r;
 #if defined(__x86_64__)
     if (isa == GM_QISA_AVX512) return gm_qprep_avx512(t);
-    if (isa == GM_QISA_AVX2 || isa == GM_QISA_AVXVNNI) {   /* their Q4_0 tile reads the nibbles itself */
+    if (isa == GM_QISA_AVX2 || isa == GM_QISA_AVXVNNI) {   /* K runs rewritten; Q8_0, Q4_0 read as they are */
         gm_qprep k = isa == GM_QISA_AVX2 ? gm_qprep_avx2(t) : gm_qprep_avxvnni(t);
         return k.prep && r.tile != gm_qtile_scalar(t) ? k : r;
     }
