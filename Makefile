@@ -17,8 +17,11 @@ OPT     ?= -O2
 SAN     ?=
 # -fno-math-errno: nothing reads errno after a math call, and without it
 # lrintf/sqrtf are library calls in the quantizers' inner loops.
+# -ffp-contract=off: a * b + c stays two roundings unless the code asks for
+# fma; the kernel paths agree bit for bit only if no compiler fuses on its
+# own (GCC's ISO mode already does not, clang's does by default).
 CFLAGS_COMMON := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g $(OPT) $(SAN) -pthread \
-                 -fno-strict-aliasing -fno-math-errno -Iengine -Isandbox -Itools -Iagent
+                 -fno-strict-aliasing -fno-math-errno -ffp-contract=off -Iengine -Isandbox -Itools -Iagent
 CFLAGS  ?=
 LDLIBS  := -lcurl -lcjson -lreadline -lseccomp -lm -lpthread
 

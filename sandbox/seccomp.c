@@ -64,6 +64,14 @@ static int rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned
     return 0;
 }
 
+/* One argument comparison with every field set (libseccomp's SCMP_A*
+ * macros leave datum_b implicit, which clang's -Wextra rejects). */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+    struct scmp_arg_cmp c = { .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+    return c;
+}
+
 /* The filter's rules for a policy. */
 static int add_rules(scmp_filter_ctx ctx, const sb_policy *p, char *err, size_t errlen)
 {
@@ -74,35 +82,35 @@ static int add_rules(scmp_filter_ctx ctx, const sb_policy *p, char *err, size_t 
     static const unsigned long ns_flags[] = { CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWNET, CLONE_NEWPID,
                                               CLONE_NEWIPC, CLONE_NEWUTS, CLONE_NEWCGROUP, CLONE_NEWTIME };
     for (size_t i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]);
+        struct scmp_arg_cmp c = arg_cmp(0, SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]);
         if (rule(ctx, eperm, "clone", 1, &c, err, errlen)) return -1;
     }
     static const unsigned long ioctls[] = { TIOCSTI, TIOCLINUX };
     for (size_t i = 0; i < 2; i++) {
-        struct scmp_arg_cmp c = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, ioctls[i]);
+        struct scmp_arg_cmp c = arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffUL, ioctls[i]);
         if (rule(ctx, eperm, "ioctl", 1, &c, err, errlen)) return -1;
     }
     /* personality flags that weaken ASLR or W^X; the query value 0xffffffff has bit 31 set */
     static const unsigned long pers[] = { ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, ADDR_COMPAT_LAYOUT,
                                           MMAP_PAGE_ZERO };
     for (size_t i = 0; i < 4; i++) {
-        struct scmp_arg_cmp c = SCMP_A0(SCMP_CMP_MASKED_EQ, pers[i] | 0x80000000UL, pers[i]);
+        struct scmp_arg_cmp c = arg_cmp(0, SCMP_CMP_MASKED_EQ, pers[i] | 0x80000000UL, pers[i]);
         if (rule(ctx, eperm, "personality", 1, &c, err, errlen)) return -1;
     }
     if (p->allow_network) {
         /* socket(domain) refused unless AF_INET, AF_INET6 or AF_NETLINK: one rule per other family */
         for (int d = 0; d < AF_MAX + 8; d++) {
             if (d == AF_INET || d == AF_INET6 || d == AF_NETLINK) continue;
-            struct scmp_arg_cmp e = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)d);
+            struct scmp_arg_cmp e = arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)d, 0);
             if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &e, err, errlen)) return -1;
         }
-        struct scmp_arg_cmp big = SCMP_A0(SCMP_CMP_GE, (scmp_datum_t)(AF_MAX + 8));
+        struct scmp_arg_cmp big = arg_cmp(0, SCMP_CMP_GE, (scmp_datum_t)(AF_MAX + 8), 0);
         if (rule(ctx, SCMP_ACT_ERRNO(EAFNOSUPPORT), "socket", 1, &big, err, errlen)) return -1;
     } else {
         if (rule(ctx, eperm, "socket", 0, NULL, err, errlen)) return -1;
         for (int i = 0; deny_net[i]; i++)
             if (rule(ctx, eperm, deny_net[i], 0, NULL, err, errlen)) return -1;
-        struct scmp_arg_cmp to = SCMP_A4(SCMP_CMP_NE, 0);
+        struct scmp_arg_cmp to = arg_cmp(4, SCMP_CMP_NE, 0, 0);
         if (rule(ctx, eperm, "sendto", 1, &to, err, errlen)) return -1;
     }
     return 0;

@@ -32,14 +32,6 @@ gm_qkern gm_qdot_avx512(gm_type t) { return avx512_table(t); }
 #define QP_PF_AHEAD 2048   /* decode prefetch distance, bytes */
 #endif
 
-/* Four activation bytes as a broadcast operand. */
-ALWAYS_INLINE __m512i bcast4(const int8_t *p)
-{
-    int32_t v;
-    memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
-}
-
 /* acc += u (16 lanes of 4 unsigned bytes) dotted with the 4 signed bytes at
  * p broadcast: vpdpbusd with an embedded-broadcast memory operand, which
  * compilers do not form from _mm512_set1_epi32 (a separate vpbroadcastd
@@ -51,7 +43,9 @@ ALWAYS_INLINE __m512i dp_bcast(__m512i acc, __m512i u, const int8_t *p)
     __asm__("vpdpbusd %2%{1to16%}, %1, %0" : "+v"(acc) : "v"(u), "m"(*(const int32_t *)(const void *)p));
     return acc;
 #else
-    return _mm512_dpbusd_epi32(acc, u, bcast4(p));
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm512_dpbusd_epi32(acc, u, _mm512_set1_epi32(v));
 #endif
 }
 
