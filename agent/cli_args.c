@@ -85,8 +85,7 @@ void ag_cli_usage(FILE *f)
 "                               max_turns, timeout, compact_at, tools,\n"
 "                               system_file, append_system_file, history\n"
 "    ~/.config/gemmash/rules    shell command rules: 'allow|ask|deny PREFIX'\n"
-"    ~/.local/state/gemmash/    sessions, tool outputs, shell history\n"
-"    XDG_CONFIG_HOME and XDG_STATE_HOME are honoured.\n", f);
+"    ~/.local/state/gemmash/    sessions, tool outputs, shell history\n", f);
 }
 
 enum {
