@@ -32,7 +32,7 @@ for f in $(ls "$BUILD"/tests/*/test_* 2>/dev/null | grep -v '\.d$' | sort) \
     case "$f" in *"$pattern"*) files+=("$f") ;; esac
 done
 
-passed=0; failed=0; failed_names=()
+passed=0; failed=0; failed_names=(); failed_lines=()
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 for f in "${files[@]}"; do
     start=$(date +%s)
@@ -46,18 +46,23 @@ for f in "${files[@]}"; do
     rc=$?
     cat "$log"
     p=$(grep -c '^ok ' "$log"); n=$(grep -c '^not ok ' "$log")
-    if [ "$rc" -ne 0 ] && [ "$n" -eq 0 ]; then
-        echo "not ok - $f exited with status $rc"; n=1
+    why=
+    if [ "$rc" -ne 0 ] && [ "$n" -eq 0 ]; then why="exited with status $rc"
+    elif [ "$p" -eq 0 ] && [ "$n" -eq 0 ]; then why="ran no check"
     fi
-    if [ "$p" -eq 0 ] && [ "$n" -eq 0 ]; then
-        echo "not ok - $f ran no check"; n=1
-    fi
+    [ -n "$why" ] && { echo "not ok - $f $why"; n=1; }
     passed=$((passed + p)); failed=$((failed + n))
-    [ "$n" -gt 0 ] && failed_names+=("$f")
+    if [ "$n" -gt 0 ]; then
+        failed_names+=("$f")
+        while IFS= read -r line; do failed_lines+=("$f: $line"); done < <(grep '^not ok ' "$log")
+        [ -n "$why" ] && failed_lines+=("$f: $why")
+    fi
     echo "# $f: $p passed, $n failed, $(( $(date +%s) - start ))s"
 done
 if [ "${#failed_names[@]}" -gt 0 ]; then
     echo "# files with failures: ${failed_names[*]}"
+    # the failed checks again, so the end of a long log says what broke
+    for line in "${failed_lines[@]}"; do echo "#   $line"; done
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
