@@ -222,6 +222,19 @@ ALWAYS_INLINE void q4k_update(int nt, const void *xv, size_t xs, int64_t b, __m5
     }
 }
 
+/* q4k_update with the levels' sum already a float (fisum = (float)isum). */
+ALWAYS_INLINE void q4k_update_f(int nt, const void *xv, size_t xs, int64_t b, __m512 wd, __m512 wm, const __m512 *fisum,
+                                const __m512i *msum, __m512 *sum)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
+        __m512 v = _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd), fisum[u]),
+                                 _mm512_mul_ps(_mm512_mul_ps(xd, wm), _mm512_cvtepi32_ps(msum[u])));
+        sum[u] = _mm512_add_ps(sum[u], v);
+    }
+}
+
 /* End of a Q6_K super-block: sum += (dx * d) * (isum - 32 * corr), gm_k6sum's
  * float expression (corr: the scales times the activation sums). */
 ALWAYS_INLINE void q6k_update(int nt, const void *xv, size_t xs, int64_t b, __m512 wd, const __m512i *isum,
@@ -511,6 +524,25 @@ ALWAYS_INLINE void run_levels(const unsigned char *o, int n, const void *xv, siz
     for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
 }
 
+/* run_levels with the scale applied in floats: fsum[u] += scf x dots.  Exact
+ * (so the same bits as the integer sums) while every product and partial
+ * sum stays below 2^24 in magnitude; see q4kr_tile. */
+ALWAYS_INLINE void run_levels_f(const unsigned char *o, const void *xv, size_t xs, int64_t b, int off, __m512 scf,
+                                int nt, __m512 *fsum)
+{
+    __m512i acc[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int s = 0; s < 8; s++) {
+        __m512i op = _mm512_loadu_si512((const void *)(o + 64 * s));
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + off + 4 * s);
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) fsum[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[u]), scf, fsum[u]);
+}
+
 /* For the run tiles: out[u] = the 8 rows of int16 pairs at w (per-row
  * mins or scales of two sub-blocks) against token u's pairs of block sums. */
 ALWAYS_INLINE void run_pair_sums(const unsigned char *w, const void *xv, size_t xs, int64_t b, int nt, __m512i *out)
@@ -545,6 +577,46 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
         run_pair_sums(o + 4608, xv, xs, b, nt, msum);
         __m512 wd = _mm512_loadu_ps(o + 5120), wm = _mm512_loadu_ps(o + 5184);
         q4k_update(nt, xv, xs, b, wd, wm, isum, msum, sum);
+    }
+    sums_store(nt, y, ldy, sum);
+}
+
+/* q4kr_tile for Q4_K, with each sub-block's scale applied by one float FMA
+ * instead of vpmulld (two uops) and an add.  Levels 0..15, scales 0..63 and
+ * activations within +-127 bound a sub-block's scaled sum by 3.9e6, so four
+ * of them stay below 2^24: sub-blocks 0-3 and 4-7 are summed exactly in two
+ * float halves, and their one rounded sum is the rounding of the integer
+ * total, as vcvtdq2ps gives it: the same bits as q4kr_tile.  (Q5_K's levels
+ * reach 31, which leaves room for only two sub-blocks per exact half.) */
+ALWAYS_INLINE void q4kr_tile_f(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y,
+                               int64_t ldy, bool cont)
+{
+    __m512 sum[GM_QP_TOKENS];
+    __attribute__((aligned(64))) float lo_half[GM_QP_TOKENS][16];
+    sums_load(nt, y, ldy, cont, sum);
+    for (int64_t b = 0; b < nb; b++) {
+        const unsigned char *o = g + (size_t)b * Q4KR_BYTES;
+        __m512 fs[GM_QP_TOKENS];
+        __m512i msum[GM_QP_TOKENS];
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) fs[u] = _mm512_setzero_ps();
+#pragma GCC unroll 1
+            for (int j = 4 * h; j < 4 * h + 4; j++)
+                run_levels_f(o + 512 * j, xv, xs, b, 32 * j,
+                             _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(o + 4096 + 64 * j))), nt, fs);
+            /* the first half waits in L1: 8 more live registers per token
+             * set would spill the tile's sums */
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                if (h == 0) _mm512_store_ps(lo_half[u], fs[u]);
+                else fs[u] = _mm512_add_ps(_mm512_load_ps(lo_half[u]), fs[u]);
+            }
+        }
+        run_pair_sums(o + 4608, xv, xs, b, nt, msum);
+        __m512 wd = _mm512_loadu_ps(o + 5120), wm = _mm512_loadu_ps(o + 5184);
+        q4k_update_f(nt, xv, xs, b, wd, wm, fs, msum, sum);
     }
     sums_store(nt, y, ldy, sum);
 }
@@ -598,7 +670,8 @@ ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv,
     sums_store(nt, y, ldy, sum);
 }
 
-QP_TILE_FN(avx512_tile_q4_K_run, q4kr_tile)
+QP_TILE_FN(avx512_tile_q4_K_run, q4kr_tile_f)
+QP_TILE_FN(avx512_tile_q5_K_run, q4kr_tile)
 QP_TILE_FN(avx512_tile_q6_K_run, q6kr_tile)
 
 gm_qprep gm_qprep_avx512(gm_type t)
@@ -610,7 +683,7 @@ gm_qprep gm_qprep_avx512(gm_type t)
                         gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
         break;
     case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, Q4KR_BYTES }; break;
-    case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q4_K_run, Q4KR_BYTES }; break;
+    case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q5_K_run, Q4KR_BYTES }; break;
     case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, Q6KR_BYTES }; break;
     default: break;
     }

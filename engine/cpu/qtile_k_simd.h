@@ -213,18 +213,27 @@ ALWAYS_INLINE void q6k2_half(int h, int64_t nb, const unsigned char *g, const vo
  * levels already unpacked to bytes and scales to int32 / int16 pairs, so a
  * token tile does no unpacking. */
 
-/* Rows 8h..8h+7 of a rewritten Q4_K or Q5_K run times nt <= QT2_TOKENS tokens. */
-ALWAYS_INLINE void q4kr2_half(int h, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y,
-                              int64_t ldy, bool cont)
+/* Rows 8h..8h+7 of a rewritten Q4_K or Q5_K run times nt <= QT2_TOKENS
+ * tokens.  For Q4_K (fl) each sub-block's scale is applied by one float
+ * FMA instead of vpmulld (two uops) and an add; as in the AVX-512 run tile
+ * (q4kr_tile_f), sub-blocks 0-3 and 4-7 stay exact in two float halves
+ * below 2^24 and their one rounded sum is vcvtdq2ps of the integer total. */
+ALWAYS_INLINE void q4kr2_half(bool fl, int h, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt,
+                              float *y, int64_t ldy, bool cont)
 {
     __m256 sum[QT2_TOKENS];
+    __attribute__((aligned(32))) float lo_half[QT2_TOKENS][8];
 #pragma GCC unroll 4
     for (int u = 0; u < nt; u++) sum[u] = cont ? _mm256_loadu_ps(y + (int64_t)u * ldy + 8 * h) : _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const unsigned char *o = g + (size_t)b * GM_Q4KR_BYTES + 32 * h;
         __m256i isum[QT2_TOKENS], msum[QT2_TOKENS];
+        __m256 fs[QT2_TOKENS];
 #pragma GCC unroll 4
-        for (int u = 0; u < nt; u++) isum[u] = msum[u] = _mm256_setzero_si256();
+        for (int u = 0; u < nt; u++) {
+            isum[u] = msum[u] = _mm256_setzero_si256();
+            fs[u] = _mm256_setzero_ps();
+        }
 #pragma GCC unroll 1
         for (int j = 0; j < 8; j++) {
             __m256i acc[QT2_TOKENS];
@@ -238,10 +247,19 @@ ALWAYS_INLINE void q4kr2_half(int h, int64_t nb, const unsigned char *g, const v
             }
             __m256i sc = _mm256_loadu_si256((const __m256i *)(const void *)(o + 4096 + 64 * j));
             __m256i mm = _mm256_loadu_si256((const __m256i *)(const void *)(o + 4608 + 64 * j));
+            const __m256 scf = _mm256_cvtepi32_ps(sc);
 #pragma GCC unroll 4
             for (int u = 0; u < nt; u++) {
-                isum[u] = _mm256_add_epi32(isum[u], _mm256_mullo_epi32(acc[u], sc));
+                if (fl) fs[u] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[u]), scf, fs[u]);
+                else isum[u] = _mm256_add_epi32(isum[u], _mm256_mullo_epi32(acc[u], sc));
                 msum[u] = DPWSSD(msum[u], mm, qk2_bsums(xv, xs, u, b, j));
+            }
+            if (fl && j == 3) {
+#pragma GCC unroll 4
+                for (int u = 0; u < nt; u++) {
+                    _mm256_store_ps(lo_half[u], fs[u]);
+                    fs[u] = _mm256_setzero_ps();
+                }
             }
         }
         __m256 wd = _mm256_loadu_ps((const float *)(const void *)(o + 5120));
@@ -249,7 +267,8 @@ ALWAYS_INLINE void q4kr2_half(int h, int64_t nb, const unsigned char *g, const v
 #pragma GCC unroll 4
         for (int u = 0; u < nt; u++) {   /* gm_ksum */
             __m256 xd = _mm256_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
-            __m256 v = _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(xd, wd), _mm256_cvtepi32_ps(isum[u])),
+            __m256 is = fl ? _mm256_add_ps(_mm256_load_ps(lo_half[u]), fs[u]) : _mm256_cvtepi32_ps(isum[u]);
+            __m256 v = _mm256_sub_ps(_mm256_mul_ps(_mm256_mul_ps(xd, wd), is),
                                      _mm256_mul_ps(_mm256_mul_ps(xd, wm), _mm256_cvtepi32_ps(msum[u])));
             sum[u] = _mm256_add_ps(sum[u], v);
         }
@@ -331,9 +350,17 @@ static void KERNEL(tile_q6_K)(int64_t nb, const void *g, const void *xv, size_t 
 static void KERNEL(tile_q4_K_run)(int64_t nb, const void *g, const void *xv, size_t xs, int nt, float *y,
                                   int64_t ldy, bool cont)
 {
-#define QT2_Q4KR(n) q4kr2_half(h, nb, g, x, xs, n, yy, ldy, cont)
+#define QT2_Q4KR(n) q4kr2_half(true, h, nb, g, x, xs, n, yy, ldy, cont)
     QT2_SPLIT(QT2_Q4KR)
 #undef QT2_Q4KR
+}
+
+static void KERNEL(tile_q5_K_run)(int64_t nb, const void *g, const void *xv, size_t xs, int nt, float *y,
+                                  int64_t ldy, bool cont)
+{
+#define QT2_Q5KR(n) q4kr2_half(false, h, nb, g, x, xs, n, yy, ldy, cont)
+    QT2_SPLIT(QT2_Q5KR)
+#undef QT2_Q5KR
 }
 
 static void KERNEL(tile_q6_K_run)(int64_t nb, const void *g, const void *xv, size_t xs, int nt, float *y,
@@ -397,7 +424,7 @@ static gm_qprep KERNEL(preps)(gm_type t)
 {
     switch (t) {
     case GM_TYPE_Q4_K: return (gm_qprep){ KERNEL(prep_q4_K), KERNEL(tile_q4_K_run), GM_Q4KR_BYTES };
-    case GM_TYPE_Q5_K: return (gm_qprep){ KERNEL(prep_q5_K), KERNEL(tile_q4_K_run), GM_Q4KR_BYTES };
+    case GM_TYPE_Q5_K: return (gm_qprep){ KERNEL(prep_q5_K), KERNEL(tile_q5_K_run), GM_Q4KR_BYTES };
     case GM_TYPE_Q6_K: return (gm_qprep){ KERNEL(prep_q6_K), KERNEL(tile_q6_K_run), GM_Q6KR_BYTES };
     default: return (gm_qprep){ NULL, NULL, 0 };
     }

@@ -369,6 +369,104 @@ static void test_q8_edges(void)
     }
 }
 
+/* Sub-block j's 6-bit scale and min into a K block's 12 scale bytes (the
+ * format's packing, the inverse of gm_k_scale_min). */
+static void k_put_scale_min(uint8_t *q, int j, int sc, int m)
+{
+    if (j < 4) {
+        q[j] = (uint8_t)((q[j] & 0xC0) | sc);
+        q[j + 4] = (uint8_t)((q[j + 4] & 0xC0) | m);
+    } else {
+        q[j + 4] = (uint8_t)((sc & 15) | ((m & 15) << 4));
+        q[j - 4] = (uint8_t)((q[j - 4] & 0x3F) | ((sc >> 4) << 6));
+        q[j] = (uint8_t)((q[j] & 0x3F) | ((m >> 4) << 6));
+    }
+}
+
+/* Q4_K and Q5_K at the top of their range: levels 15 (31), scales and
+ * mins 63, activations at +-127 of one sign per token, so a super-block's
+ * integer sum of scaled dots reaches 3e7 (Q4_K) or 6e7 (Q5_K), past 2^24
+ * where a float cannot hold every integer.  One level per super-block is
+ * one less (in a sub-block with an odd scale; another one's is even), so
+ * the sum is odd and must be rounded: every tile
+ * path and prefill's rewritten runs (which sum Q4_K's sub-blocks in float
+ * halves) must give the portable tile's bits, and the portable tile must
+ * be the exact sum rounded once. */
+static void test_k_edges(gm_type t)
+{
+    enum { NB = 12, K = 256 * NB };
+    const bool five = t == GM_TYPE_Q5_K;
+    const int top = five ? 31 : 15;
+    size_t bb = five ? sizeof(gm_block_q5_K) : sizeof(gm_block_q4_K), rb = bb * NB;
+    unsigned char *rows = calloc(16, rb), *pk = calloc(16, rb);
+    int lv[16][NB][256];
+    for (int r = 0; r < 16; r++)
+        for (int b = 0; b < NB; b++) {
+            unsigned char *blk = rows + rb * (size_t)r + bb * (size_t)b;
+            uint8_t *sc = blk + 4, *qs = blk + (five ? 48 : 16), *qh = blk + 16;
+            uint16_t d = gm_f32_to_f16(0.001f * (float)(r + 1)), dmin = gm_f32_to_f16(0.0005f);
+            memcpy(blk, &d, 2);
+            memcpy(blk + 2, &dmin, 2);
+            for (int j = 0; j < 8; j++) k_put_scale_min(sc, j, 60 + (3 * j + r + b) % 4, 63);
+            for (int i = 0; i < 256; i++) {
+                int l = top - ((37 * i + 11 * r + 5 * b) % 3 == 0);
+                lv[r][b][i] = l;
+                /* element i: chunk c = i / 64, low nibble for i % 64 < 32 */
+                int c = i / 64, l32 = i % 32, hi = (i % 64) / 32;
+                qs[32 * c + l32] |= (uint8_t)((l & 15) << (4 * hi));
+                if (five && (l & 16)) qh[l32] |= (uint8_t)(1u << (2 * c + hi));
+            }
+        }
+    gm_qpack_group(t, NB, rows, rb, pk);
+    float x[GM_QP_TOKENS][K];
+    for (int u = 0; u < GM_QP_TOKENS; u++)
+        for (int i = 0; i < K; i++) x[u][i] = (u % 2 ? -1.0f : 1.0f) * (float)(u + 1);
+    size_t ab = NB * gm_qact_block_bytes(t);
+    unsigned char *xq = malloc(ab * GM_QP_TOKENS);
+    for (int u = 0; u < GM_QP_TOKENS; u++) gm_quantize_act_q8k(x[u], (gm_bq8k *)(xq + ab * (size_t)u), K);
+    float ref[GM_QP_TOKENS * 16], got[GM_QP_TOKENS * 16];
+    gm_qtile_scalar(t)(NB, pk, xq, ab, GM_QP_TOKENS, ref, 16, false);
+    /* token 0, row 0 by hand: per super-block gm_ksum of the exact sums */
+    const gm_bq8k *x0 = (const gm_bq8k *)xq;
+    float want = 0;
+    long long biggest = 0;
+    int inexact = 0;
+    for (int b = 0; b < NB; b++) {
+        const unsigned char *blk = rows + bb * (size_t)b;
+        long long is = 0, ms = 0;
+        for (int j = 0; j < 8; j++) {
+            int s, m;
+            gm_k_scale_min(j, blk + 4, &s, &m);
+            long long dot = 0, bs = 0;
+            for (int i = 32 * j; i < 32 * j + 32; i++) { dot += lv[0][b][i] * x0[b].qs[i]; bs += x0[b].qs[i]; }
+            is += s * dot;
+            ms += m * bs;
+        }
+        if (llabs(is) > biggest) biggest = llabs(is);
+        inexact += (long long)(float)is != is;
+        uint16_t d, dmin;
+        memcpy(&d, blk, 2);
+        memcpy(&dmin, blk + 2, 2);
+        want += gm_ksum(x0[b].d, gm_f16_to_f32(d), gm_f16_to_f32(dmin), (int)is, (int)ms);
+    }
+    CHECK(biggest > (1 << 24) && inexact > NB / 2 && ref[0] == want,
+          "%s edge values: portable tile %.9g == per-super-block exact sums %.9g (largest %lld > 2^24; "
+          "%d of %d not a float)", gm_type_name(t), ref[0], want, biggest, inexact, NB);
+    for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
+        if (!gm_qisa_supported((gm_qisa)isa)) continue;
+        gm_qtile_fn tile = gm_qtile_get(t, (gm_qisa)isa);
+        if (!tile || tile == gm_qtile_scalar(t)) continue;
+        tile(NB, pk, xq, ab, GM_QP_TOKENS, got, 16, false);
+        int same = memcmp(got, ref, sizeof got) == 0;
+        same &= prepped_tiles(t, (gm_qisa)isa, NB, pk, xq, ab, ref);
+        CHECK(same, "%s edge values: %s tile and its prefill runs == portable bit for bit", gm_type_name(t),
+              gm_qisa_name((gm_qisa)isa));
+    }
+    free(rows);
+    free(pk);
+    free(xq);
+}
+
 /* gm_matmul_multi gives each output the bits of its own gm_matmul call:
  * matrices that share the activations (Q8_0 x 3 with a row count that is no
  * multiple of 16; Q4_K or Q5_K with Q6_K, as in Q4_K_M and Q5_K_M files) and ones that cannot
@@ -528,6 +626,8 @@ int main(void)
     test_packed(GM_TYPE_Q5_K, p1, p3);
     test_packed(GM_TYPE_Q6_K, p1, p3);
     test_q8_edges();
+    test_k_edges(GM_TYPE_Q4_K);
+    test_k_edges(GM_TYPE_Q5_K);
     test_multi(p3);
     test_act_quant();
     test_quantize_tensor(p3);
