@@ -156,7 +156,8 @@ int  gm_gguf_write_vocab(gm_gguf_writer *w, const gm_hf_vocab *v, const cJSON *t
  * "bf16", "f16", "q8_0", "q4_0", "q4_k_m" (Q4_K with Q6_K for the
  * embedding and half of attn_v/ffn_down, as llama.cpp's Q4_K_M) or
  * "q5_k_m" (the same with Q5_K).  Tensors
- * whose rows do not fit the block size fall back (K -> Q8_0 -> F16). */
+ * whose rows do not fit 256-blocks take llama.cpp's fallbacks (Q4_K -> Q5_0,
+ * Q5_K -> Q5_1, Q6_K -> Q8_0), and 32-blocks -> F16. */
 struct gm_source;
 int gm_gguf_convert(struct gm_source *src, const char *tokenizer_json, const char *out_path, const char *type,
                     gm_pool *pool, bool verbose, gm_err *err);

@@ -18,11 +18,16 @@ static bool more_bits(int layer, int n_layers)
     return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
 }
 
-/* Take t if rows of ne0 fit its blocks, else fall back K -> Q8_0 -> keep. */
+/* Take t if rows of ne0 fit its blocks.  Rows a 256-element K type cannot
+ * hold (26B-A4B's expert and dense down projections, 704 and 2112 wide)
+ * take llama.cpp's fallback, so the files match its mixes byte for byte in
+ * type: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0; rows not even a multiple
+ * of 32 keep their type (-1). */
 static int fit(gm_type t, int64_t ne0)
 {
     if (gm_type_row_bytes(t, ne0)) return (int)t;
-    if (gm_type_block(t) > GM_QK && gm_type_row_bytes(GM_TYPE_Q8_0, ne0)) return GM_TYPE_Q8_0;
+    gm_type fb = t == GM_TYPE_Q4_K ? GM_TYPE_Q5_0 : t == GM_TYPE_Q5_K ? GM_TYPE_Q5_1 : GM_TYPE_Q8_0;
+    if (gm_type_block(t) > GM_QK && gm_type_row_bytes(fb, ne0)) return (int)fb;
     return -1;
 }
 

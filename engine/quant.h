@@ -29,12 +29,20 @@
 
 typedef struct { uint16_t d; int8_t qs[32]; } gm_block_q8_0;            /* 34 B */
 typedef struct { uint16_t d; uint8_t qs[16]; } gm_block_q4_0;           /* 18 B: lo nibbles = 0..15, hi = 16..31 */
+/* Q5_0 and Q5_1: Q4_0's nibbles plus a fifth bit per element (bit i of qh,
+ * little-endian, for element i); Q5_0 is d * (q - 16), Q5_1 d * q + m.  In
+ * files they hold the rows a K type cannot (width not a multiple of 256):
+ * llama.cpp's Q4_K_M and Q5_K_M mixes fall back to them. */
+typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } gm_block_q5_0;       /* 22 B */
+typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } gm_block_q5_1;    /* 24 B */
 typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } gm_block_q4_K;     /* 144 B */
 typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } gm_block_q5_K; /* 176 B */
 typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } gm_block_q6_K; /* 210 B */
 
 _Static_assert(sizeof(gm_block_q8_0) == 34, "Q8_0 block must be 34 bytes");
 _Static_assert(sizeof(gm_block_q4_0) == 18, "Q4_0 block must be 18 bytes");
+_Static_assert(sizeof(gm_block_q5_0) == 22, "Q5_0 block must be 22 bytes");
+_Static_assert(sizeof(gm_block_q5_1) == 24, "Q5_1 block must be 24 bytes");
 _Static_assert(sizeof(gm_block_q4_K) == 144, "Q4_K block must be 144 bytes");
 _Static_assert(sizeof(gm_block_q5_K) == 176, "Q5_K block must be 176 bytes");
 _Static_assert(sizeof(gm_block_q6_K) == 210, "Q6_K block must be 210 bytes");

@@ -43,6 +43,49 @@ static float dot_q4_0(int64_t nb, const void *wv, const void *xv)
     return sum;
 }
 
+/* The fifth bits of a Q5_0 / Q5_1 block (bit i for element i). */
+static inline uint32_t q5_bits(const uint8_t qh[4])
+{
+    return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
+}
+
+/* Exact sum over a block of the levels q (0..31) times x. */
+static inline int q5_isum(const uint8_t qs[16], uint32_t bits, const int8_t *a)
+{
+    int isum = 0;
+    for (int i = 0; i < 16; i++) {
+        isum += ((qs[i] & 0xF) | (int)((bits >> i) & 1) << 4) * a[i];
+        isum += ((qs[i] >> 4) | (int)((bits >> (i + 16)) & 1) << 4) * a[i + 16];
+    }
+    return isum;
+}
+
+/* Q5_0 weights: sum (q-16)*x = sum q*x - 16*sum x. */
+static float dot_q5_0(int64_t nb, const void *wv, const void *xv)
+{
+    const gm_block_q5_0 *w = wv;
+    const gm_bq8 *x = xv;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = q5_isum(w[b].qs, q5_bits(w[b].qh), x[b].qs) - 16 * x[b].sum;
+        sum += h2f(w[b].d) * x[b].d * (float)isum;
+    }
+    return sum;
+}
+
+/* Q5_1 weights: sum (d*q + m) * dx*x = d*dx * sum q*x + m*dx * sum x. */
+static float dot_q5_1(int64_t nb, const void *wv, const void *xv)
+{
+    const gm_block_q5_1 *w = wv;
+    const gm_bq8 *x = xv;
+    float sum = 0.0f;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = q5_isum(w[b].qs, q5_bits(w[b].qh), x[b].qs);
+        sum += h2f(w[b].d) * x[b].d * (float)isum + h2f(w[b].m) * x[b].d * (float)x[b].sum;
+    }
+    return sum;
+}
+
 /* Q4_K: per super-block, sum_j sc_j*dot_j and sum_j m_j*bsum_j, both exact. */
 static float dot_q4_K(int64_t nb, const void *wv, const void *xv)
 {
@@ -125,6 +168,8 @@ gm_qkern gm_qdot_scalar(gm_type t)
     switch (t) {
     case GM_TYPE_Q8_0: k.x1 = dot_q8_0; break;
     case GM_TYPE_Q4_0: k.x1 = dot_q4_0; break;
+    case GM_TYPE_Q5_0: k.x1 = dot_q5_0; break;
+    case GM_TYPE_Q5_1: k.x1 = dot_q5_1; break;
     case GM_TYPE_Q4_K: k.x1 = dot_q4_K; break;
     case GM_TYPE_Q5_K: k.x1 = dot_q5_K; break;
     case GM_TYPE_Q6_K: k.x1 = dot_q6_K; break;

@@ -81,6 +81,64 @@ ALWAYS_INLINE void q4_0_n(int64_t nb, const void *wv, const void *xv, size_t xs,
     for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]);
 }
 
+/* ---- Q5_0 / Q5_1: Q4_0's nibbles with a fifth bit from qh ------------------- */
+
+/* The 32 levels (0..31) of a Q5_0 / Q5_1 block, byte i = element i: the
+ * nibbles as in q4_0_n, and bit i of qh as 0x10 (each byte picks the qh
+ * byte holding its bit, tests it, and keeps 0x10 where it is set). */
+ALWAYS_INLINE __m256i q5_levels(const uint8_t *qs, const uint8_t *qh)
+{
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)qs);
+    __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
+    int32_t bits;
+    memcpy(&bits, qh, 4);
+    const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                          2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bit = _mm256_set1_epi64x(0x8040201008040201LL);
+    __m256i v = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32(bits), pick), bit);
+    __m256i h = _mm256_and_si256(_mm256_cmpeq_epi8(v, bit), _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(q, h);
+}
+
+/* Q5_0 rows times nt activation rows: levels (u8) times x, minus 16*sum(x) in lane 0. */
+ALWAYS_INLINE void q5_0_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
+{
+    const gm_block_q5_0 *w = wv;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i q = q5_levels(w[b].qs, w[b].qh);
+        float dw = _cvtsh_ss(w[b].d);
+        for (int t = 0; t < nt; t++) {
+            const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
+            __m256i p = DPBUSD(_mm256_setr_epi32(-16 * x->sum, 0, 0, 0, 0, 0, 0, 0), q,
+                               _mm256_loadu_si256((const __m256i *)x->qs));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(p), acc[t]);
+        }
+    }
+    for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]);
+}
+
+/* Q5_1 rows times nt activation rows: d*dx * levels.x, plus m*dx*sum(x)
+ * kept in a scalar per token (added once, after the lanes). */
+ALWAYS_INLINE void q5_1_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
+{
+    const gm_block_q5_1 *w = wv;
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    float off[4] = {0, 0, 0, 0};
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i q = q5_levels(w[b].qs, w[b].qh);
+        float dw = _cvtsh_ss(w[b].d), mw = _cvtsh_ss(w[b].m);
+        for (int t = 0; t < nt; t++) {
+            const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
+            __m256i p = DPBUSD(_mm256_setzero_si256(), q, _mm256_loadu_si256((const __m256i *)x->qs));
+            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(p), acc[t]);
+            off[t] += mw * x->d * (float)x->sum;
+        }
+    }
+    for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]) + off[t];
+}
+
 /* ---- Q4_K / Q5_K: per 32-element sub-block, maddubs then scale by sc_j ------- */
 
 /* Q4_K (five = false) or Q5_K rows times nt activation rows. */
@@ -178,6 +236,8 @@ ALWAYS_INLINE void q5_K_n(int64_t nb, const void *w, const void *x, size_t xs, i
 
 GM_QDOT_PAIR(q8_0, q8_0_n)
 GM_QDOT_PAIR(q4_0, q4_0_n)
+GM_QDOT_PAIR(q5_0, q5_0_n)
+GM_QDOT_PAIR(q5_1, q5_1_n)
 GM_QDOT_PAIR(q4_K, q4_K_n)
 GM_QDOT_PAIR(q5_K, q5_K_n)
 GM_QDOT_PAIR(q6_K, q6_K_n)
@@ -189,6 +249,8 @@ static gm_qkern KERNEL(table)(gm_type t)
     switch (t) {
     case GM_TYPE_Q8_0: k.x1 = KERNEL(q8_0_x1); k.x4 = KERNEL(q8_0_x4); break;
     case GM_TYPE_Q4_0: k.x1 = KERNEL(q4_0_x1); k.x4 = KERNEL(q4_0_x4); break;
+    case GM_TYPE_Q5_0: k.x1 = KERNEL(q5_0_x1); k.x4 = KERNEL(q5_0_x4); break;
+    case GM_TYPE_Q5_1: k.x1 = KERNEL(q5_1_x1); k.x4 = KERNEL(q5_1_x4); break;
     case GM_TYPE_Q4_K: k.x1 = KERNEL(q4_K_x1); k.x4 = KERNEL(q4_K_x4); break;
     case GM_TYPE_Q5_K: k.x1 = KERNEL(q5_K_x1); k.x4 = KERNEL(q5_K_x4); break;
     case GM_TYPE_Q6_K: k.x1 = KERNEL(q6_K_x1); k.x4 = KERNEL(q6_K_x4); break;

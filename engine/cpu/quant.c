@@ -118,6 +118,90 @@ static void dequantize_q4_0(const gm_block_q4_0 *x, float *y, int64_t n)
     }
 }
 
+/* Q5_0 and Q5_1 keep element i's fifth bit in bit i of a little-endian word. */
+static uint32_t q5_bits_get(const uint8_t qh[4])
+{
+    return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
+}
+static void q5_bits_put(uint8_t qh[4], uint32_t bits)
+{
+    for (int i = 0; i < 4; i++) qh[i] = (uint8_t)(bits >> (8 * i));
+}
+
+/* The 32 levels q[] (0..31) of a block into its nibbles and fifth bits. */
+static void q5_store(const int q[32], uint8_t qs[16], uint8_t qh[4])
+{
+    uint32_t bits = 0;
+    for (int i = 0; i < 16; i++) {
+        qs[i] = (uint8_t)((q[i] & 0xF) | (q[i + 16] & 0xF) << 4);
+        bits |= (uint32_t)(q[i] >> 4) << i | (uint32_t)(q[i + 16] >> 4) << (i + 16);
+    }
+    q5_bits_put(qh, bits);
+}
+
+/* v truncated into 0..31; NaN gives 0 (no undefined float-to-int cast). */
+static inline int q5_trunc(float v)
+{
+    return v >= 31.0f ? 31 : v > 0.0f ? (int)v : 0;
+}
+
+/* Level i (0..31) of a Q5_0 / Q5_1 block. */
+static inline int q5_level(const uint8_t qs[16], uint32_t bits, int i)
+{
+    int nib = i < 16 ? qs[i] & 0xF : qs[i - 16] >> 4;
+    return nib | (int)((bits >> i) & 1) << 4;
+}
+
+/* Q5_0: d = max / -16 for the value of largest magnitude, q = x/d + 16 in 0..31. */
+static void quantize_q5_0(const float *x, gm_block_q5_0 *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
+        float amax = 0.0f, mx = 0.0f;
+        for (int i = 0; i < GM_QK; i++)
+            if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); mx = x[i]; }
+        float d = mx / -16.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        int q[32];
+        for (int i = 0; i < GM_QK; i++) q[i] = q5_trunc(x[i] * id + 16.5f);
+        y[b].d = f2h(d);
+        q5_store(q, y[b].qs, y[b].qh);
+    }
+}
+
+/* y = d * (q - 16). */
+static void dequantize_q5_0(const gm_block_q5_0 *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, y += GM_QK) {
+        float d = h2f(x[b].d);
+        uint32_t bits = q5_bits_get(x[b].qh);
+        for (int i = 0; i < GM_QK; i++) y[i] = d * (float)(q5_level(x[b].qs, bits, i) - 16);
+    }
+}
+
+/* Q5_1: m = the minimum, d = (max - min) / 31, q = (x - m) / d rounded. */
+static void quantize_q5_1(const float *x, gm_block_q5_1 *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
+        float lo = x[0], hi = x[0];
+        for (int i = 1; i < GM_QK; i++) { lo = fminf(lo, x[i]); hi = fmaxf(hi, x[i]); }
+        float d = (hi - lo) / 31.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        int q[32];
+        for (int i = 0; i < GM_QK; i++) q[i] = q5_trunc((x[i] - lo) * id + 0.5f);
+        y[b].d = f2h(d);
+        y[b].m = f2h(lo);
+        q5_store(q, y[b].qs, y[b].qh);
+    }
+}
+
+/* y = d * q + m. */
+static void dequantize_q5_1(const gm_block_q5_1 *x, float *y, int64_t n)
+{
+    for (int64_t b = 0; b < n / GM_QK; b++, y += GM_QK) {
+        float d = h2f(x[b].d), m = h2f(x[b].m);
+        uint32_t bits = q5_bits_get(x[b].qh);
+        for (int i = 0; i < GM_QK; i++) y[i] = d * (float)q5_level(x[b].qs, bits, i) + m;
+    }
+}
+
 /* ---- K types: shared helpers ---------------------------------------------- */
 
 /* Fit x ~= s*q - m with q in 0..nmax for 32 values ("type-1"): start from the
@@ -371,7 +455,7 @@ void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
 size_t gm_qact_block_bytes(gm_type t)
 {
     switch (t) {
-    case GM_TYPE_Q8_0: case GM_TYPE_Q4_0: return sizeof(gm_bq8);
+    case GM_TYPE_Q8_0: case GM_TYPE_Q4_0: case GM_TYPE_Q5_0: case GM_TYPE_Q5_1: return sizeof(gm_bq8);
     case GM_TYPE_Q4_K: case GM_TYPE_Q5_K: case GM_TYPE_Q6_K: return sizeof(gm_bq8k);
     default: return 0;
     }
@@ -497,6 +581,8 @@ int gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n)
     case GM_TYPE_BF16: for (int64_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = gm_f32_to_bf16(x[i]); return 0;
     case GM_TYPE_Q8_0: quantize_q8_0(x, dst, n); return 0;
     case GM_TYPE_Q4_0: quantize_q4_0(x, dst, n); return 0;
+    case GM_TYPE_Q5_0: quantize_q5_0(x, dst, n); return 0;
+    case GM_TYPE_Q5_1: quantize_q5_1(x, dst, n); return 0;
     case GM_TYPE_Q4_K: quantize_q4_K(x, dst, n); return 0;
     case GM_TYPE_Q5_K: quantize_q5_K(x, dst, n); return 0;
     case GM_TYPE_Q6_K: quantize_q6_K(x, dst, n); return 0;
@@ -518,6 +604,8 @@ int gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n)
         return 0;
     case GM_TYPE_Q8_0: dequantize_q8_0(src, y, n); return 0;
     case GM_TYPE_Q4_0: dequantize_q4_0(src, y, n); return 0;
+    case GM_TYPE_Q5_0: dequantize_q5_0(src, y, n); return 0;
+    case GM_TYPE_Q5_1: dequantize_q5_1(src, y, n); return 0;
     case GM_TYPE_Q4_K: dequantize_q4_K(src, y, n); return 0;
     case GM_TYPE_Q5_K: dequantize_q5_K(src, y, n); return 0;
     case GM_TYPE_Q6_K: dequantize_q6_K(src, y, n); return 0;

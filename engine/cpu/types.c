@@ -13,6 +13,8 @@ static const type_info TYPES[] = {
     {GM_TYPE_BF16, "BF16", 1,   2},
     {GM_TYPE_Q8_0, "Q8_0", 32,  34},
     {GM_TYPE_Q4_0, "Q4_0", 32,  18},
+    {GM_TYPE_Q5_0, "Q5_0", 32,  22},
+    {GM_TYPE_Q5_1, "Q5_1", 32,  24},
     {GM_TYPE_Q4_K, "Q4_K", 256, 144},
     {GM_TYPE_Q5_K, "Q5_K", 256, 176},
     {GM_TYPE_Q6_K, "Q6_K", 256, 210},

@@ -146,16 +146,20 @@ static void check_config(const char *name, const cJSON *want, const cJSON *got)
           name, sizeof keys / sizeof keys[0], bad);
 }
 
-/* Count tensors of type t in a GGUF file. */
-static int count_type(const char *path, gm_type t)
+/* Count tensors of type t in a GGUF file; with odd, only those whose rows
+ * are not a multiple of 256 (where a K type cannot go). */
+static int count_rows(const char *path, gm_type t, bool odd)
 {
     gm_err err = {0};
     gm_gguf *g = gm_gguf_open(path, &err);
     int n = 0;
-    for (int64_t i = 0; g && i < g->n_tensors; i++) n += g->tensors[i].t.type == t;
+    for (int64_t i = 0; g && i < g->n_tensors; i++)
+        n += g->tensors[i].t.type == t && (!odd || g->tensors[i].t.ne[0] % 256 != 0);
     gm_gguf_close(g);
     return n;
 }
+
+static int count_type(const char *path, gm_type t) { return count_rows(path, t, false); }
 
 static void one_case(const char *dir, const char *name, gm_pool *pool, bool wide)
 {
@@ -178,10 +182,15 @@ static void one_case(const char *dir, const char *name, gm_pool *pool, bool wide
         if (wide && ti == 1)
             CHECK(count_type(out, GM_TYPE_Q8_0) >= 10, "%s/q8_0: the 256-wide matrices are stored as Q8_0 (%d)",
                   name, count_type(out, GM_TYPE_Q8_0));
-        if (wide && ti == 2)
-            CHECK(count_type(out, GM_TYPE_Q4_K) >= 5 && count_type(out, GM_TYPE_Q6_K) >= 2,
-                  "%s/q4_k_m: a Q4_K/Q6_K mix like llama.cpp's Q4_K_M (%d Q4_K, %d Q6_K)", name,
-                  count_type(out, GM_TYPE_Q4_K), count_type(out, GM_TYPE_Q6_K));
+        if (wide && ti == 2) {
+            /* llama.cpp's mix, with its fallbacks where a row is not a
+             * multiple of 256: Q5_0 for Q4_K, Q8_0 for Q6_K */
+            int q4k = count_type(out, GM_TYPE_Q4_K), q6k = count_type(out, GM_TYPE_Q6_K);
+            int q50 = count_type(out, GM_TYPE_Q5_0), q80 = count_rows(out, GM_TYPE_Q8_0, true);
+            CHECK(q4k >= 5 && q6k >= 1 && q6k + q80 >= 2 && q50 == count_rows(out, GM_TYPE_Q5_0, true),
+                  "%s/q4_k_m: a Q4_K/Q6_K mix like llama.cpp's Q4_K_M (%d Q4_K, %d Q6_K; fallbacks on rows "
+                  "not a multiple of 256: %d Q5_0, %d Q8_0)", name, q4k, q6k, q50, q80);
+        }
         /* every tensor the checkpoint has comes back with its shape */
         int n = 0, shape_bad = 0, data_bad = 0;
         double worst = 0;

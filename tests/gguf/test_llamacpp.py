@@ -68,9 +68,11 @@ MODELS = [  # (name, gen_ckpt arguments, types in the default suite; GEMMASH_LON
                   "--set", "max_pos=4096"], ALL),
     ("31b-h256", ["--geometry", "tiny-31b", "--set", "hidden=256", "--set", "mlp=512", "--set", "vocab=1024",
                   "--set", "head_dim=64", "--set", "global_head_dim=128"], ["f32", "q4_k_m", "q5_k_m"]),
-    ("26b-h256", ["--geometry", "tiny-moe", "--set", "hidden=256", "--set", "mlp=256", "--set", "vocab=1024",
-                  "--set", "expert_width=256", "--set", "head_dim=64", "--set", "global_head_dim=128"],
-     ["f32", "bf16", "q4_0", "q4_k_m"]),
+    # expert and dense widths not a multiple of 256, as 26B-A4B's 704 and 2112: their down projections
+    # take llama.cpp's fallback types in the K mixes (Q5_0 for Q4_K, Q5_1 for Q5_K, Q8_0 for Q6_K)
+    ("26b-h256", ["--geometry", "tiny-moe", "--set", "hidden=256", "--set", "mlp=288", "--set", "vocab=1024",
+                  "--set", "expert_width=160", "--set", "head_dim=64", "--set", "global_head_dim=128"],
+     ["f32", "bf16", "q4_0", "q4_k_m", "q5_k_m"]),
 ]
 LONG_MODELS = [
     ("e4b-h768", ["--geometry", "e4b", "--layers", "12", "--set", "hidden=768", "--set", "mlp=2048",
@@ -178,9 +180,10 @@ def step_stats(ours, ref, tie):
     return agree, ties, errs, corr
 
 
-def compare(name, typ, path, prompt_ids, got, vocab):
+def compare(name, typ, path, prompt_ids, got, vocab, ref_f32=None):
     """The checks for one GGUF file against llama.cpp's answers `got`;
-    returns a summary line or None."""
+    `ref_f32` is llama.cpp's logits for the same model's F32 file (or None).
+    Returns a summary line or None."""
     what = "%s %s" % (name, typ)
     if not check("error" not in got, "%s: llama.cpp loads the file" % what):
         print("# " + got["error"][-1500:])
@@ -232,9 +235,22 @@ def compare(name, typ, path, prompt_ids, got, vocab):
         # layer and position by position (see the f32 runs for the exact
         # comparison), so the check is on the first positions: a block
         # layout read differently would give unrelated logits there.
-        check(min(corr) >= MIN_CORR[typ],
-              "%s: first %d positions: logits correlate with llama.cpp's (min %.4f >= %.2f; max err %.3f)" %
-              (what, EARLY, min(corr), MIN_CORR[typ], max(errs)))
+        # A random-weight MoE is chaotic: one router choice flipped by
+        # rounding moves a whole position (both engines' logits on the
+        # quantized file then correlate with the F32 logits at ~0.6).  So at
+        # each position the bound is the lower of MIN_CORR and llama.cpp's
+        # own agreement with its F32 run there: our distance from llama.cpp
+        # may not exceed what the quantization itself does to the logits.
+        own = [1.0] * len(corr)
+        if ref_f32 is not None:
+            own = [float(np.corrcoef(np.asarray(r, np.float64), np.asarray(f, np.float64))[0, 1])
+                   for r, f in zip(got["logits"], ref_f32)]
+        bound = [min(MIN_CORR[typ], o) for o in own]
+        worst = min(range(len(corr)), key=lambda i: corr[i] - bound[i])
+        check(all(c >= b for c, b in zip(corr, bound)),
+              "%s: first %d positions: logits correlate with llama.cpp's at least as well as min(%.2f, "
+              "llama.cpp's own quantized-vs-F32 correlation) (worst position %d: %.4f >= %.4f; max err %.3f)" %
+              (what, EARLY, MIN_CORR[typ], worst, corr[worst], bound[worst], max(errs)))
         check(r.returncode == 0, "%s: gemmash generate ran (%s)" %
               (what, "prints llama.cpp's continuation" if text_same else
                "its greedy path leaves llama.cpp's after %d/%d tokens" % (prefix, len(gen))))
@@ -408,8 +424,11 @@ def run_all(work):
         print("# %s: %.1fs" % (part.__name__, time.time() - t0))
     t0 = time.time()
     lines = []
+    f32 = {name: g.get("logits") for (name, typ, _, _, _), g in zip(files, got["runs"])
+           if typ == "f32" and "error" not in g}
     for (name, typ, path, prompt_ids, vocab), g in zip(files, got["runs"]):
-        line = compare(name, typ, path, prompt_ids, g, vocab)
+        ref = f32.get(name) if typ != "f32" else None
+        line = compare(name, typ, path, prompt_ids, g, vocab, ref[:EARLY] if ref else None)
         if line:
             lines.append(line)
     print("# our side of the comparisons: %.1fs" % (time.time() - t0))

@@ -39,9 +39,9 @@ def config(kind):
     else:
         c.update({"num_hidden_layers": 2, "layer_types": ["sliding_attention", "full_attention"],
                   "num_key_value_heads": 2, "num_global_key_value_heads": 1, "attention_k_eq_v": True,
-                  "intermediate_size": 256, "use_double_wide_mlp": False, "num_kv_shared_layers": 0,
+                  "intermediate_size": 288, "use_double_wide_mlp": False, "num_kv_shared_layers": 0,
                   "hidden_size_per_layer_input": 0, "vocab_size_per_layer_input": 0,
-                  "enable_moe_block": True, "num_experts": 4, "top_k_experts": 2, "moe_intermediate_size": 256})
+                  "enable_moe_block": True, "num_experts": 4, "top_k_experts": 2, "moe_intermediate_size": 160})
     return c
 
 

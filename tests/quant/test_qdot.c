@@ -15,7 +15,8 @@
 static uint32_t rng = 777;
 static float frand(void) { rng = rng * 1664525u + 1013904223u; return (float)(rng >> 8) / 16777216.0f * 2.0f - 1.0f; }
 
-static const gm_type TYPES[] = { GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q4_K, GM_TYPE_Q5_K, GM_TYPE_Q6_K };
+static const gm_type TYPES[] = { GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q5_0, GM_TYPE_Q5_1, GM_TYPE_Q4_K, GM_TYPE_Q5_K,
+                                 GM_TYPE_Q6_K };
 
 /* Quantize activations in the format the weight type's kernels read. */
 static void quant_act(gm_type t, const float *x, void *dst, int64_t n)

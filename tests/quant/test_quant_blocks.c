@@ -96,6 +96,61 @@ static void test_q4_0(void)
     CHECK(back.d == b.d && memcmp(back.qs, b.qs, 16) == 0, "Q4_0 re-quantizing an exact block gives it back");
 }
 
+/* Q5_0 / Q5_1 levels q[] into a block's nibbles and fifth bits, written from
+ * the format: element i < 16 is the low nibble of qs[i], element 16 + i the
+ * high one; its fifth bit is bit i of the little-endian 32-bit qh. */
+static void q5_fill(const int q[32], uint8_t qs[16], uint8_t qh[4])
+{
+    memset(qh, 0, 4);
+    for (int i = 0; i < 16; i++) qs[i] = (uint8_t)((q[i] & 15) | (q[i + 16] & 15) << 4);
+    for (int i = 0; i < 32; i++)
+        if (q[i] & 16) qh[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+static void test_q5_0(void)
+{
+    int q[32];
+    for (int i = 0; i < 32; i++) q[i] = (i * 7 + 3) % 32;   /* every level once, 0 included */
+    gm_block_q5_0 b;
+    b.d = 0x3800;   /* 0.5 */
+    q5_fill(q, b.qs, b.qh);
+    float y[32];
+    gm_dequantize_row(GM_TYPE_Q5_0, &b, y, 32);
+    int bad = 0;
+    for (int i = 0; i < 32; i++) bad += y[i] != 0.5f * (float)(q[i] - 16);
+    CHECK(bad == 0, "Q5_0 hand-built block: nibbles plus bit i of qh, value d*(q-16) (%d wrong)", bad);
+    /* -8 (q = 0) is the largest magnitude, so d = -8/-16 = 0.5 and every value is exact */
+    gm_block_q5_0 back;
+    gm_quantize_row(GM_TYPE_Q5_0, y, &back, 32);
+    CHECK(back.d == b.d && !memcmp(back.qs, b.qs, 16) && !memcmp(back.qh, b.qh, 4),
+          "Q5_0 re-quantizing an exact block gives it back");
+    float x[64];
+    for (int i = 0; i < 64; i++) x[i] = i < 32 ? NAN : (float)(i - 40);
+    gm_block_q5_0 nb[2];
+    CHECK(gm_quantize_row(GM_TYPE_Q5_0, x, nb, 64) == 0 && gm_f16_to_f32(nb[1].d) == 23.0f / -16.0f,
+          "Q5_0 quantizes a block of NaN without harm to the next one");
+}
+
+static void test_q5_1(void)
+{
+    int q[32];
+    for (int i = 0; i < 32; i++) q[i] = (i * 11 + 5) % 32;
+    gm_block_q5_1 b;
+    b.d = 0x3400;   /* 0.25 */
+    b.m = 0xBE00;   /* -1.5 */
+    q5_fill(q, b.qs, b.qh);
+    float y[32];
+    gm_dequantize_row(GM_TYPE_Q5_1, &b, y, 32);
+    int bad = 0;
+    for (int i = 0; i < 32; i++) bad += y[i] != 0.25f * (float)q[i] - 1.5f;
+    CHECK(bad == 0, "Q5_1 hand-built block: value d*q + m (%d wrong)", bad);
+    /* min -1.5 (q = 0) and max 6.25 (q = 31) give back d = 7.75/31 = 0.25 and m */
+    gm_block_q5_1 back;
+    gm_quantize_row(GM_TYPE_Q5_1, y, &back, 32);
+    CHECK(back.d == b.d && back.m == b.m && !memcmp(back.qs, b.qs, 16) && !memcmp(back.qh, b.qh, 4),
+          "Q5_1 re-quantizing an exact block gives it back");
+}
+
 static void test_q4_K(void)
 {
     gm_block_q4_K b;
@@ -191,19 +246,25 @@ int main(void)
 {
     test_q8_0();
     test_q4_0();
+    test_q5_0();
+    test_q5_1();
     test_q4_K();
     test_q5_K();
     test_q6_K();
     /* Bounds: uniform data, error ~ step/sqrt(12); Q8_0 step = amax/127,
-     * Q4_0 step = amax/8 (sign asymmetric), Q4_K (max-min)/15 refit,
+     * Q4_0 step = amax/8 (sign asymmetric), Q5_0 amax/16, Q5_1
+     * (max-min)/31, Q4_K (max-min)/15 refit,
      * Q5_K /31, Q6_K /32 with 8-bit scales. Values are ~1.5x the ideal. */
     test_roundtrip(GM_TYPE_Q8_0, 0.008);
     test_roundtrip(GM_TYPE_Q4_0, 0.12);
+    test_roundtrip(GM_TYPE_Q5_0, 0.06);
+    test_roundtrip(GM_TYPE_Q5_1, 0.05);
     test_roundtrip(GM_TYPE_Q4_K, 0.08);
     test_roundtrip(GM_TYPE_Q5_K, 0.04);
     test_roundtrip(GM_TYPE_Q6_K, 0.03);
     test_roundtrip(GM_TYPE_BF16, 0.004);
     CHECK(gm_type_from_name("Q4_K") == GM_TYPE_Q4_K && gm_type_from_name("q8_0") == GM_TYPE_Q8_0 &&
+          gm_type_from_name("q5_0") == GM_TYPE_Q5_0 && gm_type_from_name("Q5_1") == GM_TYPE_Q5_1 &&
           gm_type_from_name("q3_k") == -1, "type names parse case-insensitively; unknown ones are refused");
     return check_exit();
 }

@@ -17,7 +17,9 @@ gemmash binary (convert + logits).
    weight error):
      BF16  logits relative RMS < 0.03, argmax equal wherever the F32 top-2
            margin exceeds 0.25;
-     Q8_0  relative RMS < 0.10, argmax equal at >= 99% of the positions with
+     Q8_0  relative RMS < 0.10 (MoE: 0.15, with the median position's < 0.05,
+           since its random router switches experts at a few positions for any
+           small change), argmax equal at >= 99% of the positions with
            margin > 0.25 (all positions: the margin filter only drops ties
            that float rounding alone can flip);
      Q4_0, Q4_K_M  relative RMS < 0.8 (about 10x Q8_0, as the weight error),
@@ -130,8 +132,12 @@ def main():
                 types = json.loads(r.stdout)["matrix_types"]
             except (ValueError, KeyError):
                 types = {}
-            # (the few matrices whose rows fit no 256-wide block stay F16, as in llama.cpp)
-            ok = set(types) <= {base, "Q6_K", "F16"} and types.get(base, 0) > types.get("Q6_K", 0) > 0
+            # (the few matrices whose rows fit no 256-wide block stay F16, as in llama.cpp; the MoE model's
+            # down projections are 160 and 288 wide, as 26B-A4B's 704 and 2112, so they take llama.cpp's
+            # fallback: Q5_0 for Q4_K, Q5_1 for Q5_K, Q8_0 for Q6_K)
+            fb = {"Q4_K": "Q5_0", "Q5_K": "Q5_1"}[base]
+            ok = set(types) <= {base, "Q6_K", "F16", fb, "Q8_0"} and types.get(base, 0) > 0
+            ok = ok and (types.get(fb, 0) > 0 if kind == "moe" else types.get(base, 0) > types.get("Q6_K", 0) > 0)
             check(ok and types.get("F16", 0) < 0.05 * sum(types.values()),
                   "%s: info --json gives the %s file's matrix bytes per type: %s" % (kind, mix, types))
         if "q4_k_m" in out:
@@ -170,7 +176,7 @@ def main():
             args = ["logits", "-m", d, "--tokens", ",".join(map(str, toks)), "--out", o, "--quant", q]
             rc, err = run(*args)
             x = np.fromfile(o, dtype="<f4").reshape(len(toks), -1) if rc == 0 else None
-            bound = {"q8_0": 0.10, "q5_k": 0.5}.get(q, 0.8)
+            bound = {"q8_0": 0.10 if kind == "dense" else 0.15, "q5_k": 0.5}.get(q, 0.8)
             check(x is not None and relrms(x, ref) < bound and typ in out and relrms(x, out[typ]) < bound / 2,
                   "%s: --quant %s at load: relative RMS %.4f to F32 (< %.2f), %.4f to the converted %s file"
                   % (kind, q, relrms(x, ref) if x is not None else -1, bound,
@@ -184,9 +190,16 @@ def main():
         if "q8_0" in out:
             x = out["q8_0"]
             agree = (x.argmax(1) == am)[sure].mean()
-            check(relrms(x, ref) < 0.10 and agree >= 0.99,
-                  "%s/q8_0: relative RMS %.4f < 0.10, argmax agrees at %.1f%% of %d positions with margin > 0.25 "
-                  "(%.1f%% of all)" % (kind, relrms(x, ref), 100 * agree, sure.sum(), 100 * (x.argmax(1) == am).mean()))
+            # the MoE model's random router picks another expert at a few positions for any small change of
+            # its input (a discrete choice: 25-50% error there, under 3% at the median), so its bound is on
+            # the median position's error, and looser on the whole
+            per = np.sqrt(((x - ref) ** 2).sum(1) / (ref ** 2).sum(1))
+            whole = 0.10 if kind == "dense" else 0.15
+            check(relrms(x, ref) < whole and (kind == "dense" or np.median(per) < 0.05) and agree >= 0.99,
+                  "%s/q8_0: relative RMS %.4f < %.2f (median position %.4f; MoE < 0.05), argmax agrees at %.1f%% of %d "
+                  "positions with margin > 0.25 (%.1f%% of all)" % (kind, relrms(x, ref), whole, np.median(per),
+                                                                   100 * agree, sure.sum(),
+                                                                   100 * (x.argmax(1) == am).mean()))
         for typ in ("q4_0", "q4_k_m", "q5_k_m"):
             if typ not in out:
                 continue
