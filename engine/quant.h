@@ -129,7 +129,7 @@ gm_qkern gm_qdot_avx512(gm_type t);
 /* ---- row-interleaved ("packed") matrices ---------------------------------------
  *
  * For prefill tiles and wide decode loads, gm_quantize_tensor stores Q8_0,
- * Q4_0, Q4_K, Q5_K and Q6_K matrices with 16 rows interleaved where the best
+ * Q4_0, Q5_0, Q5_1, Q4_K, Q5_K and Q6_K matrices with 16 rows interleaved where the best
  * path has its own tile for the type (gm_qpack_native: AVX-512 VNNI, AVX-VNNI
  * and AVX2 all have them): one vpdpbusd then multiplies 4 elements of 16
  * rows by 4 broadcast activation bytes, and a block's exact integer sums
@@ -141,9 +141,9 @@ gm_qkern gm_qdot_avx512(gm_type t);
  * (a lone last block: [quants][scales]), so with even block counts every
  * 64-byte quant row is 64-byte aligned.  Quant bytes are interleaved 4 at a
  * time: 64-byte row k holds bytes 4k..4k+3 of rows 0..15 in turn (Q8_0 qs,
- * stored plus 128 (w ^ 0x80), the unsigned operand; Q4_0 and Q4_K qs; Q5_K
- * qs then qh; Q6_K ql then qh).  The scale part holds the 16 rows' f16
- * scales (Q4_K and Q5_K: d,
+ * stored plus 128 (w ^ 0x80), the unsigned operand; Q4_0 and Q4_K qs; Q5_0,
+ * Q5_1 and Q5_K qs then qh; Q6_K ql then qh).  The scale part holds the 16
+ * rows' f16 scales (Q5_1: the 16 d, then the 16 m; Q4_K and Q5_K: d,
  * dmin, then the 12 scale bytes as three interleaved dwords; Q6_K: the
  * int8 scales in pairs per row, [sub-block pair][row][2], then d).
  * qpack_pos in quant.c is the map.
@@ -152,11 +152,16 @@ gm_qkern gm_qdot_avx512(gm_type t);
 
 /* Activation block of the packed kernels: like gm_bq8, but c = -C * sum(qs)
  * with the weight offset C (128 for Q8_0, whose packed kernels read the
- * weights as w + 128; 8 for Q4_0). */
+ * weights as w + 128; 8 for Q4_0; 16 for Q5_0).  Q5_1 has no offset but a
+ * per-block min m, and takes c = sum(qs) (C = -1) for the m * dx * sum term. */
 typedef struct { float d; int32_t c; int8_t qs[32]; } gm_bq8c;
 _Static_assert(sizeof(gm_bq8c) == sizeof(gm_bq8), "gm_bq8c has gm_bq8's layout");
+static inline int32_t gm_q8c_offset(gm_type t)
+{
+    return t == GM_TYPE_Q8_0 ? 128 : t == GM_TYPE_Q5_0 ? 16 : t == GM_TYPE_Q5_1 ? -1 : 8;
+}
 
-/* Whether type t has a packed layout (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K). */
+/* Whether type t has a packed layout (Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K). */
 bool gm_qpack_type(gm_type t);
 /* Interleave 16 rows of nb blocks (row layout, rows row_bytes apart) into one
  * packed group at dst (16 * row_bytes bytes). */
@@ -174,11 +179,18 @@ void gm_quantize_act_q8c_avx512(gm_type t, const float *x, gm_bq8c *y, int64_t n
 /* Bytes of one block's quants and of its scales for 16 rows. */
 static inline size_t gm_qp_quant_bytes(gm_type t)
 {
-    return t == GM_TYPE_Q8_0 ? 512 : t == GM_TYPE_Q4_0 ? 256 : t == GM_TYPE_Q4_K ? 2048 : t == GM_TYPE_Q5_K ? 2560 : 3072;
+    switch (t) {
+    case GM_TYPE_Q8_0: return 512;
+    case GM_TYPE_Q4_0: return 256;
+    case GM_TYPE_Q5_0: case GM_TYPE_Q5_1: return 320;
+    case GM_TYPE_Q4_K: return 2048;
+    case GM_TYPE_Q5_K: return 2560;
+    default: return 3072;
+    }
 }
 static inline size_t gm_qp_scale_bytes(gm_type t)
 {
-    return t == GM_TYPE_Q4_K || t == GM_TYPE_Q5_K ? 256 : t == GM_TYPE_Q6_K ? 288 : 32;
+    return t == GM_TYPE_Q4_K || t == GM_TYPE_Q5_K ? 256 : t == GM_TYPE_Q6_K ? 288 : t == GM_TYPE_Q5_1 ? 64 : 32;
 }
 
 /* Where block b's quants and its 16 rows' scales start inside a packed
@@ -192,13 +204,14 @@ static inline void gm_qp_offsets(gm_type t, int64_t nb, int64_t b, size_t *q, si
 }
 
 /* The 16 rows of a packed group times nt <= GM_QP_TOKENS activation rows (xs
- * bytes apart; gm_bq8c for Q8_0/Q4_0, gm_bq8k for the K types);
+ * bytes apart; gm_bq8c for Q8_0/Q4_0/Q5_0/Q5_1, gm_bq8k for the K types);
  * y[u * ldy + i] = row i times token u.  With cont, the sums start from
  * what y holds instead of zero: a product split along K into runs of
  * blocks (each run an even count, or the group's end; group and x advanced
  * to the run's first block) gives the same bits as one call over all.  Every (row, token) gets the same
- * operations whatever nt is: Q8_0/Q4_0 per block the exact integer sum,
- * then acc = fma((float)isum, dw * dx, acc) in block order; the K types
+ * operations whatever nt is: Q8_0/Q4_0/Q5_0 per block the exact integer sum,
+ * then acc = fma((float)isum, dw * dx, acc) in block order (Q5_1: then
+ * acc = fma((float)c, mw * dx, acc), c = sum(qs)); the K types
  * exactly the row kernels' per-super-block update (gm_ksum, gm_k6sum), so
  * packed and row layouts give the same bits there. */
 #define GM_QP_TOKENS 8
@@ -223,9 +236,12 @@ gm_qtile_fn gm_qtile_avx512(gm_type t);
  * nibbles become bytes in the Q8_0 layout, read by the Q8_0 tile (with the
  * Q4_0 activation blocks, whose c holds the offset 8).  The integer sums
  * are the same numbers and the float operations the same, so the bits equal
- * the type's own tile.  prep writes a run of nb blocks (group advanced as
- * for a tile) to dst, bytes_per_block each; tile reads dst.  prep is NULL
- * for types read as they are. */
+ * the type's own tile.  Q5_0 and Q5_1 levels (nibble and fifth bit) become
+ * bytes the same way: Q5_0's run is a Q8_0 group (c holds the offset 16),
+ * Q5_1's a Q8_0 group of its d scales followed by nb x 16 f16 mins, read
+ * by a tile that adds the min term.  prep writes a run of nb blocks (group
+ * advanced as for a tile) to dst, bytes_per_block each; tile reads dst.
+ * prep is NULL for types read as they are. */
 typedef struct {
     void (*prep)(int64_t nb, const void *group, void *dst);
     gm_qtile_fn tile;
@@ -236,6 +252,11 @@ gm_qprep gm_qprep_avx512(gm_type t);
 gm_qprep gm_qprep_avx2(gm_type t);      /* the K types' rewrites; {NULL} for others */
 gm_qprep gm_qprep_avxvnni(gm_type t);
 void gm_qprep_q4_0_portable(int64_t nb, const void *group, void *dst);
+/* The Q5_0 (Q5_1) rewrite above, portable: the bytes the SIMD rewrite writes. */
+void gm_qprep_q5_portable(gm_type t, int64_t nb, const void *group, void *dst);
+#define GM_Q5R_BYTES(t) ((t) == GM_TYPE_Q5_1 ? 512 + 32 + 32 : 512 + 32)
+/* Where block b's 16 f16 mins start in a rewritten Q5_1 run of nb blocks. */
+static inline size_t gm_q5r_mins(int64_t nb, int64_t b) { return (size_t)nb * (512 + 32) + 32 * (size_t)b; }
 /* The K types' rewritten runs, per super-block of 16 rows (levels: 64-byte
  * row i holds elements 4i..4i+3 of the 16 rows, as plain bytes):
  *   Q4_K, Q5_K: [levels 4096][scales 8 x 16 int32][mins 8 x 16 int32
@@ -255,8 +276,8 @@ int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, c
 /* gm_qmatmul and gm_qtensor_row (declared in kernels.h) are the hooks
  * gm_matmul and gm_tensor_row call for these types. */
 
-/* Quantize a float tensor (F32/F16/BF16) to dst (Q8_0, Q4_0, Q4_K, Q5_K,
- * Q6_K, or a float type).  out gets a malloc'd buffer it owns (free
+/* Quantize a float tensor (F32/F16/BF16) to dst (Q8_0, Q4_0, Q5_0, Q5_1,
+ * Q4_K, Q5_K, Q6_K, or a float type).  out gets a malloc'd buffer it owns (free
  * out->data) and src's name and shape.  Rows are split across the pool. */
 int  gm_quantize_tensor(const gm_tensor *src, gm_type dst, gm_tensor *out, gm_pool *p, gm_err *err);
 /* A quantized tensor in the GGUF row layout (a mapped file) repacked into

@@ -180,15 +180,16 @@ gm_qkern gm_qdot_scalar(gm_type t)
 
 /* ---- packed tiles (the portable one defines the bits) ------------------------ */
 
-/* 16 rows of a packed Q8_0 (q4 = false) or Q4_0 group times nt tokens: per
+/* 16 rows of a packed Q8_0, Q4_0, Q5_0 or Q5_1 group times nt tokens: per
  * block the exact integer sum with the stored offset (Q8_0 weights are
- * stored as w + 128, the correction c is in the activation block), then one fmaf.
- * The SIMD tiles reproduce this bit for bit. */
-static void tile_scalar(bool q4, int64_t nb, const void *group, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
-                        bool cont)
+ * stored as w + 128; the correction c is in the activation block), then one
+ * fmaf; Q5_1 then adds its min term, fmaf(c, m * dx, acc) with c the sum of
+ * the block's activations.  The SIMD tiles reproduce this bit for bit. */
+static void tile_scalar(gm_type t, int64_t nb, const void *group, const void *xv, size_t xs, int nt, float *y,
+                        int64_t ldy, bool cont)
 {
-    gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
     const unsigned char *g = group;
+    const bool q5 = t == GM_TYPE_Q5_0 || t == GM_TYPE_Q5_1;
     for (int u = 0; u < nt; u++) {
         const gm_bq8c *x = (const gm_bq8c *)((const char *)xv + (size_t)u * xs);
         for (int r = 0; r < GM_QP_ROWS; r++) {
@@ -196,32 +197,68 @@ static void tile_scalar(bool q4, int64_t nb, const void *group, const void *xv, 
             for (int64_t b = 0; b < nb; b++) {
                 size_t qo, dof;
                 gm_qp_offsets(t, nb, b, &qo, &dof);
-                int32_t isum = x[b].c;
-                if (q4)
-                    for (int k = 0; k < 4; k++)
-                        for (int j = 0; j < 4; j++) {
-                            int v = g[qo + 64 * k + 4 * r + j];
-                            isum += (v & 0xF) * x[b].qs[4 * k + j] + (v >> 4) * x[b].qs[16 + 4 * k + j];
-                        }
-                else
-                    for (int k = 0; k < 8; k++)
-                        for (int j = 0; j < 4; j++)
-                            isum += g[qo + 64 * k + 4 * r + j] * x[b].qs[4 * k + j];
+                int32_t isum = t == GM_TYPE_Q5_1 ? 0 : x[b].c;
+                uint32_t qh = 0;
+                if (q5) memcpy(&qh, g + qo + 256 + 4 * r, 4);
+                for (int k = 0; k < 8; k++)
+                    for (int j = 0; j < 4; j++) {
+                        int e = 4 * k + j, v;
+                        if (t == GM_TYPE_Q8_0) v = g[qo + 64 * k + 4 * r + j];
+                        else v = k < 4 ? g[qo + 64 * k + 4 * r + j] & 0xF : g[qo + 64 * (k - 4) + 4 * r + j] >> 4;
+                        if (q5) v |= (int)((qh >> e) & 1) << 4;
+                        isum += v * x[b].qs[e];
+                    }
                 uint16_t h;
                 memcpy(&h, g + dof + 2 * r, 2);
-                float sc = h2f(h) * x[b].d;
-                acc = fmaf((float)isum, sc, acc);
+                acc = fmaf((float)isum, h2f(h) * x[b].d, acc);
+                if (t == GM_TYPE_Q5_1) {
+                    memcpy(&h, g + dof + 32 + 2 * r, 2);
+                    acc = fmaf((float)x[b].c, h2f(h) * x[b].d, acc);
+                }
             }
             y[(int64_t)u * ldy + r] = acc;
         }
     }
 }
 
+/* A rewritten Q5_1 run (gm_qprep_q5_portable): the levels as a Q8_0 group,
+ * the mins after it; the same operations as tile_scalar's Q5_1. */
+static void tile_q5_1_run_scalar(int64_t nb, const void *group, const void *xv, size_t xs, int nt, float *y,
+                                 int64_t ldy, bool cont)
+{
+    const unsigned char *g = group;
+    for (int u = 0; u < nt; u++) {
+        const gm_bq8c *x = (const gm_bq8c *)((const char *)xv + (size_t)u * xs);
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            float acc = cont ? y[(int64_t)u * ldy + r] : 0.0f;
+            for (int64_t b = 0; b < nb; b++) {
+                size_t qo, dof;
+                gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
+                int32_t isum = 0;
+                for (int e = 0; e < 32; e++) isum += g[qo + 64 * (e / 4) + 4 * r + e % 4] * x[b].qs[e];
+                uint16_t h;
+                memcpy(&h, g + dof + 2 * r, 2);
+                acc = fmaf((float)isum, h2f(h) * x[b].d, acc);
+                memcpy(&h, g + gm_q5r_mins(nb, b) + 2 * r, 2);
+                acc = fmaf((float)x[b].c, h2f(h) * x[b].d, acc);
+            }
+            y[(int64_t)u * ldy + r] = acc;
+        }
+    }
+}
+
+static void prep_q5_0_portable(int64_t nb, const void *g, void *dst) { gm_qprep_q5_portable(GM_TYPE_Q5_0, nb, g, dst); }
+static void prep_q5_1_portable(int64_t nb, const void *g, void *dst) { gm_qprep_q5_portable(GM_TYPE_Q5_1, nb, g, dst); }
+
 /* The portable tiles, one per packed type. */
 static void tile_q8_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
-{ tile_scalar(false, nb, g, x, xs, nt, y, ldy, cont); }
+{ tile_scalar(GM_TYPE_Q8_0, nb, g, x, xs, nt, y, ldy, cont); }
 static void tile_q4_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
-{ tile_scalar(true, nb, g, x, xs, nt, y, ldy, cont); }
+{ tile_scalar(GM_TYPE_Q4_0, nb, g, x, xs, nt, y, ldy, cont); }
+static void tile_q5_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
+{ tile_scalar(GM_TYPE_Q5_0, nb, g, x, xs, nt, y, ldy, cont); }
+static void tile_q5_1_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
+{ tile_scalar(GM_TYPE_Q5_1, nb, g, x, xs, nt, y, ldy, cont); }
 
 /* 16 rows of a packed K-type group times nt tokens: each block back to the
  * row layout and through the reference dot, one super-block at a time, so
@@ -256,6 +293,8 @@ gm_qtile_fn gm_qtile_scalar(gm_type t)
     switch (t) {
     case GM_TYPE_Q8_0: return tile_q8_0_scalar;
     case GM_TYPE_Q4_0: return tile_q4_0_scalar;
+    case GM_TYPE_Q5_0: return tile_q5_0_scalar;
+    case GM_TYPE_Q5_1: return tile_q5_1_scalar;
     case GM_TYPE_Q4_K: return tile_q4_K_scalar;
     case GM_TYPE_Q5_K: return tile_q5_K_scalar;
     case GM_TYPE_Q6_K: return tile_q6_K_scalar;
@@ -338,6 +377,8 @@ gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
     if (t == GM_TYPE_Q4_0)
         r = (gm_qprep){ gm_qprep_q4_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa),
                         gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
+    if (t == GM_TYPE_Q5_0) r = (gm_qprep){ prep_q5_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa), GM_Q5R_BYTES(t) };
+    if (t == GM_TYPE_Q5_1) r = (gm_qprep){ prep_q5_1_portable, tile_q5_1_run_scalar, GM_Q5R_BYTES(t) };
     return r;
 }
 

@@ -176,6 +176,138 @@ void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst)
     }
 }
 
+/* ---- packed Q5_0 / Q5_1 ------------------------------------------------------
+ *
+ * A block's 16 rows hold 4 quant rows of nibble pairs and one row of qh
+ * dwords.  Levels of quant row k (elements 4k..4k+3 of the 16 rows; k < 4
+ * the low nibbles of row k, else the high ones of row k - 4) get their
+ * fifth bit from byte k / 2 of each row's qh dword: vpshufb copies that
+ * byte to the dword's 4 bytes, vptestmb against 1, 2, 4, 8 (shifted by
+ * 4 (k & 1)) makes a byte mask, and a masked add puts 16 there.  Decode
+ * reads the packed group like this; prefill first rewrites runs to bytes
+ * (Q5_0 then goes through the Q8_0 tile, its c holding the offset 16;
+ * Q5_1 through q5r_tile, which adds the min term). */
+
+ALWAYS_INLINE __m512i q5p_levels(__m512i v, __m512i qh, int k)
+{
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i lanes = _mm512_set_epi32(0x0C0C0C0C, 0x08080808, 0x04040404, 0, 0x0C0C0C0C, 0x08080808, 0x04040404, 0,
+                                           0x0C0C0C0C, 0x08080808, 0x04040404, 0, 0x0C0C0C0C, 0x08080808, 0x04040404, 0);
+    __m512i nib = k < 4 ? _mm512_and_si512(v, m4) : _mm512_and_si512(_mm512_srli_epi16(v, 4), m4);
+    __m512i sel = _mm512_shuffle_epi8(qh, _mm512_add_epi32(lanes, _mm512_set1_epi32((k >> 1) * 0x01010101)));
+    __mmask64 hb = _mm512_test_epi8_mask(sel, _mm512_set1_epi32(k & 1 ? (int)0x80402010u : 0x08040201));
+    return _mm512_mask_add_epi8(nib, hb, nib, _mm512_set1_epi8(16));
+}
+
+/* 16 rows of a packed Q5_0 (one = false) or Q5_1 group x nt tokens: the
+ * portable tile's operations. */
+ALWAYS_INLINE void q5p_tile(bool one, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y,
+                            int64_t ldy, bool cont)
+{
+    const gm_type t = one ? GM_TYPE_Q5_1 : GM_TYPE_Q5_0;
+    __m512 accf[GM_QP_TOKENS];
+    sums_load(nt, y, ldy, cont, accf);
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, dof;
+        gm_qp_offsets(t, nb, b, &qo, &dof);
+        const unsigned char *q = g + qo;
+        if (nt == 1)
+            for (int k = 0; k < 6; k++) _mm_prefetch((const char *)q + QP_PF_AHEAD + 64 * k, _MM_HINT_T0);
+        __m512i acci[GM_QP_TOKENS], acc2 = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) acci[u] = one ? _mm512_setzero_si512() : _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
+        const __m512i qh = _mm512_loadu_si512((const void *)(q + 256));
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            __m512i v = _mm512_loadu_si512((const void *)(q + 64 * k));
+            __m512i lo = q5p_levels(v, qh, k), hi = q5p_levels(v, qh, k + 4);
+            if (nt == 1) {         /* decode: two chains (integer sums: same result) */
+                const int8_t *a = XROW(gm_bq8c, xv, 0, xs)[b].qs;
+                acci[0] = dp_bcast(acci[0], lo, a + 4 * k);
+                acc2 = dp_bcast(acc2, hi, a + 16 + 4 * k);
+                continue;
+            }
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                const int8_t *a = XROW(gm_bq8c, xv, u, xs)[b].qs;
+                acci[u] = dp_bcast(acci[u], lo, a + 4 * k);
+                acci[u] = dp_bcast(acci[u], hi, a + 16 + 4 * k);
+            }
+        }
+        if (nt == 1) acci[0] = _mm512_add_epi32(acci[0], acc2);
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
+        __m512 mw = one ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof + 32))) : dw;
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            const gm_bq8c *x = XROW(gm_bq8c, xv, u, xs) + b;
+            accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), _mm512_mul_ps(dw, _mm512_set1_ps(x->d)), accf[u]);
+            if (one)
+                accf[u] = _mm512_fmadd_ps(_mm512_set1_ps((float)x->c), _mm512_mul_ps(mw, _mm512_set1_ps(x->d)), accf[u]);
+        }
+    }
+    sums_store(nt, y, ldy, accf);
+}
+
+/* A rewritten Q5_1 run (levels as a Q8_0 group, the mins after it). */
+ALWAYS_INLINE void q5r_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
+                            bool cont)
+{
+    __m512 accf[GM_QP_TOKENS];
+    sums_load(nt, y, ldy, cont, accf);
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, dof;
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
+        __m512i acci[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) acci[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            __m512i v = _mm512_loadu_si512((const void *)(g + qo + 64 * k));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) acci[u] = dp_bcast(acci[u], v, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k);
+        }
+        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
+        __m512 mw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + gm_q5r_mins(nb, b))));
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            const gm_bq8c *x = XROW(gm_bq8c, xv, u, xs) + b;
+            accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), _mm512_mul_ps(dw, _mm512_set1_ps(x->d)), accf[u]);
+            accf[u] = _mm512_fmadd_ps(_mm512_set1_ps((float)x->c), _mm512_mul_ps(mw, _mm512_set1_ps(x->d)), accf[u]);
+        }
+    }
+    sums_store(nt, y, ldy, accf);
+}
+
+#define QP_Q5_0(nb, g, x, xs, nt, y, ldy, cont) q5p_tile(false, nb, g, x, xs, nt, y, ldy, cont)
+#define QP_Q5_1(nb, g, x, xs, nt, y, ldy, cont) q5p_tile(true, nb, g, x, xs, nt, y, ldy, cont)
+QP_TILE_FN(avx512_tile_q5_0, QP_Q5_0)
+QP_TILE_FN(avx512_tile_q5_1, QP_Q5_1)
+QP_TILE_FN(avx512_tile_q5_1_run, q5r_tile)
+
+/* gm_qprep_q5_portable with 512-bit registers (same bytes). */
+ALWAYS_INLINE void q5_prep(bool one, int64_t nb, const void *group, void *dst)
+{
+    const gm_type t = one ? GM_TYPE_Q5_1 : GM_TYPE_Q5_0;
+    const unsigned char *g = group;
+    unsigned char *d = dst;
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qi, si, qo, so;
+        gm_qp_offsets(t, nb, b, &qi, &si);
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &so);
+        const __m512i qh = _mm512_loadu_si512((const void *)(g + qi + 256));
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; k++) {
+            __m512i v = _mm512_loadu_si512((const void *)(g + qi + 64 * k));
+            _mm512_storeu_si512((void *)(d + qo + 64 * k), q5p_levels(v, qh, k));
+            _mm512_storeu_si512((void *)(d + qo + 256 + 64 * k), q5p_levels(v, qh, k + 4));
+        }
+        memcpy(d + so, g + si, 32);
+        if (one) memcpy(d + gm_q5r_mins(nb, b), g + si + 32, 32);
+    }
+}
+static void q5_0_prep(int64_t nb, const void *group, void *dst) { q5_prep(false, nb, group, dst); }
+static void q5_1_prep(int64_t nb, const void *group, void *dst) { q5_prep(true, nb, group, dst); }
+
 /* ---- packed K types: integer sums per super-block, then the row kernels' update
  *
  * Per sub-block the exact dot of levels and activations builds up in one
@@ -682,6 +814,8 @@ gm_qprep gm_qprep_avx512(gm_type t)
         r = (gm_qprep){ gm_qprep_q4_0_avx512, avx512_tile_q8_0,
                         gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
         break;
+    case GM_TYPE_Q5_0: r = (gm_qprep){ q5_0_prep, avx512_tile_q8_0, GM_Q5R_BYTES(GM_TYPE_Q5_0) }; break;
+    case GM_TYPE_Q5_1: r = (gm_qprep){ q5_1_prep, avx512_tile_q5_1_run, GM_Q5R_BYTES(GM_TYPE_Q5_1) }; break;
     case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, Q4KR_BYTES }; break;
     case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q5_K_run, Q4KR_BYTES }; break;
     case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, Q6KR_BYTES }; break;
@@ -695,6 +829,8 @@ gm_qtile_fn gm_qtile_avx512(gm_type t)
     switch (t) {
     case GM_TYPE_Q8_0: return avx512_tile_q8_0;
     case GM_TYPE_Q4_0: return avx512_tile_q4_0;
+    case GM_TYPE_Q5_0: return avx512_tile_q5_0;
+    case GM_TYPE_Q5_1: return avx512_tile_q5_1;
     case GM_TYPE_Q4_K: return avx512_tile_q4_K;
     case GM_TYPE_Q5_K: return avx512_tile_q5_K;
     case GM_TYPE_Q6_K: return avx512_tile_q6_K;
@@ -748,7 +884,7 @@ void gm_quantize_act_q8k_avx512(const float *x, gm_bq8k *y, int64_t n)
  * the library calls that made activation quantization a tenth of a prefill. */
 void gm_quantize_act_q8c_avx512(gm_type t, const float *x, gm_bq8c *y, int64_t n)
 {
-    const int32_t C = t == GM_TYPE_Q8_0 ? 128 : 8;
+    const int32_t C = gm_q8c_offset(t);
     const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
         __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);

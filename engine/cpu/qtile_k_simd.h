@@ -436,6 +436,8 @@ static gm_qtile_fn KERNEL(tiles)(gm_type t)
     switch (t) {
     case GM_TYPE_Q8_0: return KERNEL(tile_q8_0);
     case GM_TYPE_Q4_0: return KERNEL(tile_q4_0);
+    case GM_TYPE_Q5_0: return KERNEL(tile_q5_0);
+    case GM_TYPE_Q5_1: return KERNEL(tile_q5_1);
     case GM_TYPE_Q4_K: return KERNEL(tile_q4_K);
     case GM_TYPE_Q5_K: return KERNEL(tile_q5_K);
     case GM_TYPE_Q6_K: return KERNEL(tile_q6_K);

@@ -461,11 +461,12 @@ size_t gm_qact_block_bytes(gm_type t)
     }
 }
 
-/* ---- packed (row-interleaved) Q8_0 / Q4_0 ----------------------------------- */
+/* ---- packed (row-interleaved) matrices --------------------------------------- */
 
 bool gm_qpack_type(gm_type t)
 {
-    return t == GM_TYPE_Q8_0 || t == GM_TYPE_Q4_0 || t == GM_TYPE_Q4_K || t == GM_TYPE_Q5_K || t == GM_TYPE_Q6_K;
+    return t == GM_TYPE_Q8_0 || t == GM_TYPE_Q4_0 || t == GM_TYPE_Q5_0 || t == GM_TYPE_Q5_1 || t == GM_TYPE_Q4_K ||
+           t == GM_TYPE_Q5_K || t == GM_TYPE_Q6_K;
 }
 
 /* Where byte i of row r's block goes in a packed group, given the block's
@@ -478,6 +479,14 @@ static size_t qpack_pos(gm_type t, int r, size_t i, size_t qo, size_t so)
         if (i < 2) return so + 2 * rr + i;
         i -= 2;
         return qo + 64 * (i / 4) + 4 * rr + i % 4;
+    case GM_TYPE_Q5_0: case GM_TYPE_Q5_1: {
+        size_t hdr = t == GM_TYPE_Q5_1 ? 4 : 2;                         /* d (, m), then qh, qs */
+        if (i < hdr) return so + 32 * (i / 2) + 2 * rr + i % 2;
+        i -= hdr;
+        if (i < 4) return qo + 256 + 4 * rr + i;
+        i -= 4;
+        return qo + 64 * (i / 4) + 4 * rr + i % 4;
+    }
     case GM_TYPE_Q4_K: case GM_TYPE_Q5_K:
         if (i < 4) return so + 32 * (i / 2) + 2 * rr + i % 2;          /* d, dmin */
         if (i < 16) { i -= 4; return so + 64 + 64 * (i / 4) + 4 * rr + i % 4; }
@@ -555,9 +564,37 @@ void gm_qprep_q4_0_portable(int64_t nb, const void *group, void *dst)
     }
 }
 
+/* A run of a packed Q5_0 or Q5_1 group as a Q8_0 group: quant row k of
+ * the result holds elements 4k..4k+3 of the 16 rows as bytes 0..31, the
+ * nibble (low nibbles of quant row k for k < 4, high ones of row k - 4)
+ * with bit 4k + i of the row's qh dword as bit 4; the d scales are copied
+ * and, for Q5_1, the m scales follow the nb blocks, 16 f16 per block. */
+void gm_qprep_q5_portable(gm_type t, int64_t nb, const void *group, void *dst)
+{
+    const unsigned char *g = group;
+    unsigned char *d = dst;
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qi, si, qo, so;
+        gm_qp_offsets(t, nb, b, &qi, &si);
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &so);
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            uint32_t qh;
+            memcpy(&qh, g + qi + 256 + 4 * (size_t)r, 4);
+            for (int k = 0; k < 8; k++)
+                for (int i = 0; i < 4; i++) {
+                    unsigned v = g[qi + 64 * (size_t)(k & 3) + 4 * (size_t)r + (size_t)i];
+                    unsigned nib = k < 4 ? v & 0x0F : v >> 4;
+                    d[qo + 64 * (size_t)k + 4 * (size_t)r + (size_t)i] = (unsigned char)(nib | ((qh >> (4 * k + i)) & 1) << 4);
+                }
+        }
+        memcpy(d + so, g + si, 32);
+        if (t == GM_TYPE_Q5_1) memcpy(d + gm_q5r_mins(nb, b), g + si + 32, 32);
+    }
+}
+
 void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n)
 {
-    int32_t C = t == GM_TYPE_Q8_0 ? 128 : 8;
+    int32_t C = gm_q8c_offset(t);
     gm_quantize_act_q8_portable(x, (gm_bq8 *)y, n);     /* same layout; sum becomes c below */
     for (int64_t b = 0; b < n / GM_QK; b++) y[b].c = -C * y[b].c;
 }

@@ -168,7 +168,7 @@ static int split_tiles(gm_type t, gm_qtile_fn tile, int64_t nb, const unsigned c
     return memcmp(got, ref, sizeof got) == 0;
 }
 
-/* gm_qprep on path isa: runs of a group rewritten (for Q4_0 and the K types
+/* gm_qprep on path isa: runs of a group rewritten (for Q4_0, Q5_0, Q5_1 and the K types
  * the portable and SIMD rewrites write the same bytes) and read by the
  * rewrite's tile give ref. */
 static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char *pk, const unsigned char *xq,
@@ -188,6 +188,9 @@ static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char
         if (t == GM_TYPE_Q4_0) {
             gm_qprep_q4_0_portable(cuts[i + 1] - cuts[i], pk + qo, b);
             same &= memcmp(a, b, q.bytes_per_block * n) == 0;
+        } else if (t == GM_TYPE_Q5_0 || t == GM_TYPE_Q5_1) {
+            gm_qprep_q5_portable(t, cuts[i + 1] - cuts[i], pk + qo, b);
+            same &= memcmp(a, b, q.bytes_per_block * n) == 0;
         } else if (gm_type_block(t) == GM_QKK) {
             gm_qprep_k_portable(t, cuts[i + 1] - cuts[i], pk + qo, b);
             same &= memcmp(a, b, q.bytes_per_block * n) == 0;
@@ -199,7 +202,7 @@ static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char
     return same && memcmp(got, ref, sizeof got) == 0;
 }
 
-/* Packed (16-row interleaved) Q8_0/Q4_0/Q4_K/Q5_K/Q6_K: layout round trip, every tile path
+/* Packed (16-row interleaved) Q8_0/Q4_0/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K: layout round trip, every tile path
  * equal to the portable tile bit for bit, close to the row reference, and
  * gm_qmatmul on a packed tensor bit-identical for n = 1 and n > 1, 1 and 3
  * threads; gm_quantize_tensor packs exactly when the best path has its own tile. */
@@ -623,6 +626,8 @@ int main(void)
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_matmul(TYPES[i], p1, p3);
     test_packed(GM_TYPE_Q8_0, p1, p3);
     test_packed(GM_TYPE_Q4_0, p1, p3);
+    test_packed(GM_TYPE_Q5_0, p1, p3);
+    test_packed(GM_TYPE_Q5_1, p1, p3);
     test_packed(GM_TYPE_Q4_K, p1, p3);
     test_packed(GM_TYPE_Q5_K, p1, p3);
     test_packed(GM_TYPE_Q6_K, p1, p3);
