@@ -3,7 +3,10 @@
 #
 # The checkpoint is bench/run.sh's (E2B dimensions, BENCH_LAYERS layers,
 # random BF16 weights in bench/out/), converted once by `gemmash convert` to
-# each type in BENCH_TYPES (bench/out/e2b-L<layers>-<type>.gguf).  For each
+# each type in BENCH_TYPES (bench/out/e2b-L<layers>-<type>.gguf).  With
+# BENCH_GEOMETRY=26b it is 26B-A4B's shape instead (hidden 2816, 704-wide
+# experts, top 8, a 2112-wide dense MLP) with 32 experts and a 32768-token
+# vocabulary to keep the file small; its Q4_K_M holds Q5_0 fallbacks.  For each
 # file: prefill of BENCH_PROMPT tokens and greedy decode of BENCH_DECODE
 # tokens, BENCH_RUNS times, with BENCH_THREADS threads, in
 #   gemmash:   bench/bench_model.c (one process per run, --runs 1);
@@ -12,7 +15,7 @@
 # Prints the BEST run of each (tokens/s): the machine is shared, so the best
 # run is the one least disturbed by other load.  Run by hand: `bash bench/llamacpp.sh`.
 #
-# Knobs: BENCH_LAYERS (6), BENCH_TYPES ("q8_0 q4_0 bf16"), BENCH_RUNS (3),
+# Knobs: BENCH_GEOMETRY (e2b | 26b), BENCH_LAYERS (6), BENCH_TYPES ("q8_0 q4_0 bf16"), BENCH_RUNS (3),
 #        BENCH_PROMPT (512), BENCH_DECODE (32), BENCH_THREADS (2).
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -20,6 +23,12 @@ BUILD=${BUILD:-build}
 PYTHON=${PYTHON:-/usr/bin/python3}
 CC=${CC:-cc}
 LAYERS=${BENCH_LAYERS:-6}
+GEOM=${BENCH_GEOMETRY:-e2b}
+case "$GEOM" in
+    e2b) GEN_ARGS=() ; SHAPE="E2B dimensions" ;;
+    26b) GEN_ARGS=(--set experts=32 --set vocab=32768) ; SHAPE="26B-A4B dimensions, 32 experts, vocab 32768" ;;
+    *) echo "bench/llamacpp.sh: BENCH_GEOMETRY is e2b or 26b" >&2; exit 2 ;;
+esac
 TYPES=${BENCH_TYPES:-q8_0 q4_0 bf16}
 RUNS=${BENCH_RUNS:-3}
 PROMPT=${BENCH_PROMPT:-512}
@@ -44,18 +53,18 @@ if ! grep -qs "\"version\": \"$NLC_VERSION\"" "$PREFIX/node_modules/node-llama-c
         >"$BUILD/bench/npm.log" 2>&1 || die "npm install failed (registry unreachable?); see $BUILD/bench/npm.log"
 fi
 
-model="bench/out/e2b-L$LAYERS-bf16"
+model="bench/out/$GEOM-L$LAYERS-bf16"
 if [ ! -f "$model/config.json" ]; then
     echo "generating $model (once) ..."
-    "$PYTHON" tests/pylib/gen_ckpt.py --out "$model" --geometry e2b --layers "$LAYERS" \
+    "$PYTHON" tests/pylib/gen_ckpt.py --out "$model" --geometry "$GEOM" --layers "$LAYERS" "${GEN_ARGS[@]}" \
         --dtype bf16 --layout released || die "gen_ckpt.py failed for $model"
 fi
 
-echo "== gemmash vs llama.cpp (node-llama-cpp $NLC_VERSION): E2B dimensions, $LAYERS layers, random weights"
+echo "== gemmash vs llama.cpp (node-llama-cpp $NLC_VERSION): $SHAPE, $LAYERS layers, random weights"
 echo "   prefill $PROMPT tokens, decode $DECODE tokens, $THREADS threads, best of $RUNS runs (tokens/s)"
 printf "%-8s %10s %10s %12s %12s %8s\n" type "gm prefill" "gm decode" "llama prefill" "llama decode" "MB"
 for t in $TYPES; do
-    gguf="bench/out/e2b-L$LAYERS-$t.gguf"
+    gguf="bench/out/$GEOM-L$LAYERS-$t.gguf"
     if [ ! -f "$gguf" ]; then
         "$BUILD/gemmash" convert -m "$model" -o "$gguf" --type "$t" --threads "$THREADS" || die "convert to $t failed"
     fi
