@@ -43,6 +43,26 @@ _Static_assert(sizeof(gm_block_q8_0) == 34, "Q8_0 block must be 34 bytes");
 _Static_assert(sizeof(gm_block_q4_0) == 18, "Q4_0 block must be 18 bytes");
 _Static_assert(sizeof(gm_block_q5_0) == 22, "Q5_0 block must be 22 bytes");
 _Static_assert(sizeof(gm_block_q5_1) == 24, "Q5_1 block must be 24 bytes");
+
+/* Q5_0 and Q5_1 keep element i's fifth bit in bit i of a little-endian word. */
+static inline uint32_t gm_q5_bits(const uint8_t qh[4])
+{
+    return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
+}
+/* Level i (0..31) of a Q5_0 / Q5_1 block. */
+static inline int gm_q5_level(const uint8_t qs[16], uint32_t bits, int i)
+{
+    int nib = i < 16 ? qs[i] & 0xF : qs[i - 16] >> 4;
+    return nib | (int)((bits >> i) & 1) << 4;
+}
+/* Exact sum over a block of its levels times a[0..31]. */
+static inline int32_t gm_q5_isum(const uint8_t qs[16], const uint8_t qh[4], const int8_t *a)
+{
+    uint32_t bits = gm_q5_bits(qh);
+    int32_t isum = 0;
+    for (int i = 0; i < 32; i++) isum += gm_q5_level(qs, bits, i) * a[i];
+    return isum;
+}
 _Static_assert(sizeof(gm_block_q4_K) == 144, "Q4_K block must be 144 bytes");
 _Static_assert(sizeof(gm_block_q5_K) == 176, "Q5_K block must be 176 bytes");
 _Static_assert(sizeof(gm_block_q6_K) == 210, "Q6_K block must be 210 bytes");
@@ -238,8 +258,8 @@ gm_qtile_fn gm_qtile_avx512(gm_type t);
  * are the same numbers and the float operations the same, so the bits equal
  * the type's own tile.  Q5_0 and Q5_1 levels (nibble and fifth bit) become
  * bytes the same way: Q5_0's run is a Q8_0 group (c holds the offset 16),
- * Q5_1's a Q8_0 group of its d scales followed by nb x 16 f16 mins, read
- * by a tile that adds the min term.  prep writes a run of nb blocks (group
+ * Q5_1's (AVX-512 only) a Q8_0 group of its d scales followed by nb x 16
+ * f16 mins, read by a tile that adds the min term.  prep writes a run of nb blocks (group
  * advanced as for a tile) to dst, bytes_per_block each; tile reads dst.
  * prep is NULL for types read as they are. */
 typedef struct {

@@ -43,23 +43,6 @@ static float dot_q4_0(int64_t nb, const void *wv, const void *xv)
     return sum;
 }
 
-/* The fifth bits of a Q5_0 / Q5_1 block (bit i for element i). */
-static inline uint32_t q5_bits(const uint8_t qh[4])
-{
-    return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
-}
-
-/* Exact sum over a block of the levels q (0..31) times x. */
-static inline int q5_isum(const uint8_t qs[16], uint32_t bits, const int8_t *a)
-{
-    int isum = 0;
-    for (int i = 0; i < 16; i++) {
-        isum += ((qs[i] & 0xF) | (int)((bits >> i) & 1) << 4) * a[i];
-        isum += ((qs[i] >> 4) | (int)((bits >> (i + 16)) & 1) << 4) * a[i + 16];
-    }
-    return isum;
-}
-
 /* Q5_0 weights: sum (q-16)*x = sum q*x - 16*sum x. */
 static float dot_q5_0(int64_t nb, const void *wv, const void *xv)
 {
@@ -67,7 +50,7 @@ static float dot_q5_0(int64_t nb, const void *wv, const void *xv)
     const gm_bq8 *x = xv;
     float sum = 0.0f;
     for (int64_t b = 0; b < nb; b++) {
-        int isum = q5_isum(w[b].qs, q5_bits(w[b].qh), x[b].qs) - 16 * x[b].sum;
+        int isum = gm_q5_isum(w[b].qs, w[b].qh, x[b].qs) - 16 * x[b].sum;
         sum += h2f(w[b].d) * x[b].d * (float)isum;
     }
     return sum;
@@ -80,7 +63,7 @@ static float dot_q5_1(int64_t nb, const void *wv, const void *xv)
     const gm_bq8 *x = xv;
     float sum = 0.0f;
     for (int64_t b = 0; b < nb; b++) {
-        int isum = q5_isum(w[b].qs, q5_bits(w[b].qh), x[b].qs);
+        int isum = gm_q5_isum(w[b].qs, w[b].qh, x[b].qs);
         sum += h2f(w[b].d) * x[b].d * (float)isum + h2f(w[b].m) * x[b].d * (float)x[b].sum;
     }
     return sum;
@@ -221,34 +204,7 @@ static void tile_scalar(gm_type t, int64_t nb, const void *group, const void *xv
     }
 }
 
-/* A rewritten Q5_1 run (gm_qprep_q5_portable): the levels as a Q8_0 group,
- * the mins after it; the same operations as tile_scalar's Q5_1. */
-static void tile_q5_1_run_scalar(int64_t nb, const void *group, const void *xv, size_t xs, int nt, float *y,
-                                 int64_t ldy, bool cont)
-{
-    const unsigned char *g = group;
-    for (int u = 0; u < nt; u++) {
-        const gm_bq8c *x = (const gm_bq8c *)((const char *)xv + (size_t)u * xs);
-        for (int r = 0; r < GM_QP_ROWS; r++) {
-            float acc = cont ? y[(int64_t)u * ldy + r] : 0.0f;
-            for (int64_t b = 0; b < nb; b++) {
-                size_t qo, dof;
-                gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
-                int32_t isum = 0;
-                for (int e = 0; e < 32; e++) isum += g[qo + 64 * (e / 4) + 4 * r + e % 4] * x[b].qs[e];
-                uint16_t h;
-                memcpy(&h, g + dof + 2 * r, 2);
-                acc = fmaf((float)isum, h2f(h) * x[b].d, acc);
-                memcpy(&h, g + gm_q5r_mins(nb, b) + 2 * r, 2);
-                acc = fmaf((float)x[b].c, h2f(h) * x[b].d, acc);
-            }
-            y[(int64_t)u * ldy + r] = acc;
-        }
-    }
-}
-
 static void prep_q5_0_portable(int64_t nb, const void *g, void *dst) { gm_qprep_q5_portable(GM_TYPE_Q5_0, nb, g, dst); }
-static void prep_q5_1_portable(int64_t nb, const void *g, void *dst) { gm_qprep_q5_portable(GM_TYPE_Q5_1, nb, g, dst); }
 
 /* The portable tiles, one per packed type. */
 static void tile_q8_0_scalar(int64_t nb, const void *g, const void *x, size_t xs, int nt, float *y, int64_t ldy, bool cont)
@@ -378,7 +334,6 @@ gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
         r = (gm_qprep){ gm_qprep_q4_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa),
                         gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
     if (t == GM_TYPE_Q5_0) r = (gm_qprep){ prep_q5_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa), GM_Q5R_BYTES(t) };
-    if (t == GM_TYPE_Q5_1) r = (gm_qprep){ prep_q5_1_portable, tile_q5_1_run_scalar, GM_Q5R_BYTES(t) };
     return r;
 }
 

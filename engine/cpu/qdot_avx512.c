@@ -199,6 +199,20 @@ ALWAYS_INLINE __m512i q5p_levels(__m512i v, __m512i qh, int k)
     return _mm512_mask_add_epi8(nib, hb, nib, _mm512_set1_epi8(16));
 }
 
+/* A block's float step for nt tokens: acc += isum * (dw * dx), then for
+ * Q5_1 (one) acc += c * (mw * dx), c being the block's activation sum. */
+ALWAYS_INLINE void q5_update(bool one, int nt, const void *xv, size_t xs, int64_t b, __m512 dw, __m512 mw,
+                             const __m512i *acci, __m512 *accf)
+{
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        const gm_bq8c *x = XROW(gm_bq8c, xv, u, xs) + b;
+        accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), _mm512_mul_ps(dw, _mm512_set1_ps(x->d)), accf[u]);
+        if (one)
+            accf[u] = _mm512_fmadd_ps(_mm512_set1_ps((float)x->c), _mm512_mul_ps(mw, _mm512_set1_ps(x->d)), accf[u]);
+    }
+}
+
 /* 16 rows of a packed Q5_0 (one = false) or Q5_1 group x nt tokens: the
  * portable tile's operations. */
 ALWAYS_INLINE void q5p_tile(bool one, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y,
@@ -237,13 +251,7 @@ ALWAYS_INLINE void q5p_tile(bool one, int64_t nb, const unsigned char *g, const 
         if (nt == 1) acci[0] = _mm512_add_epi32(acci[0], acc2);
         __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
         __m512 mw = one ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof + 32))) : dw;
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) {
-            const gm_bq8c *x = XROW(gm_bq8c, xv, u, xs) + b;
-            accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), _mm512_mul_ps(dw, _mm512_set1_ps(x->d)), accf[u]);
-            if (one)
-                accf[u] = _mm512_fmadd_ps(_mm512_set1_ps((float)x->c), _mm512_mul_ps(mw, _mm512_set1_ps(x->d)), accf[u]);
-        }
+        q5_update(one, nt, xv, xs, b, dw, mw, acci, accf);
     }
     sums_store(nt, y, ldy, accf);
 }
@@ -268,12 +276,7 @@ ALWAYS_INLINE void q5r_tile(int64_t nb, const unsigned char *g, const void *xv, 
         }
         __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
         __m512 mw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + gm_q5r_mins(nb, b))));
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) {
-            const gm_bq8c *x = XROW(gm_bq8c, xv, u, xs) + b;
-            accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), _mm512_mul_ps(dw, _mm512_set1_ps(x->d)), accf[u]);
-            accf[u] = _mm512_fmadd_ps(_mm512_set1_ps((float)x->c), _mm512_mul_ps(mw, _mm512_set1_ps(x->d)), accf[u]);
-        }
+        q5_update(true, nt, xv, xs, b, dw, mw, acci, accf);
     }
     sums_store(nt, y, ldy, accf);
 }

@@ -85,18 +85,6 @@ static void qm_quant_worker(void *arg, int ith, int nth)
     }
 }
 
-/* A Q5_0/Q5_1 block's levels (nibble and fifth bit) times x: exact. */
-static int32_t qm_q5_isum(const uint8_t qh4[4], const uint8_t qs[16], const int8_t *x)
-{
-    uint32_t qh;
-    memcpy(&qh, qh4, 4);
-    int32_t isum = 0;
-    for (int i = 0; i < 16; i++)
-        isum += (int32_t)((qs[i] & 0xF) | ((qh >> i) & 1) << 4) * x[i] +
-                (int32_t)((qs[i] >> 4) | ((qh >> (i + 16)) & 1) << 4) * x[i + 16];
-    return isum;
-}
-
 /* A row past the last full group of a packed tensor (row layout) times one
  * token in gm_bq8c form: rare (rows not a multiple of 16), so portable; the
  * operations of the type's portable tile. */
@@ -112,11 +100,11 @@ static float qm_tail_dot(gm_type t, int64_t nb, const void *wv, const gm_bq8c *x
             h = w->d;
         } else if (t == GM_TYPE_Q5_0) {
             const gm_block_q5_0 *w = (const gm_block_q5_0 *)wv + b;
-            isum = x[b].c + qm_q5_isum(w->qh, w->qs, x[b].qs);
+            isum = x[b].c + gm_q5_isum(w->qs, w->qh, x[b].qs);
             h = w->d;
         } else if (t == GM_TYPE_Q5_1) {
             const gm_block_q5_1 *w = (const gm_block_q5_1 *)wv + b;
-            acc = fmaf((float)qm_q5_isum(w->qh, w->qs, x[b].qs), gm_f16_to_f32(w->d) * x[b].d, acc);
+            acc = fmaf((float)gm_q5_isum(w->qs, w->qh, x[b].qs), gm_f16_to_f32(w->d) * x[b].d, acc);
             acc = fmaf((float)x[b].c, gm_f16_to_f32(w->m) * x[b].d, acc);
             continue;
         } else {

@@ -118,11 +118,7 @@ static void dequantize_q4_0(const gm_block_q4_0 *x, float *y, int64_t n)
     }
 }
 
-/* Q5_0 and Q5_1 keep element i's fifth bit in bit i of a little-endian word. */
-static uint32_t q5_bits_get(const uint8_t qh[4])
-{
-    return (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
-}
+/* The fifth bits of a Q5 block into qh (gm_q5_bits reads them back). */
 static void q5_bits_put(uint8_t qh[4], uint32_t bits)
 {
     for (int i = 0; i < 4; i++) qh[i] = (uint8_t)(bits >> (8 * i));
@@ -145,13 +141,6 @@ static inline int q5_trunc(float v)
     return v >= 31.0f ? 31 : v > 0.0f ? (int)v : 0;
 }
 
-/* Level i (0..31) of a Q5_0 / Q5_1 block. */
-static inline int q5_level(const uint8_t qs[16], uint32_t bits, int i)
-{
-    int nib = i < 16 ? qs[i] & 0xF : qs[i - 16] >> 4;
-    return nib | (int)((bits >> i) & 1) << 4;
-}
-
 /* Q5_0: d = max / -16 for the value of largest magnitude, q = x/d + 16 in 0..31. */
 static void quantize_q5_0(const float *x, gm_block_q5_0 *y, int64_t n)
 {
@@ -172,8 +161,8 @@ static void dequantize_q5_0(const gm_block_q5_0 *x, float *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++, y += GM_QK) {
         float d = h2f(x[b].d);
-        uint32_t bits = q5_bits_get(x[b].qh);
-        for (int i = 0; i < GM_QK; i++) y[i] = d * (float)(q5_level(x[b].qs, bits, i) - 16);
+        uint32_t bits = gm_q5_bits(x[b].qh);
+        for (int i = 0; i < GM_QK; i++) y[i] = d * (float)(gm_q5_level(x[b].qs, bits, i) - 16);
     }
 }
 
@@ -197,8 +186,8 @@ static void dequantize_q5_1(const gm_block_q5_1 *x, float *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++, y += GM_QK) {
         float d = h2f(x[b].d), m = h2f(x[b].m);
-        uint32_t bits = q5_bits_get(x[b].qh);
-        for (int i = 0; i < GM_QK; i++) y[i] = d * (float)q5_level(x[b].qs, bits, i) + m;
+        uint32_t bits = gm_q5_bits(x[b].qh);
+        for (int i = 0; i < GM_QK; i++) y[i] = d * (float)gm_q5_level(x[b].qs, bits, i) + m;
     }
 }
 
