@@ -12,7 +12,13 @@
 #include <string.h>
 #include "model.h"
 
+/* Tokens per forward chunk.  A chunk reads every weight once, so bigger
+ * chunks read less per token; mixture-of-experts layers gain the most (each
+ * expert sees only its share of a chunk, so its weights are read for a few
+ * tokens), dense ones too little to pay for the larger ring of each sliding
+ * layer's cache and the scratch, which grow with the chunk. */
 #define MAX_BATCH 256
+#define MAX_BATCH_MOE 512
 
 float *gm_kv_k(const gm_kv_layer *l, int pos)
 {
@@ -107,14 +113,15 @@ gm_ctx *gm_ctx_new(gm_model *m, int n_ctx, gm_err *err)
     if (!c) { gm_err_set(err, GM_E_NOMEM, "out of memory"); return NULL; }
     c->m = m;
     c->n_ctx = n_ctx;
-    c->max_batch = MAX_BATCH;
+    c->max_batch = cfg->moe ? MAX_BATCH_MOE : MAX_BATCH;
     bool ok = true;
     c->tokens = calloc((size_t)n_ctx, sizeof *c->tokens);
     c->kv = calloc((size_t)cfg->n_layers, sizeof *c->kv);
     if (!c->tokens || !c->kv) ok = false;
-    int qmax = 0, kvmax = 0, fmax = 0;
+    int qmax = 0, kvmax = 0, fmax = 0, hdmax = 0;
     for (int l = 0; ok && l < cfg->n_layers; l++) {
         int hd = cfg->head_dim_l[l], nkv = cfg->n_kv_heads_l[l];
+        if (hd > hdmax) hdmax = hd;
         if (cfg->n_heads * hd > qmax) qmax = cfg->n_heads * hd;
         if (nkv * hd > kvmax) kvmax = nkv * hd;
         if (cfg->ffn_width[l] > fmax) fmax = cfg->ffn_width[l];
@@ -123,7 +130,7 @@ gm_ctx *gm_ctx_new(gm_model *m, int n_ctx, gm_err *err)
         kl->owner = 1;
         kl->row = nkv * hd;
         if (!cfg->is_full[l]) {
-            kl->ring = cfg->sliding_window + MAX_BATCH;
+            kl->ring = cfg->sliding_window + c->max_batch;
             if (kl->ring > n_ctx) kl->ring = n_ctx;
             kl->k = zalloc((size_t)kl->ring * kl->row, &ok);
             kl->v = zalloc((size_t)kl->ring * kl->row, &ok);
@@ -138,6 +145,8 @@ gm_ctx *gm_ctx_new(gm_model *m, int n_ctx, gm_err *err)
         c->att = zalloc(B * qmax, &ok); c->o = zalloc(B * H, &ok);      c->f = zalloc(B * H, &ok);
         c->g = zalloc(B * fmax, &ok);   c->u = zalloc(B * fmax, &ok);
         c->ple = zalloc(B * LP, &ok);   c->tmp = zalloc(tmpn, &ok);     c->hidden = zalloc(B * H, &ok);
+        c->attn_rows_floats = (size_t)2 * GM_ATTN_TOKENS * GM_ATTN_GROUP_MAX * (size_t)hdmax;
+        c->attn_rows = zalloc(c->attn_rows_floats * (size_t)gm_pool_size(m->pool), &ok);
         if (cfg->moe) {
             size_t K = (size_t)cfg->top_k_experts, I = (size_t)cfg->moe_inter;
             c->moe_z = zalloc(B * H, &ok);   c->moe_gu = zalloc(B * 2 * I, &ok);
@@ -167,7 +176,7 @@ void gm_ctx_free(gm_ctx *c)
         free(kl->kb); free(kl->vb);
     }
     float *bufs[] = {c->x, c->xn, c->q, c->k, c->v, c->att, c->o, c->f, c->g, c->u, c->ple, c->tmp,
-                     c->hidden, c->moe_z, c->moe_gu, c->moe_act, c->moe_out, c->moe_acc, c->moe_w, c->scores};
+                     c->hidden, c->moe_z, c->moe_gu, c->moe_act, c->moe_out, c->moe_acc, c->moe_w, c->scores, c->attn_rows};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(c->moe_idx); free(c->moe_tok);
     free(c->kv);

@@ -78,48 +78,73 @@ static inline int attn_lo(const attn_job *j, int p)
     return lo < 0 ? 0 : lo;
 }
 
-/* The item's passes over the keys: scores from K rows (kc keys a pass;
- * scale 1.0), or, with values, the weighted sums of V rows (kv_c keys a
- * pass).  Each token takes the part of a pass inside its own range. */
-static void attn_passes(const attn_job *j, float *sc, int64_t ld, int t0, int nt, int h0, bool values)
+/* g rows of a pass against nk keys from kv: scores s[i*ld + u] = r_i . k_u,
+ * or with values r_i += sum_u s[i*ld + u] v_u. */
+static void pass_rows(float *r, int hd, float *s, int64_t ld, int g, const float *kv, int row, int nk, bool values)
 {
-    int hd = j->hd, stride = j->Hq * hd, gh = j->gh, kvh = h0 / j->G, row = j->kv->row;
-    int pf = j->p0 + t0, pl = pf + nt - 1, step = values ? j->kv_c : j->kc;
-    for (int u = attn_lo(j, pf), e; u <= pl; u = e) {
+    if (values) gm_vec_wsum_g(r, hd, s, ld, g, kv, row, nk, hd);
+    else gm_vec_qk(r, hd, g, kv, row, nk, hd, s, ld);
+}
+
+/* The item's passes over the keys: scores from K rows (kc keys a pass;
+ * scale 1.0) into sc, or, with values, the weighted sums of V rows (kv_c
+ * keys a pass) into the output rows.  rows holds the item's query rows (or
+ * output rows) back to back, row tt*gh + k for token tt and head h0 + k;
+ * score row tt*gh + k keeps key u at column u - base, base the lowest key
+ * of the block.  The tokens that take a whole pass (all but those near the
+ * causal edge or the start of a sliding window) go through one kernel call,
+ * so each K/V row loaded serves every head of each of them; the others take
+ * their own part of the pass. */
+static void attn_passes(const attn_job *j, float *sc, int64_t ld, float *rows, int t0, int nt, int h0, bool values)
+{
+    int hd = j->hd, gh = j->gh, kvh = h0 / j->G, row = j->kv->row;
+    int pf = j->p0 + t0, pl = pf + nt - 1, base = attn_lo(j, pf), step = values ? j->kv_c : j->kc;
+    for (int u = base, e; u <= pl; u = e) {
         e = gm_kv_run(j->kv, u, pl + 1);
         if (e - u > step) e = u + step;
         const float *kv = (values ? gm_kv_v(j->kv, u) : gm_kv_k(j->kv, u)) + (size_t)kvh * hd;
+        /* whole-pass tokens: p >= e - 1 and lo <= u, a range since both grow with the token */
+        int ta = 0, tz = nt;
+        while (ta < nt && pf + ta < e - 1) ta++;
+        while (tz > ta && attn_lo(j, pf + tz - 1) > u) tz--;
+        if (tz > ta) pass_rows(rows + (size_t)ta * gh * hd, hd, sc + (size_t)ta * gh * ld + (u - base), ld,
+                               (tz - ta) * gh, kv, row, e - u, values);
         for (int tt = 0; tt < nt; tt++) {
             int p = pf + tt, lo = attn_lo(j, p), a = u > lo ? u : lo, z = e < p + 1 ? e : p + 1;
-            if (a >= z) continue;
-            size_t at = (size_t)(t0 + tt) * stride + (size_t)h0 * hd;   /* the token's heads in q and out */
-            float *s = sc + (size_t)tt * gh * ld + (a - lo);
-            if (values) gm_vec_wsum_g(j->out + at, hd, s, ld, gh, kv + (size_t)(a - u) * row, row, z - a, hd);
-            else gm_vec_qk(j->q + at, hd, gh, kv + (size_t)(a - u) * row, row, z - a, hd, s, ld);
+            if ((tt >= ta && tt < tz) || a >= z) continue;
+            pass_rows(rows + (size_t)tt * gh * hd, hd, sc + (size_t)tt * gh * ld + (a - base), ld, gh,
+                      kv + (size_t)(a - u) * row, row, z - a, values);
         }
     }
 }
 
 /* One work item: tokens t0..t0+nt-1 (a block), query heads h0..h0+gh-1 (all
- * in one KV group).  Keys go in passes (attn_passes): each pass's K rows,
- * then V rows, are read from memory once and stay in cache while every
- * token of the block uses them (one token per item read a whole long
- * context per token).  Token t's score row u - lo(t) holds key u, so its softmax and
- * weighted sum see exactly the keys and order they would alone; a score
- * depends only on its query and key rows (gm_vec_qk), and each output
- * element gets its FMAs in ascending key order starting from zero, so the
- * block size, the grouping of heads and the passes never change the bits. */
-static void attn_item(const attn_job *j, float *sc, int t0, int nt, int h0)
+ * in one KV group).  The queries are copied side by side into the thread's
+ * rows (and the outputs summed there), so the block's tokens and heads form
+ * one matrix.  Keys go in passes (attn_passes): each pass's K rows, then V
+ * rows, are read from memory once and stay in cache while every token of
+ * the block uses them.  A token's scores cover exactly the keys, in the
+ * order, it would see alone; a score depends only on its query and key rows
+ * (gm_vec_qk), and each output element gets its FMAs in ascending key order
+ * starting from zero, so the block size, the grouping of heads and tokens
+ * and the passes never change the bits. */
+static void attn_item(const attn_job *j, float *sc, float *rows, int t0, int nt, int h0)
 {
-    int hd = j->hd, stride = j->Hq * hd, gh = j->gh, pf = j->p0 + t0;
-    int64_t ld = pf + nt - attn_lo(j, pf);   /* floats per score row: the block's widest span */
-    attn_passes(j, sc, ld, t0, nt, h0, false);
+    int hd = j->hd, stride = j->Hq * hd, gh = j->gh, pf = j->p0 + t0, base = attn_lo(j, pf);
+    int64_t ld = pf + nt - base;   /* floats per score row: the block's widest span */
+    size_t w = (size_t)gh * hd;    /* one token's rows */
+    float *qr = rows, *orow = rows + (size_t)nt * w;
+    for (int tt = 0; tt < nt; tt++)
+        memcpy(qr + tt * w, j->q + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, w * sizeof(float));
+    attn_passes(j, sc, ld, qr, t0, nt, h0, false);
     for (int tt = 0; tt < nt; tt++) {
         int p = pf + tt, lo = attn_lo(j, p);
-        for (int k = 0; k < gh; k++) gm_vec_softmax(sc + (size_t)(tt * gh + k) * ld, p - lo + 1);
-        memset(j->out + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, 0, (size_t)gh * hd * sizeof(float));
+        for (int k = 0; k < gh; k++) gm_vec_softmax(sc + (size_t)(tt * gh + k) * ld + (lo - base), p - lo + 1);
     }
-    attn_passes(j, sc, ld, t0, nt, h0, true);
+    memset(orow, 0, (size_t)nt * w * sizeof(float));
+    attn_passes(j, sc, ld, orow, t0, nt, h0, true);
+    for (int tt = 0; tt < nt; tt++)
+        memcpy(j->out + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, orow + tt * w, w * sizeof(float));
 }
 
 /* Threads take items from a shared counter, the latest blocks (the most
@@ -130,12 +155,13 @@ static void attn_worker(void *arg, int ith, int nth)
     attn_job *j = arg;
     const gm_ctx *c = j->c;
     float *sc = c->scores + (size_t)ith * c->scores_floats;
+    float *rows = c->attn_rows + (size_t)ith * c->attn_rows_floats;
     int per_blk = j->Hq / j->gh, nblk = (j->n + j->tb - 1) / j->tb, items = nblk * per_blk;
     for (;;) {
         int idx = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (idx >= items) break;
         int t0 = (nblk - 1 - idx / per_blk) * j->tb, nt = j->n - t0 < j->tb ? j->n - t0 : j->tb;
-        attn_item(j, sc, t0, nt, (idx % per_blk) * j->gh);
+        attn_item(j, sc, rows, t0, nt, (idx % per_blk) * j->gh);
     }
 }
 
@@ -244,43 +270,91 @@ static int mlp(gm_ctx *c, int l, const float *in, int n, float *out, gm_err *err
     return mm(c, y->down, 0, c->g, F, n, out, H, err);
 }
 
-/* Routed experts (26B): softmax over all experts, top-k, renormalise, scale
- * per expert; tokens are grouped by expert so each expert's weights are read
- * once per batch.  Experts are visited in index order for every token, so the
- * sum is the same in prefill and decode.  Result: c->moe_acc (n x H). */
-static int experts(gm_ctx *c, const gm_layer *y, int n, gm_err *err)
+/* Token t's router input: xn = rmsnorm(x) * router_scale / sqrt(H). */
+static void route_in_tok(gm_ctx *c, int l, int t)
 {
     const gm_config *cfg = &c->m->cfg;
-    int H = cfg->hidden, E = cfg->n_experts, K = cfg->top_k_experts, I = cfg->moe_inter;
-    float rs = 1.0f / sqrtf((float)H);
-    for (int t = 0; t < n; t++) {
-        float *r = c->xn + (size_t)t * H;
-        rmsnorm(r, c->x + (size_t)t * H, NULL, H, cfg->eps);
-        for (int i = 0; i < H; i++) r[i] = r[i] * y->router_scale[i] * rs;
-    }
-    if (mm(c, y->router, 0, c->xn, H, n, c->tmp, E, err)) return -1;
-    for (int t = 0; t < n; t++) {
-        float *lg = c->tmp + (size_t)t * E, mx = -INFINITY;
-        for (int e = 0; e < E; e++) if (lg[e] > mx) mx = lg[e];
-        double sum = 0;
-        for (int e = 0; e < E; e++) { lg[e] = expf(lg[e] - mx); sum += lg[e]; }
-        for (int e = 0; e < E; e++) lg[e] = (float)(lg[e] / sum);
-        int *idx = c->moe_idx + (size_t)t * K;
-        float *w = c->moe_w + (size_t)t * K, wsum = 0;
-        for (int k = 0; k < K; k++) {            /* top-k, lowest index first on ties */
-            int best = -1;
-            for (int e = 0; e < E; e++) {
-                bool used = false;
-                for (int j = 0; j < k; j++) used |= idx[j] == e;
-                if (!used && (best < 0 || lg[e] > lg[best])) best = e;
-            }
-            idx[k] = best;
-            w[k] = lg[best];
-            wsum += w[k];
+    const gm_layer *y = &c->m->layers[l];
+    int H = cfg->hidden;
+    float rs = 1.0f / sqrtf((float)H), *r = c->xn + (size_t)t * H;
+    rmsnorm(r, c->x + (size_t)t * H, NULL, H, cfg->eps);
+    for (int i = 0; i < H; i++) r[i] = r[i] * y->router_scale[i] * rs;
+}
+
+/* Token t's routing from its router logits in tmp: softmax over all
+ * experts, top-k (lowest index first on ties), renormalised and scaled per
+ * expert; and the experts' input moe_z = pre_ffn_norm2(x). */
+static void route_tok(gm_ctx *c, int l, int t)
+{
+    const gm_config *cfg = &c->m->cfg;
+    const gm_layer *y = &c->m->layers[l];
+    int H = cfg->hidden, E = cfg->n_experts, K = cfg->top_k_experts;
+    float *lg = c->tmp + (size_t)t * E, mx = -INFINITY;
+    for (int e = 0; e < E; e++) if (lg[e] > mx) mx = lg[e];
+    double sum = 0;
+    for (int e = 0; e < E; e++) { lg[e] = expf(lg[e] - mx); sum += lg[e]; }
+    for (int e = 0; e < E; e++) lg[e] = (float)(lg[e] / sum);
+    int *idx = c->moe_idx + (size_t)t * K;
+    float *w = c->moe_w + (size_t)t * K, wsum = 0;
+    for (int k = 0; k < K; k++) {
+        int best = -1;
+        for (int e = 0; e < E; e++) {
+            bool used = false;
+            for (int i = 0; i < k; i++) used |= idx[i] == e;
+            if (!used && (best < 0 || lg[e] > lg[best])) best = e;
         }
-        for (int k = 0; k < K; k++) w[k] = w[k] / wsum * y->expert_scale[idx[k]];
-        rmsnorm(c->moe_z + (size_t)t * H, c->x + (size_t)t * H, y->pre_ffn_norm2, H, cfg->eps);
+        idx[k] = best;
+        w[k] = lg[best];
+        wsum += w[k];
     }
+    for (int k = 0; k < K; k++) w[k] = w[k] / wsum * y->expert_scale[idx[k]];
+    rmsnorm(c->moe_z + (size_t)t * H, c->x + (size_t)t * H, y->pre_ffn_norm2, H, cfg->eps);
+}
+
+/* One expert's rows after its gate/up product: GeGLU into moe_act (acc
+ * false), or after its down product, each row's weighted output added to
+ * its token's sum (acc true; an expert holds a token at most once, so rows
+ * never share a sum).  Rows are split across the pool from 4 up. */
+typedef struct { gm_ctx *c; int ne; bool acc; } moe_rows_job;
+
+static void moe_rows_worker(void *arg, int ith, int nth)
+{
+    const moe_rows_job *j = arg;
+    gm_ctx *c = j->c;
+    const gm_config *cfg = &c->m->cfg;
+    int H = cfg->hidden, I = cfg->moe_inter, K = cfg->top_k_experts;
+    for (int r = ith; r < j->ne; r += nth) {
+        if (!j->acc) {
+            const float *gu = c->moe_gu + (size_t)r * 2 * I;
+            gm_vec_geglu(c->moe_act + (size_t)r * I, gu, gu + I, I);
+            continue;
+        }
+        float w = c->moe_w[c->moe_tok[r]];
+        const float *o = c->moe_out + (size_t)r * H;
+        float *acc = c->moe_acc + (size_t)(c->moe_tok[r] / K) * H;
+        for (int i = 0; i < H; i++) acc[i] += w * o[i];
+    }
+}
+
+static void moe_rows(gm_ctx *c, int ne, bool acc)
+{
+    moe_rows_job j = { c, ne, acc };
+    if (ne < 4 || gm_pool_size(c->m->pool) < 2) moe_rows_worker(&j, 0, 1);
+    else gm_pool_run(c->m->pool, moe_rows_worker, &j);
+}
+
+/* Routed experts (26B) of layer l: routing per token (route_tok); tokens
+ * are grouped by expert so each expert's weights are read once per batch.
+ * Experts are visited in index order for every token, so the sum is the
+ * same in prefill and decode.  Result: c->moe_acc (n x H). */
+static int experts(gm_ctx *c, int l, int n, gm_err *err)
+{
+    const gm_config *cfg = &c->m->cfg;
+    const gm_layer *y = &c->m->layers[l];
+    int H = cfg->hidden, E = cfg->n_experts, K = cfg->top_k_experts, I = cfg->moe_inter;
+    for_tokens(c, l, n, route_in_tok);
+    if (mm(c, y->router, 0, c->xn, H, n, c->tmp, E, err)) return -1;
+    for_tokens(c, l, n, route_tok);
     memset(c->moe_acc, 0, (size_t)n * H * sizeof(float));
     for (int e = 0; e < E; e++) {
         int ne = 0;
@@ -293,18 +367,9 @@ static int experts(gm_ctx *c, const gm_layer *y, int n, gm_err *err)
                 }
         if (!ne) continue;
         if (mm(c, y->gate_up_exps, e, c->moe_out, H, ne, c->moe_gu, 2 * I, err)) return -1;
-        for (int r = 0; r < ne; r++) {
-            const float *gu = c->moe_gu + (size_t)r * 2 * I;
-            gm_vec_geglu(c->moe_act + (size_t)r * I, gu, gu + I, I);
-        }
+        moe_rows(c, ne, false);
         if (mm(c, y->down_exps, e, c->moe_act, I, ne, c->moe_out, H, err)) return -1;
-        for (int r = 0; r < ne; r++) {
-            int t = c->moe_tok[r] / K;
-            float w = c->moe_w[c->moe_tok[r]];
-            const float *o = c->moe_out + (size_t)r * H;
-            float *acc = c->moe_acc + (size_t)t * H;
-            for (int i = 0; i < H; i++) acc[i] += w * o[i];
-        }
+        moe_rows(c, ne, true);
     }
     return 0;
 }
@@ -335,7 +400,7 @@ static int ffn(gm_ctx *c, int l, int n, gm_err *err)
     if (mlp(c, l, c->xn, n, c->f, err)) return -1;
     if (cfg->moe) {
         for (int t = 0; t < n; t++) rmsnorm(c->f + (size_t)t * H, c->f + (size_t)t * H, y->post_ffn_norm1, H, cfg->eps);
-        if (experts(c, y, n, err)) return -1;
+        if (experts(c, l, n, err)) return -1;
         for (int t = 0; t < n; t++) {
             float *f = c->f + (size_t)t * H, *a = c->moe_acc + (size_t)t * H;
             rmsnorm(a, a, y->post_ffn_norm2, H, cfg->eps);
@@ -348,24 +413,72 @@ static int ffn(gm_ctx *c, int l, int n, gm_err *err)
 
 /* ---- per-layer embeddings (E2B/E4B) ------------------------------------------ */
 
+/* Per-token work around the first products of a pass, split across the
+ * pool like for_tokens (the token ids are not in the context yet): the
+ * scaled embedding into x (ple false), or the per-layer inputs into ple. */
+typedef struct { gm_ctx *c; const int32_t *tok; int n; bool ple; } tok_in_job;
+
+static void tok_in_worker(void *arg, int ith, int nth)
+{
+    const tok_in_job *j = arg;
+    gm_ctx *c = j->c;
+    const gm_model *m = c->m;
+    const gm_config *cfg = &m->cfg;
+    int H = cfg->hidden, P = cfg->ple_dim, LP = cfg->n_layers * P;
+    float es = (float)sqrt((double)H), hs = 1.0f / sqrtf((float)H), ps = sqrtf((float)P), r2 = 1.0f / sqrtf(2.0f);
+    for (int t = ith; t < j->n; t += nth) {
+        if (!j->ple) {
+            float *x = c->x + (size_t)t * H;
+            gm_tensor_row(m->embed, 0, j->tok[t], x);
+            for (int i = 0; i < H; i++) x[i] *= es;
+            continue;
+        }
+        /* the embedding row: in the thread's pool scratch (no product runs
+         * now), or in tmp when one thread does it all */
+        float *p = c->ple + (size_t)t * LP, *e = nth > 1 ? gm_pool_scratch(m->pool, ith) : c->tmp;
+        gm_tensor_row(m->ple_embed, 0, j->tok[t] < cfg->ple_vocab ? j->tok[t] : cfg->pad_id, e);
+        for (int i = 0; i < LP; i++) p[i] *= hs;
+        for (int l = 0; l < cfg->n_layers; l++)
+            rmsnorm(p + (size_t)l * P, p + (size_t)l * P, m->ple_proj_norm, P, cfg->eps);
+        for (int i = 0; i < LP; i++) p[i] = (p[i] + e[i] * ps) * r2;
+    }
+}
+
+static void tok_in(gm_ctx *c, const int32_t *tok, int n, bool ple)
+{
+    tok_in_job j = { c, tok, n, ple };
+    size_t row = (size_t)c->m->cfg.n_layers * c->m->cfg.ple_dim * sizeof(float);
+    if (n < 4 || gm_pool_size(c->m->pool) < 2 || (ple && row > GM_POOL_SCRATCH)) tok_in_worker(&j, 0, 1);
+    else gm_pool_run(c->m->pool, tok_in_worker, &j);
+}
+
 /* ple[t] = (rmsnorm_slices(Wpm·h0 / sqrt(H)) + Eple[tok]·sqrt(P)) / sqrt(2),
  * computed once per batch before layer 0; h0 is the scaled embedding in x. */
 static int ple_inputs(gm_ctx *c, const int32_t *tok, int n, gm_err *err)
 {
     const gm_model *m = c->m;
     const gm_config *cfg = &m->cfg;
-    int H = cfg->hidden, P = cfg->ple_dim, LP = cfg->n_layers * P;
+    int H = cfg->hidden, LP = cfg->n_layers * cfg->ple_dim;
     if (mm(c, m->ple_model_proj, 0, c->x, H, n, c->ple, LP, err)) return -1;
-    float hs = 1.0f / sqrtf((float)H), ps = sqrtf((float)P), r2 = 1.0f / sqrtf(2.0f);
-    for (int t = 0; t < n; t++) {
-        float *p = c->ple + (size_t)t * LP, *e = c->tmp;
-        gm_tensor_row(m->ple_embed, 0, tok[t] < cfg->ple_vocab ? tok[t] : cfg->pad_id, e);
-        for (int i = 0; i < LP; i++) p[i] *= hs;
-        for (int l = 0; l < cfg->n_layers; l++)
-            rmsnorm(p + (size_t)l * P, p + (size_t)l * P, m->ple_proj_norm, P, cfg->eps);
-        for (int i = 0; i < LP; i++) p[i] = (p[i] + e[i] * ps) * r2;
-    }
+    tok_in(c, tok, n, true);
     return 0;
+}
+
+/* Token t's gate of layer l's per-layer input: g = gelu(g) * ple[l]. */
+static void ple_gate_tok(gm_ctx *c, int l, int t)
+{
+    int P = c->m->cfg.ple_dim, LP = c->m->cfg.n_layers * P;
+    float *g = c->g + (size_t)t * P;
+    gm_vec_geglu(g, g, c->ple + (size_t)t * LP + (size_t)l * P, P);
+}
+
+/* Token t after the per-layer projection: x += ple_post_norm(o). */
+static void ple_out_tok(gm_ctx *c, int l, int t)
+{
+    int H = c->m->cfg.hidden;
+    float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
+    rmsnorm(o, o, c->m->layers[l].ple_post_norm, H, c->m->cfg.eps);
+    for (int i = 0; i < H; i++) x[i] += o[i];
 }
 
 /* x += rmsnorm(Wp · (gelu(Wg · x) ⊙ ple[l])), after the FFN residual add. */
@@ -373,19 +486,11 @@ static int ple_inject(gm_ctx *c, int l, int n, gm_err *err)
 {
     const gm_config *cfg = &c->m->cfg;
     const gm_layer *y = &c->m->layers[l];
-    int H = cfg->hidden, P = cfg->ple_dim, LP = cfg->n_layers * P;
+    int H = cfg->hidden, P = cfg->ple_dim;
     if (mm(c, y->ple_gate, 0, c->x, H, n, c->g, P, err)) return -1;
-    for (int t = 0; t < n; t++) {
-        float *g = c->g + (size_t)t * P;
-        const float *p = c->ple + (size_t)t * LP + (size_t)l * P;
-        gm_vec_geglu(g, g, p, P);
-    }
+    for_tokens(c, l, n, ple_gate_tok);
     if (mm(c, y->ple_proj, 0, c->g, P, n, c->o, H, err)) return -1;
-    for (int t = 0; t < n; t++) {
-        float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
-        rmsnorm(o, o, y->ple_post_norm, H, cfg->eps);
-        for (int i = 0; i < H; i++) x[i] += o[i];
-    }
+    for_tokens(c, l, n, ple_out_tok);
     return 0;
 }
 
@@ -396,12 +501,7 @@ int gm_forward(gm_ctx *c, const int32_t *tok, int n, float *logits, bool all_log
     const gm_model *m = c->m;
     const gm_config *cfg = &m->cfg;
     int H = cfg->hidden, V = cfg->vocab;
-    float es = (float)sqrt((double)H);
-    for (int t = 0; t < n; t++) {
-        float *x = c->x + (size_t)t * H;
-        gm_tensor_row(m->embed, 0, tok[t], x);
-        for (int i = 0; i < H; i++) x[i] *= es;
-    }
+    tok_in(c, tok, n, false);
     if (cfg->ple_dim > 0 && ple_inputs(c, tok, n, err)) return -1;
     for (int l = 0; l < cfg->n_layers; l++) {
         if (c->interrupt && *c->interrupt)

@@ -91,6 +91,8 @@ struct gm_ctx {
     float *moe_z, *moe_gu, *moe_act, *moe_out, *moe_acc, *moe_w;
     int   *moe_idx, *moe_tok;
     float *scores;               /* per thread: scores_floats floats */
+    float *attn_rows;            /* per thread: an attention item's query and output rows */
+    size_t attn_rows_floats;
     size_t scores_floats;        /* >= scores_heads x scores_cap; more for blocks of tokens */
     int    scores_cap;           /* positions per head row (>= keys of any one token) */
     int    scores_heads;         /* head rows per thread: the largest KV group, at most 8 */

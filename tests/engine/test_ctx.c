@@ -1,17 +1,18 @@
 /* test_ctx.c: the KV cache's bookkeeping: truncation (shallow, inside the
  * ring slack, and deep, where the sliding rings must be rebuilt), prefix
  * reuse by gm_ctx_sync, the context limit, and that chunking a prompt never
- * changes the logits.  Uses the E2B-like fixture (window 8, KV sharing). */
+ * changes the logits.  Uses the E2B-like fixture (window 8, KV sharing) and,
+ * for chunking, the 26B-like one (two query heads per KV group, MoE). */
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "engine.h"
 
-static const char *model_dir(void)
+static const char *fixture(const char *name)
 {
     static char p[4096];
     const char *f = getenv("FIXTURES");
-    snprintf(p, sizeof p, "%s/gemma4-ref/e2b_like", f ? f : "tests/fixtures");
+    snprintf(p, sizeof p, "%s/gemma4-ref/%s", f ? f : "tests/fixtures", name);
     return p;
 }
 
@@ -26,11 +27,32 @@ static int fresh_logits(gm_model *m, const int32_t *toks, int n, float *out)
     return rc;
 }
 
+/* T tokens as one prefill, in chunks of 37 and one at a time: the same
+ * last logits, bit for bit. */
+static void chunking_is_invisible(gm_model *m, const int32_t *toks, int T)
+{
+    gm_err err = {0};
+    int V = gm_model_config(m)->vocab;
+    float *d = malloc(sizeof *d * (size_t)V), *b = malloc(sizeof *b * (size_t)V);
+    gm_ctx *s = gm_ctx_new(m, 0, &err);
+    int ok = s != NULL && d != NULL && b != NULL;
+    for (int t = 0; ok && t < T; t++) ok = gm_ctx_eval(s, toks + t, 1, d, false, &err) == 0;
+    CHECK(ok, "decode %d tokens one at a time: %s", T, err.msg);
+    ok = ok && fresh_logits(m, toks, T, b) == 0;
+    CHECK(ok && memcmp(d, b, sizeof *d * (size_t)V) == 0, "a %d-token prefill equals %d single-token steps", T, T);
+    ok = ok && gm_ctx_truncate(s, 0, &err) == 0;
+    for (int t = 0; ok && t < T; t += 37) ok = gm_ctx_eval(s, toks + t, T - t < 37 ? T - t : 37, d, false, &err) == 0;
+    CHECK(ok && memcmp(d, b, sizeof *d * (size_t)V) == 0, "chunks of 37 give the same logits as one prefill");
+    gm_ctx_free(s);
+    free(d);
+    free(b);
+}
+
 int main(void)
 {
     gm_err err = {0};
     gm_load_opts o = {.threads = 2};
-    gm_model *m = gm_model_load(model_dir(), &o, &err);
+    gm_model *m = gm_model_load(fixture("e2b_like"), &o, &err);
     if (!CHECK(m != NULL, "load the E2B-like fixture: %s", err.msg)) return check_exit();
     int V = gm_model_config(m)->vocab, N = 400;
     int32_t *toks = malloc(sizeof *toks * (size_t)N);
@@ -76,19 +98,18 @@ int main(void)
     /* Blocks of tokens in prefill attention: one 300-token call, chunks of
      * 37, and one token at a time give the same bits (window 8 and the full
      * layers' growing spans cross every block boundary). */
-    {
-        float *d = malloc(sizeof *d * (size_t)V);
-        gm_ctx *s = gm_ctx_new(m, 0, &err);
-        int T = 300, ok = s != NULL && d != NULL;
-        for (int t = 0; ok && t < T; t++) ok = gm_ctx_eval(s, toks + t, 1, d, false, &err) == 0;
-        CHECK(ok, "decode %d tokens one at a time: %s", T, err.msg);
-        fresh_logits(m, toks, T, b);
-        CHECK(ok && memcmp(d, b, sizeof *d * (size_t)V) == 0, "a %d-token prefill equals %d single-token steps", T, T);
-        ok = s && gm_ctx_truncate(s, 0, &err) == 0;
-        for (int t = 0; ok && t < T; t += 37) ok = gm_ctx_eval(s, toks + t, T - t < 37 ? T - t : 37, d, false, &err) == 0;
-        CHECK(ok && memcmp(d, b, sizeof *d * (size_t)V) == 0, "chunks of 37 give the same logits as one prefill");
-        gm_ctx_free(s);
-        free(d);
+    chunking_is_invisible(m, toks, 300);
+    {   /* the 26B-like fixture: two query heads per KV group, so a block's
+         * tokens share kernel calls, and 512-token chunks (MoE) */
+        gm_model *moe = gm_model_load(fixture("moe_26b_like"), &o, &err);
+        if (CHECK(moe != NULL, "load the 26B-like fixture: %s", err.msg)) {
+            int mv = gm_model_config(moe)->vocab;
+            int32_t *mt = malloc(sizeof *mt * 600);
+            for (int i = 0; mt && i < 600; i++) mt[i] = i ? 3 + (int32_t)((i * 2654435761u) % (unsigned)(mv - 3)) : 2;
+            if (CHECK(mt != NULL, "token buffer")) chunking_is_invisible(moe, mt, 600);
+            free(mt);
+            gm_model_free(moe);
+        }
     }
 
     /* capacity */
