@@ -46,7 +46,8 @@ static void tok_worker(void *arg, int ith, int nth)
 /* fn(c, l, t) for every token of the batch.  The norms, RoPE and GeGLU are
  * per token and cheap next to a matrix product, but done serially they cost
  * a 512-token prefill several percent; a batch of 4+ tokens shares them out
- * (each token's arithmetic is the same whichever thread runs it). */
+ * (each token's arithmetic is the same whichever thread runs it).  An
+ * expert's rows go through it the same way, n being the expert's rows. */
 static void for_tokens(gm_ctx *c, int l, int n, tok_fn fn)
 {
     if (n < 4 || gm_pool_size(c->m->pool) < 2) {
@@ -311,36 +312,27 @@ static void route_tok(gm_ctx *c, int l, int t)
     rmsnorm(c->moe_z + (size_t)t * H, c->x + (size_t)t * H, y->pre_ffn_norm2, H, cfg->eps);
 }
 
-/* One expert's rows after its gate/up product: GeGLU into moe_act (acc
- * false), or after its down product, each row's weighted output added to
- * its token's sum (acc true; an expert holds a token at most once, so rows
- * never share a sum).  Rows are split across the pool from 4 up. */
-typedef struct { gm_ctx *c; int ne; bool acc; } moe_rows_job;
-
-static void moe_rows_worker(void *arg, int ith, int nth)
+/* Row r of one expert's batch after its gate/up product: GeGLU into
+ * moe_act.  (for_tokens runs these over the expert's rows; l is unused.) */
+static void moe_geglu_row(gm_ctx *c, int l, int r)
 {
-    const moe_rows_job *j = arg;
-    gm_ctx *c = j->c;
-    const gm_config *cfg = &c->m->cfg;
-    int H = cfg->hidden, I = cfg->moe_inter, K = cfg->top_k_experts;
-    for (int r = ith; r < j->ne; r += nth) {
-        if (!j->acc) {
-            const float *gu = c->moe_gu + (size_t)r * 2 * I;
-            gm_vec_geglu(c->moe_act + (size_t)r * I, gu, gu + I, I);
-            continue;
-        }
-        float w = c->moe_w[c->moe_tok[r]];
-        const float *o = c->moe_out + (size_t)r * H;
-        float *acc = c->moe_acc + (size_t)(c->moe_tok[r] / K) * H;
-        for (int i = 0; i < H; i++) acc[i] += w * o[i];
-    }
+    (void)l;
+    int I = c->m->cfg.moe_inter;
+    const float *gu = c->moe_gu + (size_t)r * 2 * I;
+    gm_vec_geglu(c->moe_act + (size_t)r * I, gu, gu + I, I);
 }
 
-static void moe_rows(gm_ctx *c, int ne, bool acc)
+/* Row r after the expert's down product: its weighted output added to its
+ * token's sum (an expert holds a token at most once, so rows never share a
+ * sum). */
+static void moe_acc_row(gm_ctx *c, int l, int r)
 {
-    moe_rows_job j = { c, ne, acc };
-    if (ne < 4 || gm_pool_size(c->m->pool) < 2) moe_rows_worker(&j, 0, 1);
-    else gm_pool_run(c->m->pool, moe_rows_worker, &j);
+    (void)l;
+    int H = c->m->cfg.hidden, K = c->m->cfg.top_k_experts;
+    float w = c->moe_w[c->moe_tok[r]];
+    const float *o = c->moe_out + (size_t)r * H;
+    float *acc = c->moe_acc + (size_t)(c->moe_tok[r] / K) * H;
+    for (int i = 0; i < H; i++) acc[i] += w * o[i];
 }
 
 /* Routed experts (26B) of layer l: routing per token (route_tok); tokens
@@ -367,9 +359,9 @@ static int experts(gm_ctx *c, int l, int n, gm_err *err)
                 }
         if (!ne) continue;
         if (mm(c, y->gate_up_exps, e, c->moe_out, H, ne, c->moe_gu, 2 * I, err)) return -1;
-        moe_rows(c, ne, false);
+        for_tokens(c, l, ne, moe_geglu_row);
         if (mm(c, y->down_exps, e, c->moe_act, I, ne, c->moe_out, H, err)) return -1;
-        moe_rows(c, ne, true);
+        for_tokens(c, l, ne, moe_acc_row);
     }
     return 0;
 }

@@ -89,14 +89,21 @@ static void dequantize_q8_0(const gm_block_q8_0 *x, float *y, int64_t n)
 
 /* ---- Q4_0 ---------------------------------------------------------------- */
 
+/* The value of largest magnitude in a block of GM_QK, sign kept (the first
+ * on ties): Q4_0 and Q5_0 map it to their lowest level exactly. */
+static float signed_max(const float *x)
+{
+    float amax = 0.0f, mx = 0.0f;
+    for (int i = 0; i < GM_QK; i++)
+        if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); mx = x[i]; }
+    return mx;
+}
+
 /* The value of largest magnitude maps to -8 exactly; q = (x/d) + 8 in 0..15. */
 static void quantize_q4_0(const float *x, gm_block_q4_0 *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
-        float amax = 0.0f, mx = 0.0f;
-        for (int i = 0; i < GM_QK; i++)
-            if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); mx = x[i]; }
-        float d = mx / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        float d = signed_max(x) / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
         y[b].d = f2h(d);
         for (int i = 0; i < 16; i++) {
             int lo = clampi((int)(x[i] * id + 8.5f), 0, 15);
@@ -145,10 +152,7 @@ static inline int q5_trunc(float v)
 static void quantize_q5_0(const float *x, gm_block_q5_0 *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
-        float amax = 0.0f, mx = 0.0f;
-        for (int i = 0; i < GM_QK; i++)
-            if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); mx = x[i]; }
-        float d = mx / -16.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+        float d = signed_max(x) / -16.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
         int q[32];
         for (int i = 0; i < GM_QK; i++) q[i] = q5_trunc(x[i] * id + 16.5f);
         y[b].d = f2h(d);
