@@ -4,7 +4,10 @@
  * through gm_qmatmul) and each integer kernel path the CPU runs:
  *   - GEMV (one token, the decode step): weight bytes streamed per second,
  *     with a matrix larger than the last-level cache;
- *   - GEMM (a batch of tokens, prefill): integer multiply-adds per second.
+ *   - GEMM (a batch of tokens, prefill): integer multiply-adds per second;
+ *   - for the row-interleaved layout, also the 16-row tile alone on one
+ *     thread with its data in L1 cache, as a fraction of one core's int8
+ *     peak: the most a prefill's matrix products can get from that kernel.
  * The int8 peak of one core (a register-only vpdpbusd/vpmaddubsw loop) is
  * measured separately (qpeak_*.c, all threads at once via int8peak.c) so
  * the kernels can be read against it.
@@ -66,6 +69,59 @@ static int run(gm_pool *pool, gm_qisa isa, const gm_tensor *W, const float *X, i
     return gm_qmatmul_isa(pool, isa, W, 0, X, W->ne[0], n, Y, W->ne[1]);
 }
 
+/* The int8 peak of one core, by the loop int8peak.c uses on this CPU. */
+static double core_peak(double seconds)
+{
+    return gm_qisa_supported(GM_QISA_AVX512) ? gm_bench_peak_avx512(seconds) : gm_bench_peak_avx2(seconds);
+}
+
+/* The tile prefill runs for t with isa (on a run rewritten by the type's
+ * gm_qprep where it has one, as qmatmul.c does) on one thread with its data
+ * in L1: the first blocks of one 16-row group (at most about 24 KiB of
+ * weights as stored) times GM_QP_TOKENS tokens, over and over.  Best of 20
+ * rounds, each beside a short peak run (the machine may be shared): the
+ * fraction of the peak, with the tile's GOP/s in *gops.  -1 when there is
+ * no tile or no memory. */
+static double tile_hot(gm_type t, gm_qisa isa, const unsigned char *group, int64_t K, const float *X, double *gops)
+{
+    gm_qtile_fn f = gm_qtile_get(t, isa);
+    gm_qprep pr = gm_qprep_get(t, isa);
+    int64_t nb = K / gm_type_block(t);
+    size_t gb = 16 * gm_type_block_bytes(t);           /* one block of the group's 16 rows */
+    int64_t hb = (int64_t)(24576 / gb) & ~(int64_t)1;
+    if (hb < 2) hb = 2;
+    if (hb > nb) hb = nb;
+    bool k_form = gm_qact_block_bytes(t) != sizeof(gm_bq8);
+    size_t xs = (size_t)nb * (k_form ? sizeof(gm_bq8k) : sizeof(gm_bq8c));
+    unsigned char *xq = malloc(xs * GM_QP_TOKENS), *run = NULL;
+    if (pr.prep) {
+        run = malloc(pr.bytes_per_block * (size_t)hb);
+        if (run) pr.prep(hb, group, run);
+        group = run;
+        f = pr.tile;
+    }
+    if (!f || !xq || !group) { free(xq); free(run); return -1; }
+    for (int u = 0; u < GM_QP_TOKENS; u++) {
+        if (k_form) gm_quantize_act_q8k(X + (int64_t)u * K, (gm_bq8k *)(void *)(xq + (size_t)u * xs), K);
+        else gm_quantize_act_q8c(t, X + (int64_t)u * K, (gm_bq8c *)(void *)(xq + (size_t)u * xs), K);
+    }
+    float y[16 * GM_QP_TOKENS];
+    int64_t iters = 1 + 2000000 / (hb * gm_type_block(t));
+    double best = 1e9, peak = 0;
+    for (int r = 0; r < 20; r++) {
+        double p = core_peak(0.01);
+        if (p > peak) peak = p;
+        double t0 = now();
+        for (int64_t i = 0; i < iters; i++) f(hb, group, xq, xs, GM_QP_TOKENS, y, 16, false);
+        double e = now() - t0;
+        if (e < best) best = e;
+    }
+    free(xq);
+    free(run);
+    *gops = 2.0 * (double)iters * (double)(hb * gm_type_block(t)) * 16 * GM_QP_TOKENS / best / 1e9;
+    return *gops / peak;
+}
+
 int main(int argc, char **argv)
 {
     int threads = argc > 1 ? atoi(argv[1]) : 0;
@@ -98,7 +154,8 @@ int main(int argc, char **argv)
     }
     printf("plain streaming read of the same buffer: %.1f GB/s (best of 3; the bandwidth a GEMV can reach here)\n",
            3.0 * (double)gemv_bytes / rd / 1e9);
-    printf("%-6s %-15s %10s %10s %12s\n", "type", "path", "GEMV GB/s", "GEMV ms", "GEMM GOP/s");
+    printf("%-6s %-15s %10s %10s %12s   %s\n", "type", "path", "GEMV GB/s", "GEMV ms", "GEMM GOP/s",
+           "pack: best of 3; tile alone, one thread, data in L1");
     const gm_type types[] = {GM_TYPE_BF16, GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q5_0, GM_TYPE_Q5_1, GM_TYPE_Q4_K,
                              GM_TYPE_Q5_K, GM_TYPE_Q6_K};
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
@@ -156,10 +213,12 @@ int main(int argc, char **argv)
                 double g2 = (now() - t0) / 4;
                 if (g2 < bestm) bestm = g2;
             }
-            char label[32];
+            char label[32], hot[64] = "";
             snprintf(label, sizeof label, "%s pack", gm_qisa_name((gm_qisa)isa));
-            printf("%-6s %-15s %10.1f %10.2f %12.1f   (best of 3)\n", gm_type_name(t), label,
-                   (double)Wv.nbytes / best / 1e9, best * 1e3, 2.0 * (double)K * 1024 * 64 / bestm / 1e9);
+            double hg = 0, hf = tile_hot(t, (gm_qisa)isa, buf, K, X, &hg);
+            if (hf > 0) snprintf(hot, sizeof hot, "tile %.0f GOP/s, %.0f%% of a core's int8 peak", hg, 100 * hf);
+            printf("%-6s %-15s %10.1f %10.2f %12.1f   %s\n", gm_type_name(t), label,
+                   (double)Wv.nbytes / best / 1e9, best * 1e3, 2.0 * (double)K * 1024 * 64 / bestm / 1e9, hot);
             fflush(stdout);
         }
     }

@@ -62,10 +62,78 @@ ALWAYS_INLINE void sums_store(int nt, float *y, int64_t ldy, const __m512 *s)
     for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, s[u]);
 }
 
+/* The float step of block b for nt tokens: acc = fma(float(isum), dw * dx, acc). */
+ALWAYS_INLINE void qp_scale(const unsigned char *g, size_t dof, const void *xv, size_t xs, int nt, int64_t b,
+                            const __m512i *acci, __m512 *accf)
+{
+    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(g + dof)));
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        __m512 sc = _mm512_mul_ps(dw, _mm512_set1_ps(XROW(gm_bq8c, xv, u, xs)[b].d));
+        accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), sc, accf[u]);
+    }
+}
+
+/* Q8_0 layout, 16 rows x nt > 1 tokens (prefill; Q4_0 and Q5_0 runs come
+ * here rewritten): the blocks of a pair side by side, so 2 nt integer sums
+ * build up at once.  With one block's nt chains, each vpdpbusd waited on
+ * the one before it in its chain and the tile ran 5% slower; the float
+ * steps still go block after block, so the bits are qp_tile's. */
+ALWAYS_INLINE void qp_tile_pairs(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y,
+                                 int64_t ldy, bool cont)
+{
+    __m512 accf[GM_QP_TOKENS];
+    sums_load(nt, y, ldy, cont, accf);
+    int64_t b = 0;
+    for (; b + 1 < nb; b += 2) {
+        size_t qo, dof, qo1, dof1;
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b + 1, &qo1, &dof1);
+        __m512i a0[GM_QP_TOKENS], a1[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            a0[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
+            a1[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b + 1].c);
+        }
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            __m512i v0 = _mm512_loadu_si512((const void *)(g + qo + 64 * k));
+            __m512i v1 = _mm512_loadu_si512((const void *)(g + qo1 + 64 * k));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                const gm_bq8c *x = XROW(gm_bq8c, xv, u, xs);
+                a0[u] = dp_bcast(a0[u], v0, x[b].qs + 4 * k);
+                a1[u] = dp_bcast(a1[u], v1, x[b + 1].qs + 4 * k);
+            }
+        }
+        qp_scale(g, dof, xv, xs, nt, b, a0, accf);
+        qp_scale(g, dof1, xv, xs, nt, b + 1, a1, accf);
+    }
+    if (b < nb) {                      /* a group's odd last block */
+        size_t qo, dof;
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
+        __m512i a0[GM_QP_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) a0[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            __m512i v = _mm512_loadu_si512((const void *)(g + qo + 64 * k));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) a0[u] = dp_bcast(a0[u], v, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k);
+        }
+        qp_scale(g, dof, xv, xs, nt, b, a0, accf);
+    }
+    sums_store(nt, y, ldy, accf);
+}
+
 /* 16 rows x nt tokens (nt a compile-time constant after inlining). */
 ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt,
                            float *y, int64_t ldy, bool cont)
 {
+    if (!q4 && nt > 1) {
+        qp_tile_pairs(nb, g, xv, xs, nt, y, ldy, cont);
+        return;
+    }
     const gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
     const __m512i m4 = _mm512_set1_epi8(0x0F);
     __m512 accf[GM_QP_TOKENS];
@@ -105,7 +173,7 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
                     acci[u] = dp_bcast(acci[u], hi, (a + 16 + 4 * k));
                 }
             }
-        } else if (nt == 1) {
+        } else {                       /* Q8_0 decode (prefill took qp_tile_pairs) */
             const int8_t *a = XROW(gm_bq8c, xv, 0, xs)[b].qs;
             __m512i acc2 = _mm512_setzero_si512();
 #pragma GCC unroll 4
@@ -116,21 +184,8 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
                 acc2 = dp_bcast(acc2, v1, (a + 4 * k + 4));
             }
             acci[0] = _mm512_add_epi32(acci[0], acc2);
-        } else {
-#pragma GCC unroll 8
-            for (int k = 0; k < 8; k++) {
-                __m512i v = _mm512_loadu_si512((const void *)(q + 64 * k));
-                #pragma GCC unroll 8
-                for (int u = 0; u < nt; u++)
-                    acci[u] = dp_bcast(acci[u], v, (XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k));
-            }
         }
-        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(g + dof)));
-        #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) {
-            __m512 sc = _mm512_mul_ps(dw, _mm512_set1_ps(XROW(gm_bq8c, xv, u, xs)[b].d));
-            accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), sc, accf[u]);
-        }
+        qp_scale(g, dof, xv, xs, nt, b, acci, accf);
     }
     sums_store(nt, y, ldy, accf);
 }
@@ -659,23 +714,35 @@ ALWAYS_INLINE void run_levels(const unsigned char *o, int n, const void *xv, siz
     for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
 }
 
-/* run_levels with the scale applied in floats: fsum[u] += scf x dots.  Exact
- * (so the same bits as the integer sums) while every product and partial
- * sum stays below 2^24 in magnitude; see q4kr_tile. */
-ALWAYS_INLINE void run_levels_f(const unsigned char *o, const void *xv, size_t xs, int64_t b, int off, __m512 scf,
-                                int nt, __m512 *fsum)
+/* run_levels with the scale applied in floats, for sub-blocks j and j + 1
+ * (levels at o and o + 512, token u's activations from qs[off] and
+ * qs[off + 32]): fsum[u] += scf0 x dots of j, then scf1 x dots of j + 1.
+ * Exact (so the same bits as the integer sums) while every product and
+ * partial sum stays below 2^24 in magnitude; see q4kr_tile_f.  The two
+ * sub-blocks go side by side, 2 nt chains of vpdpbusd: with one sub-block's
+ * nt, each instruction waited on the one before it in its chain. */
+ALWAYS_INLINE void run_levels_f2(const unsigned char *o, const void *xv, size_t xs, int64_t b, int off, __m512 scf0,
+                                 __m512 scf1, int nt, __m512 *fsum)
 {
-    __m512i acc[GM_QP_TOKENS];
+    __m512i a0[GM_QP_TOKENS], a1[GM_QP_TOKENS];
 #pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) acc[u] = _mm512_setzero_si512();
+    for (int u = 0; u < nt; u++) a0[u] = a1[u] = _mm512_setzero_si512();
 #pragma GCC unroll 8
     for (int s = 0; s < 8; s++) {
-        __m512i op = _mm512_loadu_si512((const void *)(o + 64 * s));
+        __m512i op0 = _mm512_loadu_si512((const void *)(o + 64 * s));
+        __m512i op1 = _mm512_loadu_si512((const void *)(o + 512 + 64 * s));
 #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) acc[u] = dp_bcast(acc[u], op, XROW(gm_bq8k, xv, u, xs)[b].qs + off + 4 * s);
+        for (int u = 0; u < nt; u++) {
+            const int8_t *qs = XROW(gm_bq8k, xv, u, xs)[b].qs + off + 4 * s;
+            a0[u] = dp_bcast(a0[u], op0, qs);
+            a1[u] = dp_bcast(a1[u], op1, qs + 32);
+        }
     }
 #pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) fsum[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[u]), scf, fsum[u]);
+    for (int u = 0; u < nt; u++) {
+        fsum[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0[u]), scf0, fsum[u]);
+        fsum[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1[u]), scf1, fsum[u]);
+    }
 }
 
 /* For the run tiles: out[u] = the 8 rows of int16 pairs at w (per-row
@@ -738,9 +805,10 @@ ALWAYS_INLINE void q4kr_tile_f(int64_t nb, const unsigned char *g, const void *x
 #pragma GCC unroll 8
             for (int u = 0; u < nt; u++) fs[u] = _mm512_setzero_ps();
 #pragma GCC unroll 1
-            for (int j = 4 * h; j < 4 * h + 4; j++)
-                run_levels_f(o + 512 * j, xv, xs, b, 32 * j,
-                             _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(o + 4096 + 64 * j))), nt, fs);
+            for (int j = 4 * h; j < 4 * h + 4; j += 2)
+                run_levels_f2(o + 512 * j, xv, xs, b, 32 * j,
+                              _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(o + 4096 + 64 * j))),
+                              _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(o + 4096 + 64 * j + 64))), nt, fs);
             /* the first half waits in L1: 8 more live registers per token
              * set would spill the tile's sums */
 #pragma GCC unroll 8
