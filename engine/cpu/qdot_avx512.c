@@ -714,6 +714,31 @@ ALWAYS_INLINE void run_levels(const unsigned char *o, int n, const void *xv, siz
     for (int u = 0; u < nt; u++) isum[u] = _mm512_add_epi32(isum[u], _mm512_mullo_epi32(acc[u], sc));
 }
 
+/* Two run_levels side by side: n rows of levels at o0 and o1 (activations
+ * from qs[off0] and qs[off1]) with scales sc0 and sc1, so 2 nt chains of
+ * vpdpbusd are in flight instead of nt.  Integer sums: the same numbers. */
+ALWAYS_INLINE void run_levels2(const unsigned char *o0, const unsigned char *o1, int n, const void *xv, size_t xs,
+                               int64_t b, int off0, int off1, __m512i sc0, __m512i sc1, int nt, __m512i *isum)
+{
+    __m512i a0[GM_QP_TOKENS], a1[GM_QP_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) a0[u] = a1[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+    for (int s = 0; s < n; s++) {
+        __m512i op0 = _mm512_loadu_si512((const void *)(o0 + 64 * s));
+        __m512i op1 = _mm512_loadu_si512((const void *)(o1 + 64 * s));
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            const int8_t *qs = XROW(gm_bq8k, xv, u, xs)[b].qs;
+            a0[u] = dp_bcast(a0[u], op0, qs + off0 + 4 * s);
+            a1[u] = dp_bcast(a1[u], op1, qs + off1 + 4 * s);
+        }
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++)
+        isum[u] = _mm512_add_epi32(isum[u], _mm512_add_epi32(_mm512_mullo_epi32(a0[u], sc0), _mm512_mullo_epi32(a1[u], sc1)));
+}
+
 /* run_levels with the scale applied in floats, for sub-blocks j and j + 1
  * (levels at o and o + 512, token u's activations from qs[off] and
  * qs[off + 32]): fsum[u] += scf0 x dots of j, then scf1 x dots of j + 1.
@@ -773,9 +798,10 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
 #pragma GCC unroll 8
         for (int u = 0; u < nt; u++) isum[u] = _mm512_setzero_si512();
 #pragma GCC unroll 1
-        for (int j = 0; j < 8; j++)   /* not unrolled: the compiler then spilled the sums */
-            run_levels(o + 512 * j, 8, xv, xs, b, 32 * j, _mm512_loadu_si512((const void *)(o + 4096 + 64 * j)), nt,
-                       isum);
+        for (int j = 0; j < 8; j += 2)   /* not unrolled: the compiler then spilled the sums */
+            run_levels2(o + 512 * j, o + 512 * j + 512, 8, xv, xs, b, 32 * j, 32 * j + 32,
+                        _mm512_loadu_si512((const void *)(o + 4096 + 64 * j)),
+                        _mm512_loadu_si512((const void *)(o + 4096 + 64 * j + 64)), nt, isum);
         run_pair_sums(o + 4608, xv, xs, b, nt, msum);
         __m512 wd = _mm512_loadu_ps(o + 5120), wm = _mm512_loadu_ps(o + 5184);
         q4k_update(nt, xv, xs, b, wd, wm, isum, msum, sum);
