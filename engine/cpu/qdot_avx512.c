@@ -62,25 +62,38 @@ ALWAYS_INLINE void sums_store(int nt, float *y, int64_t ldy, const __m512 *s)
     for (int u = 0; u < nt; u++) _mm512_storeu_ps(y + (int64_t)u * ldy, s[u]);
 }
 
-/* The float step of block b for nt tokens: acc = fma(float(isum), dw * dx, acc). */
-ALWAYS_INLINE void qp_scale(const unsigned char *g, size_t dof, const void *xv, size_t xs, int nt, int64_t b,
-                            const __m512i *acci, __m512 *accf)
+/* A block's float step for nt tokens: acc += isum * (dw * dx), then for
+ * Q5_1 (one) acc += c * (mw * dx), c being the block's activation sum. */
+ALWAYS_INLINE void q5_update(bool one, int nt, const void *xv, size_t xs, int64_t b, __m512 dw, __m512 mw,
+                             const __m512i *acci, __m512 *accf)
 {
-    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(g + dof)));
 #pragma GCC unroll 8
     for (int u = 0; u < nt; u++) {
-        __m512 sc = _mm512_mul_ps(dw, _mm512_set1_ps(XROW(gm_bq8c, xv, u, xs)[b].d));
-        accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), sc, accf[u]);
+        const gm_bq8c *x = XROW(gm_bq8c, xv, u, xs) + b;
+        accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), _mm512_mul_ps(dw, _mm512_set1_ps(x->d)), accf[u]);
+        if (one)
+            accf[u] = _mm512_fmadd_ps(_mm512_set1_ps((float)x->c), _mm512_mul_ps(mw, _mm512_set1_ps(x->d)), accf[u]);
     }
 }
 
-/* Q8_0 layout, 16 rows x nt > 1 tokens (prefill; Q4_0 and Q5_0 runs come
- * here rewritten): the blocks of a pair side by side, so 2 nt integer sums
- * build up at once.  With one block's nt chains, each vpdpbusd waited on
- * the one before it in its chain and the tile ran 5% slower; the float
- * steps still go block after block, so the bits are qp_tile's. */
-ALWAYS_INLINE void qp_tile_pairs(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y,
-                                 int64_t ldy, bool cont)
+/* q5_update of block b of a group in the Q8_0 layout (its 16 f16 scales at
+ * g + dof), or of a rewritten Q5_1 run (one: the mins after the levels). */
+ALWAYS_INLINE void qp_update(bool one, const unsigned char *g, int64_t nb, size_t dof, int64_t b, int nt,
+                             const void *xv, size_t xs, const __m512i *acci, __m512 *accf)
+{
+    __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
+    __m512 mw = one ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + gm_q5r_mins(nb, b)))) : dw;
+    q5_update(one, nt, xv, xs, b, dw, mw, acci, accf);
+}
+
+/* Q8_0 layout, 16 rows x nt tokens (prefill: Q8_0, and Q4_0, Q5_0 and,
+ * with one, Q5_1 runs rewritten; Q5_1 has no offset in c but adds its min
+ * term): the blocks of a pair side by side, so 2 nt integer sums build up
+ * at once.  With one block's nt chains, each vpdpbusd waited on the one
+ * before it in its chain and the tile ran 5% slower; the float steps still
+ * go block after block, so the bits are those of one block at a time. */
+ALWAYS_INLINE void qp_tile_pairs(bool one, int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt,
+                                 float *y, int64_t ldy, bool cont)
 {
     __m512 accf[GM_QP_TOKENS];
     sums_load(nt, y, ldy, cont, accf);
@@ -92,8 +105,8 @@ ALWAYS_INLINE void qp_tile_pairs(int64_t nb, const unsigned char *g, const void 
         __m512i a0[GM_QP_TOKENS], a1[GM_QP_TOKENS];
 #pragma GCC unroll 8
         for (int u = 0; u < nt; u++) {
-            a0[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
-            a1[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b + 1].c);
+            a0[u] = one ? _mm512_setzero_si512() : _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
+            a1[u] = one ? _mm512_setzero_si512() : _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b + 1].c);
         }
 #pragma GCC unroll 8
         for (int k = 0; k < 8; k++) {
@@ -106,22 +119,22 @@ ALWAYS_INLINE void qp_tile_pairs(int64_t nb, const unsigned char *g, const void 
                 a1[u] = dp_bcast(a1[u], v1, x[b + 1].qs + 4 * k);
             }
         }
-        qp_scale(g, dof, xv, xs, nt, b, a0, accf);
-        qp_scale(g, dof1, xv, xs, nt, b + 1, a1, accf);
+        qp_update(one, g, nb, dof, b, nt, xv, xs, a0, accf);
+        qp_update(one, g, nb, dof1, b + 1, nt, xv, xs, a1, accf);
     }
     if (b < nb) {                      /* a group's odd last block */
         size_t qo, dof;
         gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
         __m512i a0[GM_QP_TOKENS];
 #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) a0[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
+        for (int u = 0; u < nt; u++) a0[u] = one ? _mm512_setzero_si512() : _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
 #pragma GCC unroll 8
         for (int k = 0; k < 8; k++) {
             __m512i v = _mm512_loadu_si512((const void *)(g + qo + 64 * k));
 #pragma GCC unroll 8
             for (int u = 0; u < nt; u++) a0[u] = dp_bcast(a0[u], v, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k);
         }
-        qp_scale(g, dof, xv, xs, nt, b, a0, accf);
+        qp_update(one, g, nb, dof, b, nt, xv, xs, a0, accf);
     }
     sums_store(nt, y, ldy, accf);
 }
@@ -131,7 +144,7 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
                            float *y, int64_t ldy, bool cont)
 {
     if (!q4 && nt > 1) {
-        qp_tile_pairs(nb, g, xv, xs, nt, y, ldy, cont);
+        qp_tile_pairs(false, nb, g, xv, xs, nt, y, ldy, cont);
         return;
     }
     const gm_type t = q4 ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
@@ -185,7 +198,7 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
             }
             acci[0] = _mm512_add_epi32(acci[0], acc2);
         }
-        qp_scale(g, dof, xv, xs, nt, b, acci, accf);
+        qp_update(false, g, nb, dof, b, nt, xv, xs, acci, accf);
     }
     sums_store(nt, y, ldy, accf);
 }
@@ -241,7 +254,7 @@ void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst)
  * 4 (k & 1)) makes a byte mask, and a masked add puts 16 there.  Decode
  * reads the packed group like this; prefill first rewrites runs to bytes
  * (Q5_0 then goes through the Q8_0 tile, its c holding the offset 16;
- * Q5_1 through q5r_tile, which adds the min term). */
+ * Q5_1 through the same tile with one set, which adds the min term). */
 
 ALWAYS_INLINE __m512i q5p_levels(__m512i v, __m512i qh, int k)
 {
@@ -252,20 +265,6 @@ ALWAYS_INLINE __m512i q5p_levels(__m512i v, __m512i qh, int k)
     __m512i sel = _mm512_shuffle_epi8(qh, _mm512_add_epi32(lanes, _mm512_set1_epi32((k >> 1) * 0x01010101)));
     __mmask64 hb = _mm512_test_epi8_mask(sel, _mm512_set1_epi32(k & 1 ? (int)0x80402010u : 0x08040201));
     return _mm512_mask_add_epi8(nib, hb, nib, _mm512_set1_epi8(16));
-}
-
-/* A block's float step for nt tokens: acc += isum * (dw * dx), then for
- * Q5_1 (one) acc += c * (mw * dx), c being the block's activation sum. */
-ALWAYS_INLINE void q5_update(bool one, int nt, const void *xv, size_t xs, int64_t b, __m512 dw, __m512 mw,
-                             const __m512i *acci, __m512 *accf)
-{
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) {
-        const gm_bq8c *x = XROW(gm_bq8c, xv, u, xs) + b;
-        accf[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acci[u]), _mm512_mul_ps(dw, _mm512_set1_ps(x->d)), accf[u]);
-        if (one)
-            accf[u] = _mm512_fmadd_ps(_mm512_set1_ps((float)x->c), _mm512_mul_ps(mw, _mm512_set1_ps(x->d)), accf[u]);
-    }
 }
 
 /* 16 rows of a packed Q5_0 (one = false) or Q5_1 group x nt tokens: the
@@ -311,36 +310,12 @@ ALWAYS_INLINE void q5p_tile(bool one, int64_t nb, const unsigned char *g, const 
     sums_store(nt, y, ldy, accf);
 }
 
-/* A rewritten Q5_1 run (levels as a Q8_0 group, the mins after it). */
-ALWAYS_INLINE void q5r_tile(int64_t nb, const unsigned char *g, const void *xv, size_t xs, int nt, float *y, int64_t ldy,
-                            bool cont)
-{
-    __m512 accf[GM_QP_TOKENS];
-    sums_load(nt, y, ldy, cont, accf);
-    for (int64_t b = 0; b < nb; b++) {
-        size_t qo, dof;
-        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
-        __m512i acci[GM_QP_TOKENS];
-#pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) acci[u] = _mm512_setzero_si512();
-#pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) {
-            __m512i v = _mm512_loadu_si512((const void *)(g + qo + 64 * k));
-#pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) acci[u] = dp_bcast(acci[u], v, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k);
-        }
-        __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
-        __m512 mw = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + gm_q5r_mins(nb, b))));
-        q5_update(true, nt, xv, xs, b, dw, mw, acci, accf);
-    }
-    sums_store(nt, y, ldy, accf);
-}
-
 #define QP_Q5_0(nb, g, x, xs, nt, y, ldy, cont) q5p_tile(false, nb, g, x, xs, nt, y, ldy, cont)
 #define QP_Q5_1(nb, g, x, xs, nt, y, ldy, cont) q5p_tile(true, nb, g, x, xs, nt, y, ldy, cont)
 QP_TILE_FN(avx512_tile_q5_0, QP_Q5_0)
 QP_TILE_FN(avx512_tile_q5_1, QP_Q5_1)
-QP_TILE_FN(avx512_tile_q5_1_run, q5r_tile)
+#define QP_Q5_1_RUN(nb, g, x, xs, nt, y, ldy, cont) qp_tile_pairs(true, nb, g, x, xs, nt, y, ldy, cont)
+QP_TILE_FN(avx512_tile_q5_1_run, QP_Q5_1_RUN)
 
 /* gm_qprep_q5_portable with 512-bit registers (same bytes). */
 ALWAYS_INLINE void q5_prep(bool one, int64_t nb, const void *group, void *dst)
