@@ -106,6 +106,27 @@ static int sum_token(void *ud, int32_t tok, const char *text, size_t len)
     return 0;
 }
 
+/* The summary from a message-level backend (a chat server renders and
+ * tokenizes the request itself): msgs as they are, no tools, greedy.
+ * Takes msgs. */
+static char *summarise_chat(ag_session *s, cJSON *msgs, char *err, size_t cap)
+{
+    ag_chat_in in = {.temperature = 0, .max_tokens = SUMMARY_TOKENS, .interrupt = s->o.interrupt};
+    ag_chat_out out = {.prompt_tokens = -1, .completion_tokens = -1};
+    char why[1024] = "";
+    int rc = s->b.chat(s->b.ud, msgs, NULL, &in, &out, why, sizeof why);
+    cJSON_Delete(msgs);
+    if (out.prompt_tokens > 0) s->st.input_tokens += out.prompt_tokens;
+    if (out.completion_tokens > 0) s->st.output_tokens += out.completion_tokens;
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(out.message, "content"));
+    char *sum = rc == 0 && !out.interrupted && text && *text ? strdup(text) : NULL;
+    if (!sum)
+        snprintf(err, cap, "the model could not write the summary: %s",
+                 out.interrupted ? "interrupted" : rc ? why : text && *text ? "out of memory" : "its reply was empty");
+    cJSON_Delete(out.message);
+    return sum;
+}
+
 /* Ask the model for a summary of transcript text. */
 static char *summarise(ag_session *s, const char *text, char *err, size_t cap)
 {
@@ -124,6 +145,7 @@ static char *summarise(ag_session *s, const char *text, char *err, size_t cap)
     free(q.p);
     cJSON_AddItemToArray(msgs, sys);
     cJSON_AddItemToArray(msgs, u);
+    if (s->b.chat) return summarise_chat(s, msgs, err, cap);
     int32_t *ids = NULL;
     size_t n = 0;
     bool think = s->o.think;
@@ -205,6 +227,15 @@ int ag_compact(ag_session *s, int tokens_before, char *err, size_t cap)
     cJSON_Delete(msgs);
     s->st.compactions++;
     ag_store_compaction(s);
+    if (s->b.chat) {                  /* a server renders and counts the prompt itself */
+        cJSON *ev = cJSON_CreateObject();
+        cJSON_AddNumberToObject(ev, "messages_summarized", tail - 1);
+        cJSON_AddNumberToObject(ev, "messages_after", cJSON_GetArraySize(s->messages));
+        ag_event(s, "compaction", ev);
+        fprintf(stderr, "gemmash: compacted %d older messages into a summary (%d messages now)\n", tail - 1,
+                cJSON_GetArraySize(s->messages));
+        return 0;
+    }
     int32_t *ids = NULL;
     size_t after = 0;
     if (ag_render_tokens(s, s->messages, true, &ids, &after, err, cap) == 0) free(ids);

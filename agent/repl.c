@@ -195,7 +195,10 @@ static void run_task(repl *r, const char *text)
                 repl_c(r, "\033[33m"), repl_c(r, "\033[0m"));
     else if (st != GM_EXIT_OK) {
         const char *m = r->s->errmsg[0] ? r->s->errmsg : r->s->stop_msg;
-        fprintf(stderr, "gemmash: %s\n", m ? m : "the turn stopped");
+        if (!m) m = "the turn stopped";
+        fputs("gemmash: ", stderr);
+        ag_put_safe(stderr, m, strlen(m));   /* it may quote a server's error text or a tool name */
+        fputc('\n', stderr);
     }
     *r->intr = 0;
 }
@@ -224,10 +227,12 @@ int ag_repl_run(ag_session *s)
     history_open(r);
     repl_ui_install(r);
 
-    fprintf(stderr, "gemmash: model %s, context %d tokens, session %s\n"
+    char ctx[64] = "";
+    if (!s->b.chat) snprintf(ctx, sizeof ctx, ", context %d tokens", s->b.n_ctx);   /* a server keeps its own */
+    fprintf(stderr, "gemmash: model %s%s, session %s\n"
                     "Type a task; /help for commands, !cmd runs a command, @file attaches a file; "
                     "Ctrl-C stops the model, Ctrl-D or /exit leaves.\n",
-            r->inner_b.name ? r->inner_b.name : "?", s->b.n_ctx, s->id);
+            r->inner_b.name ? r->inner_b.name : "?", ctx, s->id);
     while (!r->quit) {
         bool ctrl_c = false, empty = false;
         *r->intr = 0;

@@ -41,13 +41,17 @@ typedef struct repl {
     pthread_mutex_t spin_mu;
     pthread_cond_t  spin_cv;
     bool        spin_running, spin_stop;
-    int         spin_tokens;
+    int         spin_tokens;    /* the prompt's tokens; -1: a chat server's reply is awaited */
     double      spin_t0;
     /* the wrapped generate's per-call state */
     int       (*user_on_token)(void *, int32_t, const char *, size_t);
     int       (*user_mask)(void *, uint32_t *, int);
     void       *user_ud;
     int         gen_tokens;
+    /* the wrapped chat's (a remote backend's) per-call state */
+    void      (*user_show)(void *, int, const char *, size_t);
+    void       *user_show_ud;
+    bool        chat_shown;
 } repl;
 
 /* repl.c */

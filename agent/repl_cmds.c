@@ -56,9 +56,12 @@ static void cmd_status(repl *r)
 {
     ag_session *s = r->s;
     const ag_stats *st = &s->st;
-    int used = context_tokens(r);
+    int used = s->b.chat ? 0 : context_tokens(r);
     printf("model      %s\n", r->inner_b.name ? r->inner_b.name : "?");
-    printf("context    %d of %d tokens (%d messages)\n", used, s->b.n_ctx, cJSON_GetArraySize(s->messages));
+    if (s->b.chat)   /* a server renders and counts the prompt itself */
+        printf("context    %d messages, counted by the model server\n", cJSON_GetArraySize(s->messages));
+    else
+        printf("context    %d of %d tokens (%d messages)\n", used, s->b.n_ctx, cJSON_GetArraySize(s->messages));
     printf("session    %s%s%s\n", s->id, s->path[0] ? "  " : "", s->path);
     printf("think      %s\n", s->o.think ? "on" : "off");
     printf("approval   %s\n", ag_approval_name(s->approval.mode));
@@ -166,14 +169,16 @@ bool repl_slash(repl *r, const char *line)
         ag_store_compaction(s);
         printf("(conversation cleared)\n");
     } else if (!strcmp(cmd, "/compact")) {
-        int before = context_tokens(r);
-        if (ag_compact(s, before, err, sizeof err)) printf("cannot compact: %s\n", err);
+        int before = s->b.chat ? cJSON_GetArraySize(s->messages) : context_tokens(r);
+        if (ag_compact(s, s->b.chat ? -1 : before, err, sizeof err)) printf("cannot compact: %s\n", err);
+        else if (s->b.chat) printf("compacted: %d -> %d messages\n", before, cJSON_GetArraySize(s->messages));
         else printf("compacted: %d -> %d tokens\n", before, context_tokens(r));
     } else if (!strcmp(cmd, "/undo")) {
         if (!r->gt) { printf("no tools context: nothing to undo\n"); return true; }
         char msg[1024];
         gt_undo(r->gt, msg, sizeof msg);
-        printf("%s\n", msg);
+        ag_put_safe(stdout, msg, strlen(msg));   /* the path is the model's: its controls are shown, not obeyed */
+        putchar('\n');
     } else if (!strcmp(cmd, "/diff")) {
         char *d = r->gt ? gt_diff(r->gt) : NULL;
         if (!d || !*d) printf("no file changes by the tools in this session\n");

@@ -4,7 +4,8 @@
  * replaced, the originals kept in the repl) so that the loop itself stays
  * unaware of the terminal:
  *   - generate: a spinner on stderr while the prompt is prefilled, stopped
- *     by the first sampled token;
+ *     by the first sampled token; chat (a remote server): one while the
+ *     reply is awaited, stopped by its first streamed piece;
  *   - tool calls: a header before the call and a short rendering after;
  *   - approval: the exact command or the diff a write would apply, then
  *     y (once), a (always this session), n (no, with a reason for the
@@ -33,7 +34,10 @@ static void *spin_main(void *ud)
     int i = 0;
     pthread_mutex_lock(&r->spin_mu);
     while (!r->spin_stop) {
-        fprintf(stderr, "\r%s reading %d tokens... %.1fs ", frames[i++ % 4], r->spin_tokens, now_s() - r->spin_t0);
+        if (r->spin_tokens < 0)
+            fprintf(stderr, "\r%s waiting for the model server... %.1fs ", frames[i++ % 4], now_s() - r->spin_t0);
+        else
+            fprintf(stderr, "\r%s reading %d tokens... %.1fs ", frames[i++ % 4], r->spin_tokens, now_s() - r->spin_t0);
         fflush(stderr);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -47,7 +51,8 @@ static void *spin_main(void *ud)
     return NULL;
 }
 
-/* Start the spinner for a prompt of n tokens (only on a terminal). */
+/* Start the spinner for a prompt of n tokens, or (n < 0) for a chat
+ * server's reply (only on a terminal). */
 static void spin_start(repl *r, int n)
 {
     if (!r->tty_err || r->spin_running) return;
@@ -99,6 +104,35 @@ static int spin_generate(void *ud, const int32_t *prompt, int n, const gm_gen_pa
     q.ud = r;
     spin_start(r, n);
     int rc = r->inner_b.generate(r->inner_b.ud, prompt, n, &q, res, err);
+    repl_spin_stop(r);
+    return rc;
+}
+
+/* A chat server's streamed text or thought: the first piece ends the
+ * spinner; then the loop's own display. */
+static void show_hook(void *ud, int kind, const char *t, size_t n)
+{
+    repl *r = ud;
+    if (!r->chat_shown) { r->chat_shown = true; repl_spin_stop(r); }
+    if (r->user_show) r->user_show(r->user_show_ud, kind, t, n);
+}
+
+/* A message-level backend (a remote server) through the shell: the same
+ * call with its own user data (the wrapper's ud is the repl, so passing it
+ * on would hand the server backend the wrong struct), under a spinner
+ * until the reply starts. */
+static int spin_chat(void *ud, const cJSON *messages, const cJSON *tools, const ag_chat_in *in, ag_chat_out *out,
+                     char *err, size_t cap)
+{
+    repl *r = ud;
+    ag_chat_in q = *in;
+    r->user_show = in->show;
+    r->user_show_ud = in->show_ud;
+    r->chat_shown = false;
+    q.show = show_hook;
+    q.show_ud = r;
+    spin_start(r, -1);
+    int rc = r->inner_b.chat(r->inner_b.ud, messages, tools, &q, out, err, cap);
     repl_spin_stop(r);
     return rc;
 }
@@ -283,7 +317,8 @@ void repl_ui_install(repl *r)
     r->inner_b = s->b;
     r->inner_t = s->t;
     s->b.ud = r;
-    s->b.generate = spin_generate;
+    s->b.generate = r->inner_b.generate ? spin_generate : NULL;
+    s->b.chat = r->inner_b.chat ? spin_chat : NULL;
     s->t.ud = r;
     s->t.declarations = r->inner_t.declarations ? tb_decl : NULL;
     s->t.call = r->inner_t.call ? tb_call : NULL;

@@ -8,7 +8,10 @@ random text):
   B  a forced write_file call: the approval prompt shows the diff, "n" with a
      reason reaches the model, "y" runs it, then /diff and /undo;
   C  NO_COLOR: a streamed answer, multi-line input (backslash, triple
-     quotes), the history file.
+     quotes), the history file;
+  D  a scripted remote model (the shell's chat path) writes a file whose
+     name holds control characters: /undo reports it with the controls
+     shown, not obeyed; /compact and /status without a local tokenizer.
 Every wait polls the screen with a generous deadline (the machine is slow
 and shared), so nothing depends on fixed sleeps."""
 import json
@@ -91,6 +94,14 @@ class Term:
         """Wait for the n-th prompt, empty and on the last line (the shell is idle)."""
         return self.wait(lambda t: self.prompts(t) >= n and t.rstrip().split("\n")[-1].strip() == "gemmash>", timeout)
 
+    def check(self, cond, what):
+        """check(), and on failure the end of the screen as comment lines, so a rare failure shows
+        what the terminal held instead of only that a wait ran out."""
+        if not check(cond, what):
+            for l in self.text().rstrip("\n").split("\n")[-30:]:
+                print("#   | " + l, flush=True)
+        return bool(cond)
+
     def kill(self):
         tmux("kill-session", "-t", self.name)
 
@@ -136,30 +147,30 @@ def session_a():
     a = Term("a", repo("a"), ["-m", SLOW_MODEL, "--temp", "0", "--system-file", SYS, "--tools", "shell,write_file",
                               "--tool-choice", "none", "--max-tokens", "4000"], env)
     t = a.wait_prompt(1, 60)
-    check(t is not None and "session" in t and "/help" in t, "A: banner and prompt")
+    a.check(t is not None and "session" in t and "/help" in t, "A: banner and prompt")
     a.line("/help")
     t = a.wait_prompt(2, 20)
-    check(t is not None and "/undo" in t and "/resume" in t and "!cmd" in t, "A: /help lists the commands")
+    a.check(t is not None and "/undo" in t and "/resume" in t and "!cmd" in t, "A: /help lists the commands")
     a.line("/status")
     t = a.wait_prompt(3, 60)
-    check(t is not None and re.search(r"approval\s+ask", t) and re.search(r"think\s+off", t),
+    a.check(t is not None and re.search(r"approval\s+ask", t) and re.search(r"think\s+off", t),
           "A: /status shows the config file's settings (approval ask, think off)")
-    check(t is not None and re.search(r"sandbox\s+workspace-write, network off", t), "A: /status shows the sandbox")
+    a.check(t is not None and re.search(r"sandbox\s+workspace-write, network off", t), "A: /status shows the sandbox")
     a.line("/tools")
     t = a.wait_prompt(4, 20)
     tail = t.split("/tools")[-1] if t else ""
-    check("write_file" in tail and "shell" in tail and "grep" not in tail, "A: /tools lists the declared tools")
+    a.check("write_file" in tail and "shell" in tail and "grep" not in tail, "A: /tools lists the declared tools")
     a.line("/think on")
     t = a.wait_prompt(5, 20)
-    check(t is not None and "thinking is on" in t, "A: /think on")
+    a.check(t is not None and "thinking is on" in t, "A: /think on")
     a.line("/think off")
     a.wait_prompt(6, 20)
     a.line("/nonsense")
     t = a.wait_prompt(7, 20)
-    check(t is not None and "unknown command '/nonsense'" in t, "A: an unknown slash command is named")
+    a.check(t is not None and "unknown command '/nonsense'" in t, "A: an unknown slash command is named")
     a.line("/approval never")
     t = a.wait_prompt(8, 20)
-    check(t is not None and "approval mode: never" in t, "A: /approval sets the mode")
+    a.check(t is not None and "approval mode: never" in t, "A: /approval sets the mode")
 
     # Ctrl-C during generation: the shell survives and the partial answer is kept.  The model is random
     # and may end its answer early, so a few tasks are tried until one is still running at the Ctrl-C.
@@ -179,10 +190,10 @@ def session_a():
         if t is not None and "(interrupted" in t.split(task)[-1]:
             interrupted = True
             break
-    check(streamed, "A: the answer streams to the screen")
-    check(interrupted, "A: Ctrl-C during generation stops it and the shell lives on (%.1f s)" % took)
+    a.check(streamed, "A: the answer streams to the screen")
+    a.check(interrupted, "A: Ctrl-C during generation stops it and the shell lives on (%.1f s)" % took)
     last = [m for m in session_messages() if m.get("role") == "assistant"]
-    check(interrupted and last and len(last[-1].get("content", "")) > 0, "A: the partial answer stays in the conversation")
+    a.check(interrupted and last and len(last[-1].get("content", "")) > 0, "A: the partial answer stays in the conversation")
 
     # Ctrl-C during a slow command
     a.line("!sleep 30")
@@ -192,19 +203,19 @@ def session_a():
     a.keys("C-c")
     t = a.wait_prompt(n, 25)
     took = time.time() - t0
-    check(t is not None and "[interrupted]" in t and took < 15, "A: Ctrl-C stops !sleep 30 in %.1f s" % took)
+    a.check(t is not None and "[interrupted]" in t and took < 15, "A: Ctrl-C stops !sleep 30 in %.1f s" % took)
     a.line("!echo bang-$((6*7))")
     n += 1
     t = a.wait_prompt(n, 30)
-    check(t is not None and "bang-42" in t, "A: !cmd runs in the sandbox and shows its output")
-    check(not any("bang-42" in json.dumps(m) for m in session_messages()), "A: !cmd output is not sent to the model")
+    a.check(t is not None and "bang-42" in t, "A: !cmd runs in the sandbox and shows its output")
+    a.check(not any("bang-42" in json.dumps(m) for m in session_messages()), "A: !cmd output is not sent to the model")
     raw = a.text(escapes=True)
-    check("\x1b[" in raw, "A: colours on a terminal without NO_COLOR")
+    a.check("\x1b[" in raw, "A: colours on a terminal without NO_COLOR")
     a.keys("C-c")
     a.wait(lambda t: "again on an empty line" in t, 10)
     a.keys("C-c")
     t = a.wait(lambda t: "EXITED 0" in t, 20)
-    check(t is not None, "A: Ctrl-C twice on an empty line quits with status 0")
+    a.check(t is not None, "A: Ctrl-C twice on an empty line quits with status 0")
     a.kill()
 
 
@@ -214,20 +225,20 @@ def session_b():
     b = Term("b", rp, BASE + ["--system-file", SYS, "--no-think", "--tools", "shell,write_file", "--tool-choice",
                               "write_file", "--max-arg-bytes", "12", "--max-tokens", "60", "--max-turns", "2",
                               "--approval", "ask"], env)
-    check(b.wait_prompt(1, 60) is not None, "B: prompt")
+    b.check(b.wait_prompt(1, 60) is not None, "B: prompt")
     b.line("Write a file.")
     t = b.wait(lambda t: "Allow?" in t, SLOW)
     ask = t.split("gemmash asks:")[-1] if t else ""
     # the path is random text: the preview is a diff, or says why the write would fail
-    check(t is not None and "write_file" in ask and ("+++ b/" in ask or "would fail" in ask),
+    b.check(t is not None and "write_file" in ask and ("+++ b/" in ask or "would fail" in ask),
           "B: the approval prompt shows the diff the write would apply: %r" % ask[-300:])
     b.line("n")
     t = b.wait(lambda t: "Reason for the model" in t, 20)
     b.line("no thanks")
     t = b.wait_prompt(2, SLOW)
-    check(t is not None, "B: the turn ends after the denial")
+    b.check(t is not None, "B: the turn ends after the denial")
     tool_msgs = [m for m in session_messages() if m.get("role") == "tool"]
-    check(any("their reason: no thanks" in m.get("content", "") for m in tool_msgs),
+    b.check(any("their reason: no thanks" in m.get("content", "") for m in tool_msgs),
           "B: 'n' with a reason: the reason reaches the model")
     wrote = False
     n = 2
@@ -246,26 +257,26 @@ def session_b():
         if t and "+++ b/" in t.split("/diff")[-1]:
             wrote = True
             break
-    check(wrote, "B: 'y' runs the write and /diff shows it")
+    b.check(wrote, "B: 'y' runs the write and /diff shows it")
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=rp, capture_output=True)
-    check(status.stdout.strip() != b"", "B: the file is in the workspace")
+    b.check(status.stdout.strip() != b"", "B: the file is in the workspace")
     b.line("/undo")
     n += 1
     t = b.wait(lambda t: re.search(r"(removed|restored) ", t.split("/undo")[-1]) is not None, 30)
-    check(t is not None, "B: /undo takes the write back")
+    b.check(t is not None, "B: /undo takes the write back")
     b.wait_prompt(n, 30)
     b.line("/diff")
     n += 1
     t = b.wait_prompt(n, 30)
-    check(t is not None and "no file changes" in t.split("/diff")[-1], "B: /diff is empty after /undo")
+    b.check(t is not None and "no file changes" in t.split("/diff")[-1], "B: /diff is empty after /undo")
     status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=rp, capture_output=True)
-    check(status.stdout.strip() == b"", "B: the workspace is clean again")
+    b.check(status.stdout.strip() == b"", "B: the workspace is clean again")
     b.line("/clear")
     n += 1
     t = b.wait_prompt(n, 30)
-    check(t is not None and "(conversation cleared)" in t, "B: /clear")
+    b.check(t is not None and "(conversation cleared)" in t, "B: /clear")
     b.line("/exit")
-    check(b.wait(lambda t: "EXITED 0" in t, 20) is not None, "B: /exit leaves with status 0")
+    b.check(b.wait(lambda t: "EXITED 0" in t, 20) is not None, "B: /exit leaves with status 0")
     b.kill()
 
 
@@ -277,11 +288,11 @@ def session_c():
         f.write("zebra-42\n")
     c = Term("c", rc, BASE + ["--system-file", SYS, "--no-think", "--tools", "write_file", "--tool-choice",
                                      "none", "--max-tokens", "24"], env)
-    check(c.wait_prompt(1, 60) is not None, "C: prompt")
+    c.check(c.wait_prompt(1, 60) is not None, "C: prompt")
     c.line("Say hi.")
     t = c.wait_prompt(2, SLOW)
     ans = t.split("Say hi.")[-1].rsplit("gemmash>", 1)[0] if t else ""
-    check(t is not None and ans.strip() != "", "C: a typed task gets an answer on the screen")
+    c.check(t is not None and ans.strip() != "", "C: a typed task gets an answer on the screen")
     c.line("first line\\")
     c.wait(lambda t: t.rstrip("\n").endswith("..."), 20)
     c.line("second line")
@@ -294,18 +305,89 @@ def session_c():
     c.line("Summarise @note.txt please")
     c.wait_prompt(5, SLOW)
     users = [m.get("content") for m in session_messages() if m.get("role") == "user"]
-    check(any("[attached file: note.txt]" in u and "zebra-42" in u for u in users if u),
+    c.check(any("[attached file: note.txt]" in u and "zebra-42" in u for u in users if u),
           "C: @path attaches the file's text to the task")
-    check("first line\nsecond line" in users, "C: a trailing backslash continues the input")
-    check("alpha\nbeta" in users, "C: a triple-quote block is one input")
+    c.check("first line\nsecond line" in users, "C: a trailing backslash continues the input")
+    c.check("alpha\nbeta" in users, "C: a triple-quote block is one input")
     raw = c.text(escapes=True)
-    check("\x1b[" not in raw, "C: NO_COLOR: no escape sequences")
+    c.check("\x1b[" not in raw, "C: NO_COLOR: no escape sequences")
     c.line("/exit")
-    check(c.wait(lambda t: "EXITED 0" in t, 20) is not None, "C: /exit")
+    c.check(c.wait(lambda t: "EXITED 0" in t, 20) is not None, "C: /exit")
     c.kill()
     hist = os.path.join(STATE, "gemmash", "history")
     h = open(hist).read() if os.path.exists(hist) else ""
-    check("Say hi." in h and "first line second line" in h and "/exit" in h, "C: the history file keeps the inputs")
+    c.check("Say hi." in h and "first line second line" in h and "/exit" in h, "C: the history file keeps the inputs")
+
+
+def session_d():
+    """A file name with control characters, chosen by a (scripted, remote) model: the shell's
+    messages about it show the controls (^M, ^[) instead of letting them move the cursor or
+    clear the line, so /undo's report cannot be overwritten on the screen."""
+    name = "evil\r\x1b[2Kname.txt"
+    call = {"name": "write_file", "arguments": json.dumps({"path": name, "content": "x\n"})}
+    script = {"d": [{"json": {"choices": [{"index": 0, "finish_reason": "tool_calls", "message": {
+                        "role": "assistant", "content": "", "tool_calls": [dict(id="c1", type="function", function=call)]}}]}},
+                    {"json": {"choices": [{"index": 0, "finish_reason": "stop",
+                                           "message": {"role": "assistant", "content": "done"}}]}}],
+              "e": [{"status": 400, "body": {"error": {"message": "bad\x1b[2Jrequest"}}}]}
+    sf, logf, portf = (os.path.join(TMP, f) for f in ("d-script.json", "d-log.jsonl", "d-port"))
+    with open(sf, "w") as f:
+        json.dump(script, f)
+    srv = subprocess.Popen([PY, os.path.join(ROOT, "tests", "pylib", "oaiserver.py"), sf, logf, portf])
+    try:
+        for _ in range(400):
+            if os.path.exists(portf) and open(portf).read().strip():
+                break
+            time.sleep(0.025)
+        url = "http://127.0.0.1:%s/v1" % open(portf).read().strip()
+        env = {"XDG_STATE_HOME": STATE, "XDG_CONFIG_HOME": os.path.join(TMP, "nocfg"), "NO_COLOR": "1",
+               "REMOTE_KEY": "sk-local"}
+        rd = repo("d")
+        d = Term("d", rd, ["--endpoint", url, "--remote-model", "d", "--api-key-env", "REMOTE_KEY",
+                           "--tools", "write_file", "--approval", "never", "--no-think"], env)
+        d.check(d.wait_prompt(1, 60) is not None, "D: prompt")
+        d.line("Write the file.")
+        d.check(d.wait_prompt(2, 60) is not None and os.path.exists(os.path.join(rd, name)),
+                "D: the scripted write_file call made the file")
+        d.line("/undo")
+        t = d.wait_prompt(3, 30)
+        tail = t.split("/undo")[-1] if t else ""
+        d.check("removed evil^M^[[2Kname.txt, which write_file had created" in tail,
+                "D: /undo names the file with its control characters shown: %r" % tail.strip()[:200])
+        d.check(not os.path.exists(os.path.join(rd, name)), "D: /undo removed the file")
+        # a remote backend has no tokenizer here: /compact asks the server for the summary, /status
+        # counts messages
+        for i, task in enumerate(("Again.", "Once more.")):
+            d.line(task)
+            d.wait_prompt(4 + i, 60)
+        d.line("/compact")
+        t = d.wait_prompt(6, 60)
+        tail = t.split("/compact")[-1] if t else ""
+        d.check(re.search(r"compacted: \d+ -> \d+ messages", tail) is not None,
+                "D: /compact on a remote model: %r" % tail.strip()[:200])
+        reqs = [json.loads(l) for l in open(logf)]
+        last = reqs[-1]["body"]["messages"] if reqs else []
+        d.check(len(last) == 2 and "summar" in last[0]["content"] and "tools" not in reqs[-1]["body"],
+                "D: the summary request goes to the server, without tools")
+        d.line("/status")
+        t = d.wait_prompt(7, 30)
+        d.check(t is not None and re.search(r"context\s+\d+ messages, counted by the model server", t.split("/status")[-1]),
+                "D: /status on a remote model")
+        d.line("/exit")
+        d.check(d.wait(lambda t: "EXITED 0" in t, 20) is not None, "D: /exit")
+        d.kill()
+        # a server's error text is shown with its controls, not obeyed (an ESC [2J would clear the screen)
+        e = Term("e", rd, ["--endpoint", url, "--remote-model", "e", "--api-key-env", "REMOTE_KEY",
+                           "--tools", "write_file", "--no-think"], dict(env, GEMMASH_REMOTE_RETRY_WAIT="0.05"))
+        e.check(e.wait_prompt(1, 60) is not None, "D: prompt (failing server)")
+        e.line("Hello.")
+        t = e.wait_prompt(2, 60)
+        e.check(t is not None and "bad^[[2Jrequest" in t and "Hello." in t,
+                "D: the server's error is shown with its controls visible, the screen kept")
+        e.kill()
+    finally:
+        srv.kill()
+        srv.wait()
 
 
 def main():
@@ -319,6 +401,7 @@ def main():
         session_a()
         session_b()
         session_c()
+        session_d()
     finally:
         tmux("kill-server")
         shutil.rmtree(TMP, ignore_errors=True)
