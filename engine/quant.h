@@ -70,7 +70,9 @@ _Static_assert(sizeof(gm_block_q6_K) == 210, "Q6_K block must be 210 bytes");
 /* ---- activation blocks (ours; never stored in files) --------------------- */
 
 typedef struct { float d; int32_t sum; int8_t qs[32]; } gm_bq8;              /* x ~= d*qs; sum = sum(qs) */
-typedef struct { float d; int16_t bsums[16]; int8_t qs[256]; } gm_bq8k;      /* bsums: sums of 16 qs each */
+/* bsums: sums of 16 qs each; bsums32[j] = bsums[2j] + bsums[2j+1] (a Q4_K/Q5_K
+ * sub-block's, so a pair of them meets a pair of mins in one vpdpwssd). */
+typedef struct { float d; int16_t bsums[16]; int16_t bsums32[8]; int8_t qs[256]; } gm_bq8k;
 
 /* Which activation format a weight type's kernels consume, and its size per
  * block of weights; 0 for types without an integer kernel. */
@@ -279,12 +281,16 @@ void gm_qprep_q5_portable(gm_type t, int64_t nb, const void *group, void *dst);
 static inline size_t gm_q5r_mins(int64_t nb, int64_t b) { return (size_t)nb * (512 + 32) + 32 * (size_t)b; }
 /* The K types' rewritten runs, per super-block of 16 rows (levels: 64-byte
  * row i holds elements 4i..4i+3 of the 16 rows, as plain bytes):
- *   Q4_K, Q5_K: [levels 4096][scales 8 x 16 int32][mins 8 x 16 int32
- *               (m | m << 16)][d 16 floats][dmin 16 floats]
+ *   Q4_K, Q5_K: [levels 4096][scales 8 x 16 int32][mins 4 x 16 int32
+ *               (m_2p | m_2p+1 << 16, against gm_bq8k.bsums32)][d 16 floats]
+ *               [dmin 16 floats]
  *   Q6_K:       [levels 4096][scale pairs 8 x 16 x 2 int16][d 16 floats]
  * written by the AVX-512 rewrite and, with the same bytes, the portable one
  * (gm_qprep_k_portable; the 256-bit paths use it). */
-#define GM_Q4KR_BYTES (4096 + 512 + 512 + 128)
+#define GM_Q4KR_MINS 4608                    /* offsets within a rewritten super-block */
+#define GM_Q4KR_D (GM_Q4KR_MINS + 256)
+#define GM_Q4KR_DMIN (GM_Q4KR_D + 64)
+#define GM_Q4KR_BYTES (GM_Q4KR_DMIN + 64)
 #define GM_Q6KR_BYTES (4096 + 512 + 64)
 void gm_qprep_k_portable(gm_type t, int64_t nb, const void *group, void *dst);
 void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst);

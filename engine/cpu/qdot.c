@@ -302,19 +302,23 @@ void gm_qprep_k_portable(gm_type t, int64_t nb, const void *group, void *dst)
         for (int r = 0; r < GM_QP_ROWS; r++) {
             uint8_t sc12[12];
             for (int i = 0; i < 3; i++) memcpy(sc12 + 4 * i, S + 64 + 64 * i + 4 * r, 4);
+            int mins[8];
             for (int j = 0; j < 8; j++) {
-                int sc, m;
-                gm_k_scale_min(j, sc12, &sc, &m);
-                int32_t s32 = sc, m32 = m | m << 16;
+                int sc;
+                gm_k_scale_min(j, sc12, &sc, &mins[j]);
+                int32_t s32 = sc;
                 memcpy(o + 4096 + 64 * j + 4 * r, &s32, 4);
-                memcpy(o + 4608 + 64 * j + 4 * r, &m32, 4);
+            }
+            for (int p = 0; p < 4; p++) {
+                int32_t m32 = mins[2 * p] | mins[2 * p + 1] << 16;
+                memcpy(o + GM_Q4KR_MINS + 64 * p + 4 * r, &m32, 4);
             }
             uint16_t hd, hm;
             memcpy(&hd, S + 2 * r, 2);
             memcpy(&hm, S + 32 + 2 * r, 2);
             float fd = h2f(hd), fm = h2f(hm);
-            memcpy(o + 5120 + 4 * r, &fd, 4);
-            memcpy(o + 5184 + 4 * r, &fm, 4);
+            memcpy(o + GM_Q4KR_D + 4 * r, &fd, 4);
+            memcpy(o + GM_Q4KR_DMIN + 4 * r, &fm, 4);
         }
     }
 }

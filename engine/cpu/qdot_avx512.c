@@ -631,14 +631,9 @@ QP_TILE_FN(avx512_tile_q6_K, q6kp_tile)
  * and the scales already unpacked.  The integer sums are the same numbers
  * (Q4_K's high nibbles were read as 16 * level and shifted after the scale
  * multiply; exact either way), the float expression per super-block is the
- * packed tile's, so the bits are too.
- *   Q4_K and Q5_K, per super-block: [levels 4096][scales 8 x 16 int32]
- *     [mins 8 x 16 (m | m << 16)][d 16 floats][dmin 16 floats]; the two
- *     differ only in their levels (0..15, 0..31), so one tile reads both
- *   Q6_K, per super-block: [levels 4096][scale pairs 8 x 32 int16][d 16 floats]
- * Levels: 64-byte row i holds elements 4i..4i+3 of the 16 rows. */
-#define Q4KR_BYTES (4096 + 512 + 512 + 128)
-#define Q6KR_BYTES (4096 + 512 + 64)
+ * packed tile's, so the bits are too.  The layouts are quant.h's
+ * (GM_Q4KR_BYTES, GM_Q6KR_BYTES); Q4_K and Q5_K differ only in their levels
+ * (0..15, 0..31), so one tile reads both. */
 
 /* The rewrite of a run of Q4_K (five = false) or Q5_K super-blocks. */
 ALWAYS_INLINE void qkr_prep(bool five, int64_t nb, const void *group, void *dst)
@@ -650,7 +645,7 @@ ALWAYS_INLINE void qkr_prep(bool five, int64_t nb, const void *group, void *dst)
         size_t qo, so;
         gm_qp_offsets(five ? GM_TYPE_Q5_K : GM_TYPE_Q4_K, nb, b, &qo, &so);
         const unsigned char *q = g + qo, *S = g + so;
-        unsigned char *o = d + (size_t)b * Q4KR_BYTES;
+        unsigned char *o = d + (size_t)b * GM_Q4KR_BYTES;
         __m512i D[3] = {_mm512_loadu_si512((const void *)(S + 64)), _mm512_loadu_si512((const void *)(S + 128)),
                         _mm512_loadu_si512((const void *)(S + 192))};
         for (int j = 0; j < 8; j++) {
@@ -659,12 +654,13 @@ ALWAYS_INLINE void qkr_prep(bool five, int64_t nb, const void *group, void *dst)
                 if (j & 1) v = _mm512_srli_epi16(v, 4);
                 _mm512_storeu_si512((void *)(o + 64 * (8 * j + s4)), five ? q5k_levels(q, j, s4) : _mm512_and_si512(v, m4));
             }
-            __m512i m = q4k_scale(D, j, 1);
             _mm512_storeu_si512((void *)(o + 4096 + 64 * j), q4k_scale(D, j, 0));
-            _mm512_storeu_si512((void *)(o + 4608 + 64 * j), _mm512_or_si512(m, _mm512_slli_epi32(m, 16)));
         }
-        _mm512_storeu_ps(o + 5120, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)S)));
-        _mm512_storeu_ps(o + 5184, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 32))));
+        for (int p = 0; p < 4; p++)
+            _mm512_storeu_si512((void *)(o + GM_Q4KR_MINS + 64 * p),
+                                _mm512_or_si512(q4k_scale(D, 2 * p, 1), _mm512_slli_epi32(q4k_scale(D, 2 * p + 1, 1), 16)));
+        _mm512_storeu_ps(o + GM_Q4KR_D, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)S)));
+        _mm512_storeu_ps(o + GM_Q4KR_DMIN, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 32))));
     }
 }
 
@@ -745,17 +741,27 @@ ALWAYS_INLINE void run_levels_f2(const unsigned char *o, const void *xv, size_t 
     }
 }
 
-/* For the run tiles: out[u] = the 8 rows of int16 pairs at w (per-row
- * mins or scales of two sub-blocks) against token u's pairs of block sums. */
-ALWAYS_INLINE void run_pair_sums(const unsigned char *w, const void *xv, size_t xs, int64_t b, int nt, __m512i *out)
+/* For the run tiles: out[u] = the rows of int16 pairs at w against token
+ * u's pairs of activation sums: Q6_K's scale pairs against the 16-element
+ * sums (8 rows), or (k32) Q4_K/Q5_K's min pairs against the 32-element
+ * sums, one per sub-block (4 rows: half the vpdpwssd of pairing each min
+ * with itself against two 16-element sums; the same integers). */
+ALWAYS_INLINE void run_pair_sums(bool k32, const unsigned char *w, const void *xv, size_t xs, int64_t b, int nt,
+                                 __m512i *out)
 {
 #pragma GCC unroll 8
     for (int u = 0; u < nt; u++) out[u] = _mm512_setzero_si512();
+    const int pairs = k32 ? 4 : 8;
 #pragma GCC unroll 8
-    for (int p = 0; p < 8; p++) {
+    for (int p = 0; p < pairs; p++) {
         __m512i wp = _mm512_loadu_si512((const void *)(w + 64 * p));
 #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) out[u] = _mm512_dpwssd_epi32(out[u], wp, bsum_pair(xv, xs, u, b, p));
+        for (int u = 0; u < nt; u++) {
+            const gm_bq8k *x = XROW(gm_bq8k, xv, u, xs) + b;
+            int32_t pr;
+            memcpy(&pr, (k32 ? x->bsums32 : x->bsums) + 2 * p, 4);
+            out[u] = _mm512_dpwssd_epi32(out[u], wp, _mm512_set1_epi32(pr));
+        }
     }
 }
 
@@ -766,7 +772,7 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
     __m512 sum[GM_QP_TOKENS];
     sums_load(nt, y, ldy, cont, sum);
     for (int64_t b = 0; b < nb; b++) {
-        const unsigned char *o = g + (size_t)b * Q4KR_BYTES;
+        const unsigned char *o = g + (size_t)b * GM_Q4KR_BYTES;
         /* the mins' sums are made after the levels' (not beside them): 8
          * tokens x 4 vectors in flight would not fit the 32 registers */
         __m512i isum[GM_QP_TOKENS], msum[GM_QP_TOKENS];
@@ -777,8 +783,8 @@ ALWAYS_INLINE void q4kr_tile(int64_t nb, const unsigned char *g, const void *xv,
             run_levels2(o + 512 * j, o + 512 * j + 512, 8, xv, xs, b, 32 * j, 32 * j + 32,
                         _mm512_loadu_si512((const void *)(o + 4096 + 64 * j)),
                         _mm512_loadu_si512((const void *)(o + 4096 + 64 * j + 64)), nt, isum);
-        run_pair_sums(o + 4608, xv, xs, b, nt, msum);
-        __m512 wd = _mm512_loadu_ps(o + 5120), wm = _mm512_loadu_ps(o + 5184);
+        run_pair_sums(true, o + GM_Q4KR_MINS, xv, xs, b, nt, msum);
+        __m512 wd = _mm512_loadu_ps(o + GM_Q4KR_D), wm = _mm512_loadu_ps(o + GM_Q4KR_DMIN);
         q4k_update(nt, xv, xs, b, wd, wm, isum, msum, sum);
     }
     sums_store(nt, y, ldy, sum);
@@ -798,7 +804,7 @@ ALWAYS_INLINE void q4kr_tile_f(int64_t nb, const unsigned char *g, const void *x
     __attribute__((aligned(64))) float lo_half[GM_QP_TOKENS][16];
     sums_load(nt, y, ldy, cont, sum);
     for (int64_t b = 0; b < nb; b++) {
-        const unsigned char *o = g + (size_t)b * Q4KR_BYTES;
+        const unsigned char *o = g + (size_t)b * GM_Q4KR_BYTES;
         __m512 fs[GM_QP_TOKENS];
         __m512i msum[GM_QP_TOKENS];
 #pragma GCC unroll 2
@@ -818,8 +824,8 @@ ALWAYS_INLINE void q4kr_tile_f(int64_t nb, const unsigned char *g, const void *x
                 else fs[u] = _mm512_add_ps(_mm512_load_ps(lo_half[u]), fs[u]);
             }
         }
-        run_pair_sums(o + 4608, xv, xs, b, nt, msum);
-        __m512 wd = _mm512_loadu_ps(o + 5120), wm = _mm512_loadu_ps(o + 5184);
+        run_pair_sums(true, o + GM_Q4KR_MINS, xv, xs, b, nt, msum);
+        __m512 wd = _mm512_loadu_ps(o + GM_Q4KR_D), wm = _mm512_loadu_ps(o + GM_Q4KR_DMIN);
         q4k_update_f(nt, xv, xs, b, wd, wm, fs, msum, sum);
     }
     sums_store(nt, y, ldy, sum);
@@ -833,7 +839,7 @@ static void q6kr_prep(int64_t nb, const void *group, void *dst)
         size_t qo, so;
         gm_qp_offsets(GM_TYPE_Q6_K, nb, b, &qo, &so);
         const unsigned char *L = g + qo, *H = g + qo + 2048, *S = g + so;
-        unsigned char *o = d + (size_t)b * Q6KR_BYTES;
+        unsigned char *o = d + (size_t)b * GM_Q6KR_BYTES;
         /* row i of the levels: elements 4i..4i+3 = 128 h + 32 qt + 4 l4 */
         for (int i = 0; i < 64; i++)
             _mm512_storeu_si512((void *)(o + 64 * i), q6k_levels(L, H, i / 32, (i % 32) / 8, i % 8));
@@ -851,7 +857,7 @@ ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv,
     __m512 sum[GM_QP_TOKENS];
     sums_load(nt, y, ldy, cont, sum);
     for (int64_t b = 0; b < nb; b++) {
-        const unsigned char *o = g + (size_t)b * Q6KR_BYTES;
+        const unsigned char *o = g + (size_t)b * GM_Q6KR_BYTES;
         /* the offset's sums after the levels' (8 tokens x 4 vectors in
          * flight would not fit the 32 registers) */
         __m512i isum[GM_QP_TOKENS], corr[GM_QP_TOKENS];
@@ -867,7 +873,7 @@ ALWAYS_INLINE void q6kr_tile(int64_t nb, const unsigned char *g, const void *xv,
                 run_levels(o + 256 * j, 4, xv, xs, b, 16 * j, sc, nt, isum);
             }
         }
-        run_pair_sums(o + 4096, xv, xs, b, nt, corr);
+        run_pair_sums(false, o + 4096, xv, xs, b, nt, corr);
         __m512 wd = _mm512_loadu_ps(o + 4608);
         q6k_update(nt, xv, xs, b, wd, isum, corr, sum);
     }
@@ -888,9 +894,9 @@ gm_qprep gm_qprep_avx512(gm_type t)
         break;
     case GM_TYPE_Q5_0: r = (gm_qprep){ q5_0_prep, avx512_tile_q8_0, GM_Q5R_BYTES(GM_TYPE_Q5_0) }; break;
     case GM_TYPE_Q5_1: r = (gm_qprep){ q5_1_prep, avx512_tile_q5_1_run, GM_Q5R_BYTES(GM_TYPE_Q5_1) }; break;
-    case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, Q4KR_BYTES }; break;
-    case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q5_K_run, Q4KR_BYTES }; break;
-    case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, Q6KR_BYTES }; break;
+    case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, GM_Q4KR_BYTES }; break;
+    case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q5_K_run, GM_Q4KR_BYTES }; break;
+    case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, GM_Q6KR_BYTES }; break;
     default: break;
     }
     return r;
@@ -946,6 +952,7 @@ void gm_quantize_act_q8k_avx512(const float *x, gm_bq8k *y, int64_t n)
             _mm_storeu_si128((__m128i *)(y[b].qs + 16 * j), _mm512_cvtepi32_epi8(q));
             y[b].bsums[j] = (int16_t)_mm512_reduce_add_epi32(q);
         }
+        for (int j = 0; j < 8; j++) y[b].bsums32[j] = (int16_t)(y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
         y[b].d = d;
     }
 }

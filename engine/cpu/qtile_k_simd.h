@@ -246,13 +246,20 @@ ALWAYS_INLINE void q4kr2_half(bool fl, int h, int64_t nb, const unsigned char *g
                 for (int u = 0; u < nt; u++) acc[u] = DPBUSD(acc[u], op, qk2_x4(xv, xs, u, b, 32 * j + 4 * s));
             }
             __m256i sc = _mm256_loadu_si256((const __m256i *)(const void *)(o + 4096 + 64 * j));
-            __m256i mm = _mm256_loadu_si256((const __m256i *)(const void *)(o + 4608 + 64 * j));
             const __m256 scf = _mm256_cvtepi32_ps(sc);
 #pragma GCC unroll 4
             for (int u = 0; u < nt; u++) {
                 if (fl) fs[u] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[u]), scf, fs[u]);
                 else isum[u] = _mm256_add_epi32(isum[u], _mm256_mullo_epi32(acc[u], sc));
-                msum[u] = DPWSSD(msum[u], mm, qk2_bsums(xv, xs, u, b, j));
+            }
+            if (j & 1) {   /* the mins of sub-blocks j - 1 and j against their 32-element sums */
+                __m256i mm = _mm256_loadu_si256((const __m256i *)(const void *)(o + GM_Q4KR_MINS + 64 * (j / 2)));
+#pragma GCC unroll 4
+                for (int u = 0; u < nt; u++) {
+                    int32_t pr;
+                    memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums32 + (j - 1), 4);
+                    msum[u] = DPWSSD(msum[u], mm, _mm256_set1_epi32(pr));
+                }
             }
             if (fl && j == 3) {
 #pragma GCC unroll 4
@@ -262,8 +269,8 @@ ALWAYS_INLINE void q4kr2_half(bool fl, int h, int64_t nb, const unsigned char *g
                 }
             }
         }
-        __m256 wd = _mm256_loadu_ps((const float *)(const void *)(o + 5120));
-        __m256 wm = _mm256_loadu_ps((const float *)(const void *)(o + 5184));
+        __m256 wd = _mm256_loadu_ps((const float *)(const void *)(o + GM_Q4KR_D));
+        __m256 wm = _mm256_loadu_ps((const float *)(const void *)(o + GM_Q4KR_DMIN));
 #pragma GCC unroll 4
         for (int u = 0; u < nt; u++) {   /* gm_ksum */
             __m256 xd = _mm256_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
@@ -403,12 +410,14 @@ ALWAYS_INLINE void qk2_prep(gm_type t, int64_t nb, const void *group, void *dst)
 #pragma GCC unroll 8
                 for (int s4 = 0; s4 < 8; s4++)
                     _mm256_storeu_si256((__m256i *)(void *)(o + 64 * (8 * j + s4)), qk2_levels(five, q, j, s4));
-                __m256i m = qk2_scale(D, j, 1);
                 _mm256_storeu_si256((__m256i *)(void *)(o + 4096 + 64 * j), qk2_scale(D, j, 0));
-                _mm256_storeu_si256((__m256i *)(void *)(o + 4608 + 64 * j), _mm256_or_si256(m, _mm256_slli_epi32(m, 16)));
             }
-            _mm256_storeu_ps((float *)(void *)(o + 5120), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(S + 16 * h))));
-            _mm256_storeu_ps((float *)(void *)(o + 5184),
+#pragma GCC unroll 4
+            for (int p = 0; p < 4; p++)
+                _mm256_storeu_si256((__m256i *)(void *)(o + GM_Q4KR_MINS + 64 * p),
+                                    _mm256_or_si256(qk2_scale(D, 2 * p, 1), _mm256_slli_epi32(qk2_scale(D, 2 * p + 1, 1), 16)));
+            _mm256_storeu_ps((float *)(void *)(o + GM_Q4KR_D), _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(S + 16 * h))));
+            _mm256_storeu_ps((float *)(void *)(o + GM_Q4KR_DMIN),
                              _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(S + 32 + 16 * h))));
         }
     }

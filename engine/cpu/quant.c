@@ -425,6 +425,7 @@ void gm_quantize_act_q8k_portable(const float *x, gm_bq8k *y, int64_t n)
             }
             y[b].bsums[j] = (int16_t)sum;
         }
+        for (int j = 0; j < 8; j++) y[b].bsums32[j] = (int16_t)(y[b].bsums[2 * j] + y[b].bsums[2 * j + 1]);
         y[b].d = d;
     }
 }
