@@ -364,12 +364,13 @@ ALWAYS_INLINE __m512i q4k_scale(const __m512i D[3], int j, int hi)
 }
 
 /* Token u's activation sums 2j and 2j+1 of super-block b (16 elements
- * each) as a broadcast int16 pair: the operand that vpdpwssd multiplies
- * with a pair of per-row scales or mins. */
-ALWAYS_INLINE __m512i bsum_pair(const void *xv, size_t xs, int u, int64_t b, int j)
+ * each, or with k32 the 32-element bsums32) as a broadcast int16 pair: the
+ * operand that vpdpwssd multiplies with a pair of per-row scales or mins. */
+ALWAYS_INLINE __m512i bsum_pair(const void *xv, size_t xs, int u, int64_t b, int j, bool k32)
 {
+    const gm_bq8k *x = XROW(gm_bq8k, xv, u, xs) + b;
     int32_t pr;
-    memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * j, 4);
+    memcpy(&pr, (k32 ? x->bsums32 : x->bsums) + 2 * j, 4);
     return _mm512_set1_epi32(pr);
 }
 
@@ -542,7 +543,7 @@ ALWAYS_INLINE void q4kp_tile(bool five, int64_t nb, const unsigned char *g, cons
             __m512i m = q4k_scale(D, j, 1);
             __m512i mm = _mm512_or_si512(m, _mm512_slli_epi32(m, 16));
 #pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) msum[u] = _mm512_dpwssd_epi32(msum[u], mm, bsum_pair(xv, xs, u, b, j));
+            for (int u = 0; u < nt; u++) msum[u] = _mm512_dpwssd_epi32(msum[u], mm, bsum_pair(xv, xs, u, b, j, false));
         }
         __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)S));
         __m512 wm = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 32)));
@@ -610,7 +611,7 @@ ALWAYS_INLINE void q6kp_tile(int64_t nb, const unsigned char *g, const void *xv,
         for (int p = 0; p < 8; p++) {
             __m512i sp = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(S + 32 * p)));
 #pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) corr[u] = _mm512_dpwssd_epi32(corr[u], sp, bsum_pair(xv, xs, u, b, p));
+            for (int u = 0; u < nt; u++) corr[u] = _mm512_dpwssd_epi32(corr[u], sp, bsum_pair(xv, xs, u, b, p, false));
         }
         __m512 wd = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(S + 256)));
         q6k_update(nt, xv, xs, b, wd, isum, corr, sum);
@@ -756,12 +757,7 @@ ALWAYS_INLINE void run_pair_sums(bool k32, const unsigned char *w, const void *x
     for (int p = 0; p < pairs; p++) {
         __m512i wp = _mm512_loadu_si512((const void *)(w + 64 * p));
 #pragma GCC unroll 8
-        for (int u = 0; u < nt; u++) {
-            const gm_bq8k *x = XROW(gm_bq8k, xv, u, xs) + b;
-            int32_t pr;
-            memcpy(&pr, (k32 ? x->bsums32 : x->bsums) + 2 * p, 4);
-            out[u] = _mm512_dpwssd_epi32(out[u], wp, _mm512_set1_epi32(pr));
-        }
+        for (int u = 0; u < nt; u++) out[u] = _mm512_dpwssd_epi32(out[u], wp, bsum_pair(xv, xs, u, b, p, k32));
     }
 }
 

@@ -31,11 +31,13 @@ ALWAYS_INLINE __m256i qk2_scale(const __m256i D[3], int j, int hi)
                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(D[hi], 8 * jj + 6), m3), 4));
 }
 
-/* Token u's activation sums 2j and 2j+1 of super-block b as an int16 pair. */
-ALWAYS_INLINE __m256i qk2_bsums(const void *xv, size_t xs, int u, int64_t b, int j)
+/* Token u's activation sums 2j and 2j+1 of super-block b as an int16 pair
+ * (16-element sums, or with k32 the 32-element bsums32). */
+ALWAYS_INLINE __m256i qk2_bsums(const void *xv, size_t xs, int u, int64_t b, int j, bool k32)
 {
+    const gm_bq8k *x = XROW(gm_bq8k, xv, u, xs) + b;
     int32_t pr;
-    memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums + 2 * j, 4);
+    memcpy(&pr, (k32 ? x->bsums32 : x->bsums) + 2 * j, 4);
     return _mm256_set1_epi32(pr);
 }
 
@@ -114,7 +116,7 @@ ALWAYS_INLINE void qk2_half(bool five, int h, int64_t nb, const unsigned char *g
         for (int j = 0; j < 8; j++) {
             __m256i m = qk2_scale(D, j, 1), mm = _mm256_or_si256(m, _mm256_slli_epi32(m, 16));
 #pragma GCC unroll 4
-            for (int u = 0; u < nt; u++) msum[u] = DPWSSD(msum[u], mm, qk2_bsums(xv, xs, u, b, j));
+            for (int u = 0; u < nt; u++) msum[u] = DPWSSD(msum[u], mm, qk2_bsums(xv, xs, u, b, j, false));
         }
         __m256 wd = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(S + 16 * h)));
         __m256 wm = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(S + 32 + 16 * h)));
@@ -193,7 +195,7 @@ ALWAYS_INLINE void q6k2_half(int h, int64_t nb, const unsigned char *g, const vo
         for (int p = 0; p < 8; p++) {
             __m256i sp = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(S + 32 * p + 16 * h)));
 #pragma GCC unroll 4
-            for (int u = 0; u < nt; u++) corr[u] = DPWSSD(corr[u], sp, qk2_bsums(xv, xs, u, b, p));
+            for (int u = 0; u < nt; u++) corr[u] = DPWSSD(corr[u], sp, qk2_bsums(xv, xs, u, b, p, false));
         }
         __m256 wd = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(S + 256 + 16 * h)));
 #pragma GCC unroll 4
@@ -255,11 +257,7 @@ ALWAYS_INLINE void q4kr2_half(bool fl, int h, int64_t nb, const unsigned char *g
             if (j & 1) {   /* the mins of sub-blocks j - 1 and j against their 32-element sums */
                 __m256i mm = _mm256_loadu_si256((const __m256i *)(const void *)(o + GM_Q4KR_MINS + 64 * (j / 2)));
 #pragma GCC unroll 4
-                for (int u = 0; u < nt; u++) {
-                    int32_t pr;
-                    memcpy(&pr, XROW(gm_bq8k, xv, u, xs)[b].bsums32 + (j - 1), 4);
-                    msum[u] = DPWSSD(msum[u], mm, _mm256_set1_epi32(pr));
-                }
+                for (int u = 0; u < nt; u++) msum[u] = DPWSSD(msum[u], mm, qk2_bsums(xv, xs, u, b, j / 2, true));
             }
             if (fl && j == 3) {
 #pragma GCC unroll 4
@@ -316,7 +314,7 @@ ALWAYS_INLINE void q6kr2_half(int h, int64_t nb, const unsigned char *g, const v
                 for (int u = 0; u < nt; u++) isum[u] = _mm256_add_epi32(isum[u], _mm256_mullo_epi32(acc[u], sc));
             }
 #pragma GCC unroll 4
-            for (int u = 0; u < nt; u++) corr[u] = DPWSSD(corr[u], sp, qk2_bsums(xv, xs, u, b, p));
+            for (int u = 0; u < nt; u++) corr[u] = DPWSSD(corr[u], sp, qk2_bsums(xv, xs, u, b, p, false));
         }
         __m256 wd = _mm256_loadu_ps((const float *)(const void *)(o + 4608));
 #pragma GCC unroll 4
