@@ -171,6 +171,7 @@ typedef struct ag_opts {
     const char    *model;            /* -m: checkpoint folder */
     int            threads;          /* 0: engine default */
     int            n_ctx;            /* 0: the model's limit, capped by memory */
+    gm_kv_type     kv_type;          /* --kv-type: KV cache elements (GM_KV_DEFAULT: f16) */
     uint64_t       seed;
     float          temperature;      /* < 0: the model's generation_config */
     bool           think;            /* --think / --no-think */
@@ -242,6 +243,7 @@ typedef struct ag_backend {
     gm_chat_family      family;
     int                 n_ctx;        /* tokens the context holds */
     const char         *name;         /* for events and session files */
+    const char         *kv_type;      /* "f16" or "f32" (engine), NULL (a server) */
     gm_sampler_params   defaults;     /* generation_config sampling */
     int  (*generate)(void *ud, const int32_t *prompt, int n, const gm_gen_params *p,
                      gm_gen_result *res, gm_err *err);
@@ -256,8 +258,9 @@ typedef struct ag_backend {
 int ag_backend_open_remote(ag_backend *b, const char *endpoint, const char *key_env, const char *model,
                            char *err, size_t cap);
 
-/* Open a checkpoint folder with the engine (backend_engine.c). */
-int ag_backend_open(ag_backend *b, const char *model, int threads, int n_ctx, gm_err *err);
+/* Open a checkpoint folder with the engine (backend_engine.c), its KV cache
+ * of type kv. */
+int ag_backend_open(ag_backend *b, const char *model, int threads, int n_ctx, gm_kv_type kv, gm_err *err);
 
 /* The tools side (the tools library; tests plug in fakes). */
 typedef struct ag_toolbox {

@@ -49,27 +49,18 @@ static void eng_close(void *ud)
     free(e);
 }
 
-/* Bytes of KV cache per token: owner layers only (shared layers read them). */
-static double kv_bytes_per_token(const gm_config *c)
-{
-    double b = 0;
-    for (int l = 0; l < c->n_layers && l < GM_MAX_LAYERS; l++)
-        if (c->kv_source[l] == l) b += 2.0 * c->n_kv_heads_l[l] * c->head_dim_l[l] * sizeof(float);
-    return b;
-}
-
-int ag_backend_open(ag_backend *b, const char *model, int threads, int n_ctx, gm_err *err)
+int ag_backend_open(ag_backend *b, const char *model, int threads, int n_ctx, gm_kv_type kv, gm_err *err)
 {
     eng *e = calloc(1, sizeof *e);
     if (!e) return gm_err_set(err, GM_E_NOMEM, "out of memory");
-    gm_load_opts lo = {.threads = threads};
+    gm_load_opts lo = {.threads = threads, .kv_type = kv};
     e->m = gm_model_load(model, &lo, err);
     if (!e->m) { free(e); return -1; }
     const gm_config *cfg = gm_model_config(e->m);
     int n = n_ctx > 0 ? n_ctx : cfg->max_pos;
     if (n_ctx <= 0) {
         double avail = (double)sysconf(_SC_AVPHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
-        double per = kv_bytes_per_token(cfg);
+        double per = gm_model_kv_bytes_per_token(e->m);
         if (per > 0 && avail > 0 && n * per > avail / 2) n = (int)(avail / 2 / per);
         if (n < 256) n = 256;
     }
@@ -91,6 +82,7 @@ int ag_backend_open(ag_backend *b, const char *model, int threads, int n_ctx, gm
     b->family = gm_model_chat_family(e->m);
     b->n_ctx = gm_ctx_capacity(e->c);
     b->name = e->name;
+    b->kv_type = kv == GM_KV_F32 ? "f32" : "f16";
     b->defaults.temperature = gc ? gc->temperature : 1.0f;
     b->defaults.top_k = gc ? gc->top_k : 0;
     b->defaults.top_p = gc && gc->top_p > 0 ? gc->top_p : 1.0f;

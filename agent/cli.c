@@ -119,6 +119,7 @@ static void init_event(ag_session *s, const ag_cli *c)
     cJSON_AddStringToObject(e, "cwd", getcwd(cwd, sizeof cwd) ? cwd : ".");
     cJSON_AddItemToObject(e, "tools", names);
     cJSON_AddNumberToObject(e, "ctx", s->b.n_ctx);
+    if (s->b.kv_type) cJSON_AddStringToObject(e, "kv_type", s->b.kv_type);
     cJSON_AddBoolToObject(e, "think", s->o.think);
     cJSON_AddStringToObject(e, "sandbox", sb_mode_name(c->mode));
     cJSON_AddBoolToObject(e, "network", c->allow_network);
@@ -214,7 +215,7 @@ int ag_main(int argc, char **argv)
             rc = early_error(&c, GM_EXIT_USAGE, err);
             goto out;
         }
-    } else if (ag_backend_open(&b, c.o.model, c.o.threads, c.o.n_ctx, &ge)) {
+    } else if (ag_backend_open(&b, c.o.model, c.o.threads, c.o.n_ctx, c.o.kv_type, &ge)) {
         snprintf(err, sizeof err, "cannot load the model %s: %s", c.o.model, ge.msg);
         rc = early_error(&c, GM_EXIT_MODEL, err);
         goto out;
@@ -308,7 +309,12 @@ int ag_replay_main(int argc, char **argv)
     gm_err ge = {0};
     char rpath[4608], rerr[1024];
     if (model && ms_resolve(model, rpath, sizeof rpath, rerr, sizeof rerr) == 0) model = rpath;
-    if (!model || ag_backend_open(&b, model, threads, (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "ctx")), &ge)) {
+    /* the cache type the session ran with (records made before it was
+     * written came from float32 caches) */
+    int kvt = gm_kv_type_from_name(cJSON_GetStringValue(cJSON_GetObjectItem(meta, "kv_type")));
+    if (kvt < 0) kvt = GM_KV_F32;
+    if (!model || ag_backend_open(&b, model, threads, (int)cJSON_GetNumberValue(cJSON_GetObjectItem(meta, "ctx")),
+                                  (gm_kv_type)kvt, &ge)) {
         fprintf(stderr, "gemmash replay: cannot load the model %s: %s\n", model ? model : "(none recorded)", ge.msg);
         cJSON_Delete(meta);
         return GM_EXIT_MODEL;

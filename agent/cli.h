@@ -10,6 +10,8 @@
 int       cli_parse_int(const char *cmd, const char *opt, const char *s, long lo, long hi, long *out);
 int       cli_parse_float(const char *cmd, const char *opt, const char *s, double lo, double hi, double *out);
 char     *cli_slurp(FILE *f, size_t *len);
-gm_model *cli_load_model(const char *cmd, const char *path, int threads, const char *quant);
+gm_model *cli_load_model(const char *cmd, const char *path, int threads, const char *quant, gm_kv_type kv);
+/* --kv-type's value ("f16" or "f32") into *out; prints why not and returns -1. */
+int       cli_parse_kv(const char *cmd, const char *s, gm_kv_type *out);
 int       cli_parse_ids(const char *s, int32_t **ids, size_t *n);
 #endif

@@ -30,6 +30,8 @@ void ag_cli_usage(FILE *f)
 "        --threads N            compute threads (default: one per core)\n"
 "        --ctx N                context size in tokens (default: the model's\n"
 "                               limit, capped by available memory)\n"
+"        --kv-type T            KV cache elements: f16 (default; half the memory\n"
+"                               of f32 and what llama.cpp uses) or f32\n"
 "        --seed N               sampling seed (default 0; recorded in the session)\n"
 "        --temp F               sampling temperature (default: the model's\n"
 "                               generation_config; 0 = greedy)\n"
@@ -79,7 +81,7 @@ void ag_cli_usage(FILE *f)
 "\n"
 "FILES\n"
 "    ~/.config/gemmash/config   settings, 'key = value' lines (flags override):\n"
-"                               model, threads, ctx, seed, temperature,\n"
+"                               model, threads, ctx, kv_type, seed, temperature,\n"
 "                               max_tokens, think, think_budget, approval,\n"
 "                               sandbox, writable (repeatable), network,\n"
 "                               max_turns, timeout, compact_at, tools,\n"
@@ -92,12 +94,13 @@ enum {
     O_THREADS = 1000, O_CTX, O_SEED, O_TEMP, O_MAXTOK, O_THINK, O_NOTHINK, O_BUDGET, O_TC, O_SCHEMA,
     O_OUTPUT, O_TURNS, O_TIMEOUT, O_COMPACT, O_APPROVAL, O_MODE, O_NET, O_WRITABLE, O_FULL, O_RESUME,
     O_CONTINUE, O_NOSESSION, O_SYSFILE, O_APPEND, O_TOOLS, O_MAXARG, O_ENDPOINT, O_KEYENV, O_RMODEL,
-    O_APPENDFILE, O_SPEC,
+    O_APPENDFILE, O_SPEC, O_KVTYPE,
 };
 
 static const struct option longopts[] = {
     {"prompt", required_argument, 0, 'p'}, {"model", required_argument, 0, 'm'},
     {"threads", required_argument, 0, O_THREADS}, {"ctx", required_argument, 0, O_CTX},
+    {"kv-type", required_argument, 0, O_KVTYPE},
     {"seed", required_argument, 0, O_SEED}, {"temp", required_argument, 0, O_TEMP},
     {"max-tokens", required_argument, 0, O_MAXTOK}, {"think", no_argument, 0, O_THINK},
     {"no-think", no_argument, 0, O_NOTHINK}, {"think-budget", required_argument, 0, O_BUDGET},
@@ -174,6 +177,10 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
         case 'h': c->help = true; break;
         case O_THREADS: if (num_arg("--threads", optarg, 1, 1024, &n, err, cap)) return -1; c->o.threads = (int)n; break;
         case O_CTX: if (num_arg("--ctx", optarg, 1, 1 << 24, &n, err, cap)) return -1; c->o.n_ctx = (int)n; break;
+        case O_KVTYPE:
+            if (gm_kv_type_from_name(optarg) < 0) { snprintf(err, cap, "--kv-type wants f16 or f32, got '%s'", optarg); return -1; }
+            c->o.kv_type = (gm_kv_type)gm_kv_type_from_name(optarg);
+            break;
         case O_SEED: if (num_arg("--seed", optarg, 0, (1LL << 62), &n, err, cap)) return -1; c->o.seed = (uint64_t)n; break;
         case O_TEMP: if (real_arg("--temp", optarg, 0, 10, &d, err, cap)) return -1; c->o.temperature = (float)d; break;
         case O_MAXTOK: if (num_arg("--max-tokens", optarg, 1, 1 << 24, &n, err, cap)) return -1; c->o.max_gen_tokens = (int)n; break;

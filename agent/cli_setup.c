@@ -42,6 +42,7 @@ int ag_cli_config(ag_cli *c, char *err, size_t cap)
     if (AG_CFG_HAS(cf, AG_CFG_MODEL) && !c->o.model) c->o.model = cf->model;   /* GEMMASH_MODEL wins */
     if (AG_CFG_HAS(cf, AG_CFG_THREADS)) c->o.threads = cf->threads;
     if (AG_CFG_HAS(cf, AG_CFG_CTX)) c->o.n_ctx = cf->ctx;
+    if (AG_CFG_HAS(cf, AG_CFG_KV_TYPE)) c->o.kv_type = (gm_kv_type)cf->kv_type;
     if (AG_CFG_HAS(cf, AG_CFG_SEED)) c->o.seed = (uint64_t)cf->seed;
     if (AG_CFG_HAS(cf, AG_CFG_TEMPERATURE)) c->o.temperature = (float)cf->temperature;
     if (AG_CFG_HAS(cf, AG_CFG_MAX_TOKENS)) c->o.max_gen_tokens = cf->max_tokens;

@@ -66,7 +66,18 @@ char *cli_slurp(FILE *f, size_t *len)
     return buf;
 }
 
-gm_model *cli_load_model(const char *cmd, const char *path, int threads, const char *quant)
+int cli_parse_kv(const char *cmd, const char *s, gm_kv_type *out)
+{
+    int t = gm_kv_type_from_name(s);
+    if (t < 0) {
+        fprintf(stderr, "gemmash %s: --kv-type wants f16 or f32, got '%s'\n", cmd, s);
+        return -1;
+    }
+    *out = (gm_kv_type)t;
+    return 0;
+}
+
+gm_model *cli_load_model(const char *cmd, const char *path, int threads, const char *quant, gm_kv_type kv)
 {
     if (!path) {
         fprintf(stderr, "gemmash %s: no model given; use -m MODEL (a checkpoint folder, a .gguf file, or a "
@@ -79,7 +90,7 @@ gm_model *cli_load_model(const char *cmd, const char *path, int threads, const c
         return NULL;
     }
     gm_err err = {0};
-    gm_load_opts o = {.threads = threads, .quant = quant};
+    gm_load_opts o = {.threads = threads, .quant = quant, .kv_type = kv};
     gm_model *m = gm_model_load(real, &o, &err);
     if (!m) fprintf(stderr, "gemmash %s: %s\n", cmd, err.msg);
     return m;
@@ -117,22 +128,27 @@ int cli_parse_ids(const char *s, int32_t **ids, size_t *n)
 static void logits_usage(FILE *f)
 {
     fputs("NAME\n    gemmash logits - write the model's logits for a token sequence\n\n"
-          "SYNOPSIS\n    gemmash logits -m MODEL --tokens IDS --out FILE [--step N] [--threads N] [--quant TYPE]\n\n"
+          "SYNOPSIS\n    gemmash logits -m MODEL --tokens IDS --out FILE [--step N] [--threads N] [--quant TYPE]\n"
+          "                   [--kv-type f16|f32]\n\n"
           "DESCRIPTION\n"
           "    Runs IDS (comma-separated token ids, e.g. 2,105,2364) through the model from an\n"
           "    empty cache and writes float32 little-endian logits, one row of vocab floats per\n"
           "    position, after the final softcap.  --step N feeds N tokens per forward pass\n"
           "    (default: all at once, a batched prefill; 1: token by token, as decoding does).\n"
           "    --hidden FILE also writes the post-norm hidden states [tokens x hidden].\n"
-          "    --quant q8_0|q4_0|q4_k|q5_k quantizes a checkpoint's matrices at load.\n", f);
+          "    --quant q8_0|q4_0|q4_k|q5_k quantizes a checkpoint's matrices at load.\n"
+          "    --kv-type f32 keeps the KV cache in float32 (default f16, as in chat), so the\n"
+          "    logits can be held against a float reference.\n", f);
 }
 
 int cmd_logits(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", 1, 0, 'm'}, {"tokens", 1, 0, 't'}, {"out", 1, 0, 'o'}, {"step", 1, 0, 's'},
-        {"threads", 1, 0, 'j'}, {"hidden", 1, 0, 'H'}, {"quant", 1, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"threads", 1, 0, 'j'}, {"hidden", 1, 0, 'H'}, {"quant", 1, 0, 'q'}, {"kv-type", 1, 0, 'K'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *model = NULL, *toks = NULL, *out = NULL, *hid = NULL, *quant = NULL;
+    gm_kv_type kv = GM_KV_DEFAULT;
     long step = 0, threads = 0;
     int c;
     optind = 1;
@@ -143,6 +159,7 @@ int cmd_logits(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'H': hid = optarg; break;
         case 'q': quant = optarg; break;
+        case 'K': if (cli_parse_kv("logits", optarg, &kv)) return GM_EXIT_USAGE; break;
         case 's': if (cli_parse_int("logits", "--step", optarg, 1, 1 << 20, &step)) return GM_EXIT_USAGE; break;
         case 'j': if (cli_parse_int("logits", "--threads", optarg, 1, 512, &threads)) return GM_EXIT_USAGE; break;
         case 'h': logits_usage(stdout); return GM_EXIT_OK;
@@ -159,7 +176,7 @@ int cmd_logits(int argc, char **argv)
         fprintf(stderr, "gemmash logits: --tokens wants comma-separated token ids, got '%s'\n", toks);
         return GM_EXIT_USAGE;
     }
-    gm_model *m = cli_load_model("logits", model, (int)threads, quant);
+    gm_model *m = cli_load_model("logits", model, (int)threads, quant, kv);
     if (!m) { free(ids); return GM_EXIT_MODEL; }
     int rc = GM_EXIT_MODEL, V = gm_model_config(m)->vocab, H = gm_model_config(m)->hidden;
     gm_err err = {0};
@@ -212,14 +229,14 @@ done:
 static void info_usage(FILE *f)
 {
     fputs("NAME\n    gemmash info - describe a model\n\n"
-          "SYNOPSIS\n    gemmash info -m MODEL [--ctx N] [--json] [--quant TYPE]\n\n"
+          "SYNOPSIS\n    gemmash info -m MODEL [--ctx N] [--json] [--quant TYPE] [--kv-type f16|f32]\n\n"
           "DESCRIPTION\n"
           "    Prints the architecture, the layer plan (attention type, head size, KV heads,\n"
           "    which layer's cache each layer reads, MLP width), parameter counts, the\n"
           "    bytes of the layers' matrices per weight type (a Q4_K_M file mixes Q4_K and\n"
           "    Q6_K), and the memory the model will use: mapped weights plus the KV cache\n"
-          "    at --ctx tokens (default: the model's limit).  --json prints the same as one\n"
-          "    JSON object.\n", f);
+          "    at --ctx tokens (default: the model's limit) with --kv-type elements (default\n"
+          "    f16).  --json prints the same as one JSON object.\n", f);
 }
 
 static void human_bytes(char *b, size_t n, double v)
@@ -234,8 +251,9 @@ int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"model", 1, 0, 'm'}, {"ctx", 1, 0, 'c'}, {"json", 0, 0, 'J'}, {"quant", 1, 0, 'q'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"kv-type", 1, 0, 'K'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *model = NULL, *quant = NULL;
+    gm_kv_type kv = GM_KV_DEFAULT;
     long ctx = 0;
     int json = 0, c;
     optind = 1;
@@ -245,11 +263,12 @@ int cmd_info(int argc, char **argv)
         case 'c': if (cli_parse_int("info", "--ctx", optarg, 1, 1 << 24, &ctx)) return GM_EXIT_USAGE; break;
         case 'J': json = 1; break;
         case 'q': quant = optarg; break;
+        case 'K': if (cli_parse_kv("info", optarg, &kv)) return GM_EXIT_USAGE; break;
         case 'h': info_usage(stdout); return GM_EXIT_OK;
         default: info_usage(stderr); return GM_EXIT_USAGE;
         }
     }
-    gm_model *m = cli_load_model("info", model, 1, quant);
+    gm_model *m = cli_load_model("info", model, 1, quant, kv);
     if (!m) return GM_EXIT_MODEL;
     cJSON *d = gm_model_describe(m, (int)ctx);
     if (!d) { gm_model_free(m); fprintf(stderr, "gemmash info: out of memory\n"); return GM_EXIT_INTERNAL; }
@@ -281,7 +300,8 @@ int cmd_info(int argc, char **argv)
             printf(" %s %s%s", ty->string, tb, ty->next ? "," : "");
         }
         printf("\n");
-        printf("kv cache     %s per token (full layers) + %.1f MiB sliding rings\n", k,
+        printf("kv cache     %s, %s per token (full layers) + %.1f MiB sliding rings\n",
+               cJSON_GetObjectItem(d, "kv_type")->valuestring, k,
                cJSON_GetObjectItem(d, "kv_bytes_sliding_rings")->valuedouble / 1048576.0);
         printf("memory       %s at %d tokens of context\n", mem, (int)cJSON_GetObjectItem(d, "context")->valuedouble);
         printf("compute      %d threads, %s kernels, %s quantized kernels\nlayers\n",

@@ -71,7 +71,7 @@ int cmd_render(int argc, char **argv)
     }
     if (family) co.family = strcmp(family, "large") == 0 ? GM_CHAT_LARGE : GM_CHAT_SMALL;
     else {
-        gm_model *m = cli_load_model("render", model, 1, NULL);
+        gm_model *m = cli_load_model("render", model, 1, NULL, GM_KV_DEFAULT);
         if (!m) return GM_EXIT_MODEL;
         co.family = gm_model_chat_family(m);
         gm_model_free(m);
@@ -99,7 +99,7 @@ static void generate_usage(FILE *f)
           "SYNOPSIS\n    gemmash generate -m MODEL [--raw] [--think] [-n N] [--temp T] [--top-k K]\n"
           "                     [--top-p P] [--min-p P] [--seed S] [--threads N] [--ctx N]\n"
           "                     [--spec auto|mtp|lookup|off] [--draft DIR] [--draft-k K]\n"
-          "                     [--stats] PROMPT\n\n"
+          "                     [--kv-type f16|f32] [--stats] PROMPT\n\n"
           "DESCRIPTION\n"
           "    Without --raw, PROMPT becomes a user turn in the model's chat format and the\n"
           "    answer is streamed until the model ends its turn.  With --raw, PROMPT is fed as\n"
@@ -112,6 +112,7 @@ static void generate_usage(FILE *f)
           "    --top-k K, --top-p P, --min-p P   sampling filters (defaults from the model)\n"
           "    --seed S             the same seed gives the same output\n"
           "    --quant TYPE         quantize a checkpoint at load: q8_0, q4_0, q4_k or q5_k\n"
+          "    --kv-type T          KV cache elements: f16 (default, half the memory) or f32\n"
           "    --spec MODE          speculative decoding: auto (default: the MTP drafter next to\n"
           "                         the model if there is one, and prompt lookup, whichever\n"
           "                         promises more per round), mtp, lookup, or off.  The output\n"
@@ -177,10 +178,11 @@ int cmd_generate(int argc, char **argv)
         {"model", 1, 0, 'm'}, {"raw", 0, 0, 'r'}, {"think", 0, 0, 'k'}, {"max-tokens", 1, 0, 'n'},
         {"temp", 1, 0, 't'}, {"top-k", 1, 0, 'K'}, {"top-p", 1, 0, 'P'}, {"min-p", 1, 0, 'p'},
         {"seed", 1, 0, 's'}, {"threads", 1, 0, 'j'}, {"ctx", 1, 0, 'c'}, {"stats", 0, 0, 'S'}, {"quant", 1, 0, 'q'},
-        {"spec", 1, 0, 'X'}, {"draft", 1, 0, 'D'}, {"draft-k", 1, 0, 'Q'},
+        {"spec", 1, 0, 'X'}, {"draft", 1, 0, 'D'}, {"draft-k", 1, 0, 'Q'}, {"kv-type", 1, 0, 'V'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *model = NULL, *quant = NULL, *draft = NULL;
     int spec = GM_SPEC_AUTO;
+    gm_kv_type kv = GM_KV_DEFAULT;
     long draftk = 0;
     bool raw = false, think = false, stats = false;
     long maxn = 0, topk = -1, seed = 0, threads = 0, ctxn = 0;
@@ -204,6 +206,7 @@ int cmd_generate(int argc, char **argv)
         case 'j': bad = cli_parse_int("generate", "--threads", optarg, 1, 512, &threads); break;
         case 'c': bad = cli_parse_int("generate", "--ctx", optarg, 1, 1 << 24, &ctxn); break;
         case 'D': draft = optarg; break;
+        case 'V': bad = cli_parse_kv("generate", optarg, &kv); break;
         case 'Q': bad = cli_parse_int("generate", "--draft-k", optarg, 1, GM_SPEC_KMAX, &draftk); break;
         case 'X':
             if ((spec = cli_spec_mode(optarg)) < 0) {
@@ -227,7 +230,7 @@ int cmd_generate(int argc, char **argv)
         fprintf(stderr, "gemmash generate: the prompt is empty\n");
         return GM_EXIT_USAGE;
     }
-    gm_model *m = cli_load_model("generate", model, (int)threads, quant);
+    gm_model *m = cli_load_model("generate", model, (int)threads, quant, kv);
     if (!m) { free(prompt); return GM_EXIT_MODEL; }
     const gm_genconfig *g = gm_model_genconfig(m);
     const gm_tokenizer *tok = gm_model_tokenizer(m);

@@ -10,8 +10,9 @@
 #include "config.h"
 #include "approval.h"
 #include "sandbox.h"
+#include "engine.h"
 
-typedef enum { T_STR, T_INT, T_REAL, T_BOOL, T_APPROVAL, T_SANDBOX, T_LIST } ktype;
+typedef enum { T_STR, T_INT, T_REAL, T_BOOL, T_APPROVAL, T_SANDBOX, T_LIST, T_KV } ktype;
 
 typedef struct key {
     const char *name;
@@ -42,6 +43,7 @@ static const key keys[] = {
     {"system_file", AG_CFG_SYSTEM_FILE, T_STR, 0, 0, F(system_file)},
     {"append_system_file", AG_CFG_APPEND_SYSTEM_FILE, T_STR, 0, 0, F(append_system_file)},
     {"history", AG_CFG_HISTORY, T_BOOL, 0, 0, F(history)},
+    {"kv_type", AG_CFG_KV_TYPE, T_KV, 0, 0, F(kv_type)},
 };
 #undef F
 
@@ -119,6 +121,15 @@ static int set_value(ag_config *c, const key *k, const char *v, char *err, size_
         }
         snprintf(err, cap, "bad value '%s' for '%s': expected true or false", v, k->name);
         return -1;
+    }
+    case T_KV: {
+        int t = gm_kv_type_from_name(v);
+        if (t < 0) {
+            snprintf(err, cap, "bad value '%s' for 'kv_type': expected f16 or f32", v);
+            return -1;
+        }
+        *(int *)field = t;
+        return 0;
     }
     case T_APPROVAL: {
         ag_approval_mode m;

@@ -6,7 +6,7 @@
  * file and the line ("~/.config/gemmash/config:7: unknown key 'thinkk' (did
  * you mean 'think'?)"), and gemmash exits with status 2.
  *
- * Keys: model, threads, ctx, seed, temperature, max_tokens, think (true|
+ * Keys: model, threads, ctx, kv_type (f16|f32), seed, temperature, max_tokens, think (true|
  * false), think_budget, approval (ask|auto-edit|never), sandbox (read-only|
  * workspace-write|full), writable (a folder; repeatable), network (true|
  * false), max_turns, timeout, compact_at, tools (a,b,...), system_file,
@@ -25,6 +25,7 @@ typedef struct ag_config {
     bool    think, network, history;
     int     approval;              /* ag_approval_mode */
     int     sandbox;               /* sb_mode */
+    int     kv_type;               /* gm_kv_type */
     char  **writable;
     int     n_writable;
 } ag_config;
@@ -33,7 +34,7 @@ enum {
     AG_CFG_MODEL, AG_CFG_THREADS, AG_CFG_CTX, AG_CFG_SEED, AG_CFG_TEMPERATURE, AG_CFG_MAX_TOKENS,
     AG_CFG_THINK, AG_CFG_THINK_BUDGET, AG_CFG_APPROVAL, AG_CFG_SANDBOX, AG_CFG_WRITABLE, AG_CFG_NETWORK,
     AG_CFG_MAX_TURNS, AG_CFG_TIMEOUT, AG_CFG_COMPACT_AT, AG_CFG_TOOLS, AG_CFG_SYSTEM_FILE,
-    AG_CFG_APPEND_SYSTEM_FILE, AG_CFG_HISTORY, AG_CFG_NKEYS
+    AG_CFG_APPEND_SYSTEM_FILE, AG_CFG_HISTORY, AG_CFG_KV_TYPE, AG_CFG_NKEYS
 };
 
 #define AG_CFG_HAS(c, k) (((c)->set >> (k)) & 1ULL)

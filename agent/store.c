@@ -122,6 +122,7 @@ int ag_store_open(ag_session *s, char *err, size_t cap)
     cJSON_AddNumberToObject(m, "max_arg_bytes", s->o.max_arg_bytes);
     cJSON_AddNumberToObject(m, "max_turns", s->o.max_turns);
     cJSON_AddNumberToObject(m, "ctx", s->b.n_ctx);
+    if (s->b.kv_type) cJSON_AddStringToObject(m, "kv_type", s->b.kv_type);
     cJSON_AddItemToObject(m, "tools", cJSON_Duplicate(s->tools, true));
     put_line(s, m);
     return 0;

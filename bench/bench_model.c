@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 {
     const char *dir = NULL, *label = NULL;
     const char *quant = NULL;   /* --quant: quantize at load */
+    int kv = GM_KV_DEFAULT;     /* --kv-type */
     int threads = 0, n_prompt = 512, n_decode = 16, runs = 3, header = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
@@ -111,8 +112,9 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--label") && i + 1 < argc) label = argv[++i];
         else if (!strcmp(argv[i], "--header")) header = 1;
         else if (!strcmp(argv[i], "--quant") && i + 1 < argc) quant = argv[++i];
+        else if (!strcmp(argv[i], "--kv-type") && i + 1 < argc && (kv = gm_kv_type_from_name(argv[++i])) >= 0) continue;
         else if (argv[i][0] != '-' && !dir) dir = argv[i];
-        else { fprintf(stderr, "usage: bench_model DIR [--threads N] [--prompt N] [--decode N] [--runs N] [--label TEXT] [--header]\n"); return 2; }
+        else { fprintf(stderr, "usage: bench_model DIR [--threads N] [--prompt N] [--decode N] [--runs N] [--label TEXT] [--header] [--kv-type f16|f32]\n"); return 2; }
     }
     if (!dir || n_prompt < 1 || n_decode < 1 || runs < 1 || runs > 64) {
         fprintf(stderr, "bench_model: give a model folder, and positive --prompt/--decode, 1..64 --runs\n");
@@ -120,7 +122,7 @@ int main(int argc, char **argv)
     }
     gm_isa peak_isa = gm_isa_default() == GM_ISA_SCALAR ? GM_ISA_AVX2 : gm_isa_default();
     gm_err err = {0};
-    gm_load_opts lo = { .threads = threads, .quant = quant };
+    gm_load_opts lo = { .threads = threads, .quant = quant, .kv_type = (gm_kv_type)kv };
     double t0 = bench_now();
     gm_model *m = gm_model_load(dir, &lo, &err);
     if (!m) { fprintf(stderr, "bench_model: cannot load %s: %s\n", dir, err.msg); return 1; }

@@ -12,24 +12,44 @@
 #include <string.h>
 #include "model.h"
 
-/* Tokens per forward chunk.  A chunk reads every weight once, so bigger
- * chunks read less per token; mixture-of-experts layers gain the most (each
- * expert sees only its share of a chunk, so its weights are read for a few
- * tokens), dense ones too little to pay for the larger ring of each sliding
- * layer's cache and the scratch, which grow with the chunk. */
-#define MAX_BATCH 256
-#define MAX_BATCH_MOE 512
+/* Bytes of one stored element. */
+static size_t kv_elt(const gm_kv_layer *l) { return l->f16 ? sizeof(uint16_t) : sizeof(float); }
 
-float *gm_kv_k(const gm_kv_layer *l, int pos)
+size_t gm_kv_row_bytes(const gm_kv_layer *l) { return (size_t)l->row * kv_elt(l); }
+
+void *gm_kv_raw(const gm_kv_layer *l, bool values, int pos)
 {
-    if (l->ring) return l->k + (size_t)(pos % l->ring) * l->row;
-    return l->kb[pos / GM_KV_BLOCK] + (size_t)(pos % GM_KV_BLOCK) * l->row;
+    size_t rb = gm_kv_row_bytes(l);
+    if (l->ring) return (char *)(values ? l->v : l->k) + (size_t)(pos % l->ring) * rb;
+    return (char *)(values ? l->vb : l->kb)[pos / GM_KV_BLOCK] + (size_t)(pos % GM_KV_BLOCK) * rb;
 }
 
-float *gm_kv_v(const gm_kv_layer *l, int pos)
+void gm_kv_store(gm_kv_layer *l, int pos, const float *k, const float *v)
 {
-    if (l->ring) return l->v + (size_t)(pos % l->ring) * l->row;
-    return l->vb[pos / GM_KV_BLOCK] + (size_t)(pos % GM_KV_BLOCK) * l->row;
+    void *dk = gm_kv_raw(l, false, pos), *dv = gm_kv_raw(l, true, pos);
+    if (!l->f16) {
+        memcpy(dk, k, gm_kv_row_bytes(l));
+        memcpy(dv, v, gm_kv_row_bytes(l));
+        return;
+    }
+    uint16_t *hk = dk, *hv = dv;
+    for (int i = 0; i < l->row; i++) {
+        hk[i] = gm_f32_to_f16(k[i]);
+        hv[i] = gm_f32_to_f16(v[i]);
+    }
+}
+
+const float *gm_kv_rows(const gm_kv_layer *l, bool values, int u, int nk, int col, int cols, float *buf,
+                        int64_t *ld)
+{
+    if (!l->f16) {
+        *ld = l->row;
+        return (const float *)gm_kv_raw(l, values, u) + col;
+    }
+    const uint16_t *h = (const uint16_t *)gm_kv_raw(l, values, u) + col;
+    for (int i = 0; i < nk; i++) gm_vec_f16_to_f32(buf + (size_t)i * cols, h + (size_t)i * l->row, cols);
+    *ld = cols;
+    return buf;
 }
 
 int gm_kv_run(const gm_kv_layer *l, int u, int end)
@@ -56,17 +76,17 @@ int gm_kv_reserve(gm_ctx *c, int n_total, gm_err *err)
         if (need > kl->cap_blocks) {
             int nc = kl->cap_blocks ? kl->cap_blocks : 4;
             while (nc < need) nc *= 2;
-            float **nk = realloc(kl->kb, (size_t)nc * sizeof *nk);
+            void **nk = realloc(kl->kb, (size_t)nc * sizeof *nk);
             if (!nk) return gm_err_set(err, GM_E_NOMEM, "KV cache: out of memory growing to %d tokens", n_total);
             kl->kb = nk;
-            float **nv = realloc(kl->vb, (size_t)nc * sizeof *nv);
+            void **nv = realloc(kl->vb, (size_t)nc * sizeof *nv);
             if (!nv) return gm_err_set(err, GM_E_NOMEM, "KV cache: out of memory growing to %d tokens", n_total);
             kl->vb = nv;
             kl->cap_blocks = nc;
         }
         while (kl->n_blocks < need) {
-            size_t bytes = (size_t)GM_KV_BLOCK * kl->row * sizeof(float);
-            float *k = malloc(bytes), *v = malloc(bytes);
+            size_t bytes = (size_t)GM_KV_BLOCK * gm_kv_row_bytes(kl);
+            void *k = malloc(bytes), *v = malloc(bytes);
             if (!k || !v) {
                 free(k); free(v);
                 return gm_err_set(err, GM_E_NOMEM, "KV cache: out of memory at %d tokens (lower --ctx)", n_total);
@@ -113,7 +133,7 @@ gm_ctx *gm_ctx_new(gm_model *m, int n_ctx, gm_err *err)
     if (!c) { gm_err_set(err, GM_E_NOMEM, "out of memory"); return NULL; }
     c->m = m;
     c->n_ctx = n_ctx;
-    c->max_batch = cfg->moe ? MAX_BATCH_MOE : MAX_BATCH;
+    c->max_batch = cfg->moe ? GM_MAX_BATCH_MOE : GM_MAX_BATCH;
     bool ok = true;
     c->tokens = calloc((size_t)n_ctx, sizeof *c->tokens);
     c->kv = calloc((size_t)cfg->n_layers, sizeof *c->kv);
@@ -129,11 +149,14 @@ gm_ctx *gm_ctx_new(gm_model *m, int n_ctx, gm_err *err)
         if (cfg->kv_source[l] != l) continue;
         kl->owner = 1;
         kl->row = nkv * hd;
+        kl->f16 = m->kv_f16;
         if (!cfg->is_full[l]) {
             kl->ring = cfg->sliding_window + c->max_batch;
             if (kl->ring > n_ctx) kl->ring = n_ctx;
-            kl->k = zalloc((size_t)kl->ring * kl->row, &ok);
-            kl->v = zalloc((size_t)kl->ring * kl->row, &ok);
+            size_t bytes = (size_t)kl->ring * gm_kv_row_bytes(kl);
+            kl->k = calloc(1, bytes);
+            kl->v = calloc(1, bytes);
+            if (!kl->k || !kl->v) ok = false;
         }
     }
     size_t B = (size_t)c->max_batch, H = (size_t)cfg->hidden, LP = (size_t)cfg->n_layers * cfg->ple_dim;

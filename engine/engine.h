@@ -207,11 +207,21 @@ typedef struct gm_genconfig {
 
 typedef enum { GM_DEVICE_AUTO = 0, GM_DEVICE_CPU = 1, GM_DEVICE_CUDA = 2 } gm_device;
 
+/* Element type of the KV cache.  F16 (the default) halves the cache and the
+ * bytes a long-context decode step reads; Gemma 4's keys and values are
+ * RMS-normed before they are stored, so they sit far inside half's range
+ * and lose only its rounding (about 2^-11 relative).  F32 keeps every bit of
+ * the projections, for comparisons against a float reference. */
+typedef enum { GM_KV_DEFAULT = 0, GM_KV_F16 = 1, GM_KV_F32 = 2 } gm_kv_type;
+/* "f16" or "f32" (any case) to its type; -1 for anything else. */
+int gm_kv_type_from_name(const char *s);
+
 typedef struct gm_load_opts {
     int         threads;       /* 0: one per physical core */
     const char *quant;         /* NULL or "q8_0" | "q4_0" | "q4_k": quantize at load */
     gm_device   device;
     bool        verbose;       /* progress/notes on stderr */
+    gm_kv_type  kv_type;       /* of every context made for the model */
 } gm_load_opts;
 
 typedef struct gm_model gm_model;
@@ -228,6 +238,9 @@ gm_chat_family      gm_model_chat_family(const gm_model *m);
 /* A JSON description for `gemmash info`: architecture, layer plan, parameter
  * counts, bytes of weights, KV bytes per token, memory at a context size. */
 cJSON              *gm_model_describe(const gm_model *m, int n_ctx);
+/* Bytes of KV cache each token of context adds (the full-attention layers
+ * that own a cache; sliding layers keep fixed rings), at the model's type. */
+double              gm_model_kv_bytes_per_token(const gm_model *m);
 
 /* ------------------------------------------------------------------------ */
 /* A sequence: KV cache + scratch                                            */

@@ -81,7 +81,8 @@ static inline int attn_lo(const attn_job *j, int p)
 
 /* g rows of a pass against nk keys from kv: scores s[i*ld + u] = r_i . k_u,
  * or with values r_i += sum_u s[i*ld + u] v_u. */
-static void pass_rows(float *r, int hd, float *s, int64_t ld, int g, const float *kv, int row, int nk, bool values)
+static void pass_rows(float *r, int hd, float *s, int64_t ld, int g, const float *kv, int64_t row, int nk,
+                      bool values)
 {
     if (values) gm_vec_wsum_g(r, hd, s, ld, g, kv, row, nk, hd);
     else gm_vec_qk(r, hd, g, kv, row, nk, hd, s, ld);
@@ -92,18 +93,21 @@ static void pass_rows(float *r, int hd, float *s, int64_t ld, int g, const float
  * keys a pass) into the output rows.  rows holds the item's query rows (or
  * output rows) back to back, row tt*gh + k for token tt and head h0 + k;
  * score row tt*gh + k keeps key u at column u - base, base the lowest key
- * of the block.  The tokens that take a whole pass (all but those near the
- * causal edge or the start of a sliding window) go through one kernel call,
- * so each K/V row loaded serves every head of each of them; the others take
- * their own part of the pass. */
-static void attn_passes(const attn_job *j, float *sc, int64_t ld, float *rows, int t0, int nt, int h0, bool values)
+ * of the block.  A pass's rows of the KV head are read as floats once
+ * (gm_kv_rows; an f16 cache widens them into buf).  The tokens that take a
+ * whole pass (all but those near the causal edge or the start of a sliding
+ * window) go through one kernel call, so each K/V row loaded serves every
+ * head of each of them; the others take their own part of the pass. */
+static void attn_passes(const attn_job *j, float *sc, int64_t ld, float *rows, int t0, int nt, int h0, bool values,
+                        float *buf)
 {
-    int hd = j->hd, gh = j->gh, kvh = h0 / j->G, row = j->kv->row;
+    int hd = j->hd, gh = j->gh, kvh = h0 / j->G;
     int pf = j->p0 + t0, pl = pf + nt - 1, base = attn_lo(j, pf), step = values ? j->kv_c : j->kc;
     for (int u = base, e; u <= pl; u = e) {
         e = gm_kv_run(j->kv, u, pl + 1);
         if (e - u > step) e = u + step;
-        const float *kv = (values ? gm_kv_v(j->kv, u) : gm_kv_k(j->kv, u)) + (size_t)kvh * hd;
+        int64_t row;
+        const float *kv = gm_kv_rows(j->kv, values, u, e - u, kvh * hd, hd, buf, &row);
         /* whole-pass tokens: p >= e - 1 and lo <= u, a range since both grow with the token */
         int ta = 0, tz = nt;
         while (ta < nt && pf + ta < e - 1) ta++;
@@ -129,7 +133,7 @@ static void attn_passes(const attn_job *j, float *sc, int64_t ld, float *rows, i
  * (gm_vec_qk), and each output element gets its FMAs in ascending key order
  * starting from zero, so the block size, the grouping of heads and tokens
  * and the passes never change the bits. */
-static void attn_item(const attn_job *j, float *sc, float *rows, int t0, int nt, int h0)
+static void attn_item(const attn_job *j, float *sc, float *rows, float *buf, int t0, int nt, int h0)
 {
     int hd = j->hd, stride = j->Hq * hd, gh = j->gh, pf = j->p0 + t0, base = attn_lo(j, pf);
     int64_t ld = pf + nt - base;   /* floats per score row: the block's widest span */
@@ -137,13 +141,13 @@ static void attn_item(const attn_job *j, float *sc, float *rows, int t0, int nt,
     float *qr = rows, *orow = rows + (size_t)nt * w;
     for (int tt = 0; tt < nt; tt++)
         memcpy(qr + tt * w, j->q + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, w * sizeof(float));
-    attn_passes(j, sc, ld, qr, t0, nt, h0, false);
+    attn_passes(j, sc, ld, qr, t0, nt, h0, false, buf);
     for (int tt = 0; tt < nt; tt++) {
         int p = pf + tt, lo = attn_lo(j, p);
         for (int k = 0; k < gh; k++) gm_vec_softmax(sc + (size_t)(tt * gh + k) * ld + (lo - base), p - lo + 1);
     }
     memset(orow, 0, (size_t)nt * w * sizeof(float));
-    attn_passes(j, sc, ld, orow, t0, nt, h0, true);
+    attn_passes(j, sc, ld, orow, t0, nt, h0, true, buf);
     for (int tt = 0; tt < nt; tt++)
         memcpy(j->out + (size_t)(t0 + tt) * stride + (size_t)h0 * hd, orow + tt * w, w * sizeof(float));
 }
@@ -157,12 +161,15 @@ static void attn_worker(void *arg, int ith, int nth)
     const gm_ctx *c = j->c;
     float *sc = c->scores + (size_t)ith * c->scores_floats;
     float *rows = c->attn_rows + (size_t)ith * c->attn_rows_floats;
+    /* a pass's K or V rows widened from half: the pool scratch is free while
+     * attention runs (no matrix product shares the region) */
+    float *buf = gm_pool_scratch(c->m->pool, ith);
     int per_blk = j->Hq / j->gh, nblk = (j->n + j->tb - 1) / j->tb, items = nblk * per_blk;
     for (;;) {
         int idx = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
         if (idx >= items) break;
         int t0 = (nblk - 1 - idx / per_blk) * j->tb, nt = j->n - t0 < j->tb ? j->n - t0 : j->tb;
-        attn_item(j, sc, rows, t0, nt, (idx % per_blk) * j->gh);
+        attn_item(j, sc, rows, buf, t0, nt, (idx % per_blk) * j->gh);
     }
 }
 
@@ -194,8 +201,7 @@ static void qkv_tok(gm_ctx *c, int l, int t)
         rmsnorm(v + (size_t)h * hd, v + (size_t)h * hd, NULL, hd, cfg->eps);
     }
     rope2(q, Hq, k, nkv, hd, inv, c->pos + t);
-    memcpy(gm_kv_k(kv, c->pos + t), k, (size_t)kw * sizeof(float));
-    memcpy(gm_kv_v(kv, c->pos + t), v, (size_t)kw * sizeof(float));
+    gm_kv_store(kv, c->pos + t, k, v);
 }
 
 /* Token t after attention: x += post_attn_norm(o). */
@@ -240,7 +246,13 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
         if (G % d == 0 && (items % nth == 0 || items >= 8L * nth)) { gh = d; break; }
     }
     int kc = GM_ATTN_KEY_BYTES / (hd * (int)sizeof(float)) & ~3, kv_c = GM_ATTN_VALUE_BYTES / (hd * (int)sizeof(float));
-    attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, G, window, gh, tb, kc < 4 ? 4 : kc, kv_c < 32 ? 32 : kv_c, 0};
+    /* a pass's rows must fit the thread's scratch when an f16 cache widens them */
+    int fit = (int)(GM_POOL_SCRATCH / ((size_t)hd * sizeof(float)));
+    kc = kc < 4 ? 4 : kc;
+    kv_c = kv_c < 32 ? 32 : kv_c;
+    kc = kc > fit ? fit : kc;
+    kv_c = kv_c > fit ? fit : kv_c;
+    attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, G, window, gh, tb, kc, kv_c, 0};
     gm_pool_run(m->pool, attn_worker, &j);
     if (mm(c, y->wo, 0, c->att, qw, n, c->o, H, err)) return -1;
     for_tokens(c, l, n, attn_out_tok);

@@ -133,6 +133,9 @@ void  gm_vec_softmax(float *x, int64_t n);
 /* y = x / sqrt(mean(x^2) + eps) * w (w NULL: no weight), the mean of
  * squares summed in double; y may be x. */
 void  gm_vec_rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps);
+/* y[i] = x[i] widened from IEEE half (exact, so every family gives the same
+ * bits): the rows of an f16 KV cache before the attention kernels. */
+void  gm_vec_f16_to_f32(float *y, const uint16_t *x, int64_t n);
 
 
 float gm_bf16_to_f32(uint16_t h);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include "model.h"
 #include "quant.h"
@@ -277,6 +278,10 @@ gm_model *gm_model_load(const char *path, const gm_load_opts *opts, gm_err *err)
         gm_err_set(err, GM_E_IO, "%s: no such file or folder (give a checkpoint folder or a .gguf file)", path);
         return NULL;
     }
+    if ((unsigned)opts->kv_type > GM_KV_F32) {
+        gm_err_set(err, GM_E_ARG, "KV cache type %d is not one of f16, f32", (int)opts->kv_type);
+        return NULL;
+    }
     gm_model *m = calloc(1, sizeof *m);
     if (!m) { gm_err_set(err, GM_E_NOMEM, "out of memory"); return NULL; }
     m->src = S_ISDIR(st.st_mode) ? gm_source_open_hf(path, err) : gm_source_open_gguf(path, err);
@@ -319,6 +324,7 @@ gm_model *gm_model_load(const char *path, const gm_load_opts *opts, gm_err *err)
     if ((dl > 0 && rope_table(m, 0, dl, c->rope_theta_local, 1.0, err)) ||
         (dg > 0 && rope_table(m, 1, dg, c->rope_theta_global, c->partial_rotary_global, err)))
         goto fail;
+    m->kv_f16 = opts->kv_type != GM_KV_F32;
     if (!(m->pool = gm_pool_new(opts->threads, err))) goto fail;
     if (opts->quant && quantize_model(m, opts->quant, err)) goto fail;
     if (pack_model(m, err)) goto fail;
@@ -347,21 +353,37 @@ const gm_tokenizer *gm_model_tokenizer(const gm_model *m) { return m->tok; }
 gm_chat_family gm_model_chat_family(const gm_model *m) { return m->family; }
 
 /* KV bytes per token: owner layers only; sliding layers are capped by their
- * ring, so this is the growth rate of the full-attention caches. */
+ * ring (gm_ctx_new's size), so this is the growth rate of the full-attention
+ * caches. */
 static void kv_bytes(const gm_model *m, size_t *full_per_tok, size_t *sliding_total, int n_ctx)
 {
     *full_per_tok = 0;
     *sliding_total = 0;
+    size_t elt = m->kv_f16 ? sizeof(uint16_t) : sizeof(float);
     for (int l = 0; l < m->cfg.n_layers; l++) {
         if (m->cfg.kv_source[l] != l) continue;
-        size_t row = 2 * sizeof(float) * (size_t)m->cfg.n_kv_heads_l[l] * (size_t)m->cfg.head_dim_l[l];
+        size_t row = 2 * elt * (size_t)m->cfg.n_kv_heads_l[l] * (size_t)m->cfg.head_dim_l[l];
         if (m->cfg.is_full[l]) *full_per_tok += row;
         else {
-            int ring = m->cfg.sliding_window + 512;
+            int ring = m->cfg.sliding_window + (m->cfg.moe ? GM_MAX_BATCH_MOE : GM_MAX_BATCH);
             if (ring > n_ctx) ring = n_ctx;
             *sliding_total += row * (size_t)ring;
         }
     }
+}
+
+double gm_model_kv_bytes_per_token(const gm_model *m)
+{
+    size_t full, sliding;
+    kv_bytes(m, &full, &sliding, m->cfg.max_pos);
+    return (double)full;
+}
+
+int gm_kv_type_from_name(const char *s)
+{
+    if (s && !strcasecmp(s, "f16")) return GM_KV_F16;
+    if (s && !strcasecmp(s, "f32")) return GM_KV_F32;
+    return -1;
 }
 
 cJSON *gm_model_describe(const gm_model *m, int n_ctx)
@@ -424,6 +446,7 @@ cJSON *gm_model_describe(const gm_model *m, int n_ctx)
     cJSON_AddNumberToObject(o, "weight_bytes_per_token", (double)m->bytes_per_token);
     size_t full, sliding;
     kv_bytes(m, &full, &sliding, n_ctx);
+    cJSON_AddStringToObject(o, "kv_type", m->kv_f16 ? "f16" : "f32");
     cJSON_AddNumberToObject(o, "kv_bytes_per_token_full", (double)full);
     cJSON_AddNumberToObject(o, "kv_bytes_sliding_rings", (double)sliding);
     cJSON_AddNumberToObject(o, "context", n_ctx);

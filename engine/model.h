@@ -46,6 +46,7 @@ struct gm_model {
     int            n_owned, cap_owned;
     size_t         weight_bytes;            /* bytes of all bound tensors */
     size_t         bytes_per_token;         /* weight bytes one decode step reads */
+    bool           kv_f16;                  /* contexts store K/V as half (gm_load_opts.kv_type) */
 };
 
 /* Small-file helpers shared by the loaders: a whole file (at most max
@@ -70,12 +71,24 @@ void gm_genconfig_parse(const cJSON *root, gm_genconfig *g);
 
 #define GM_KV_BLOCK 256          /* positions per block of a full-attention cache */
 
+/* Tokens per forward chunk.  A chunk reads every weight once, so bigger
+ * chunks read less per token; mixture-of-experts layers gain the most (each
+ * expert sees only its share of a chunk, so its weights are read for a few
+ * tokens), dense ones too little to pay for the larger ring of each sliding
+ * layer's cache and the scratch, which grow with the chunk. */
+#define GM_MAX_BATCH 256
+#define GM_MAX_BATCH_MOE 512
+
+/* One layer's cache.  Rows are row elements of f32, or of IEEE half when
+ * f16 (stored once, rounded to nearest even); kernels read them as floats
+ * through gm_kv_rows. */
 typedef struct gm_kv_layer {
     int     owner;               /* 1 if this layer computes and stores K/V */
     int     ring;                /* sliding: ring size in positions; 0 = full (block table) */
-    int     row;                 /* floats per position (nkv * hd) */
-    float  *k, *v;               /* ring storage */
-    float **kb, **vb;            /* full: block tables */
+    int     row;                 /* elements per position (nkv * hd) */
+    int     f16;                 /* 1: elements are uint16_t halves, else float */
+    void   *k, *v;               /* ring storage */
+    void  **kb, **vb;            /* full: block tables */
     int     n_blocks, cap_blocks;
 } gm_kv_layer;
 
@@ -122,10 +135,21 @@ struct gm_ctx {
 #define GM_ATTN_VALUE_BYTES 131072
 #endif
 
-/* Store K/V rows of n tokens at positions pos..pos+n-1 for an owner layer. */
+/* Make every full-attention cache cover positions < n_total. */
 int   gm_kv_reserve(gm_ctx *c, int n_total, gm_err *err);
-float *gm_kv_k(const gm_kv_layer *l, int pos);
-float *gm_kv_v(const gm_kv_layer *l, int pos);
+/* The stored bytes of position pos's K (values false) or V row, and their size. */
+void *gm_kv_raw(const gm_kv_layer *l, bool values, int pos);
+size_t gm_kv_row_bytes(const gm_kv_layer *l);
+/* Store one position's K and V rows (row floats each), rounded to half
+ * when the cache is f16. */
+void  gm_kv_store(gm_kv_layer *l, int pos, const float *k, const float *v);
+/* Columns [col, col + cols) of the K (or V) rows of positions u..u+nk-1,
+ * which must lie in one run (gm_kv_run), as floats: the cache itself for an
+ * f32 cache, else converted into buf (nk * cols floats).  *ld gets the
+ * distance between rows.  The kernels thus see the same floats whether a
+ * row is read in prefill, decode or by the drafter. */
+const float *gm_kv_rows(const gm_kv_layer *l, bool values, int u, int nk, int col, int cols, float *buf,
+                        int64_t *ld);
 /* End (exclusive, <= end) of the run of positions from u whose K rows, and
  * V rows, lie one after another in memory (a ring wraps, blocks end). */
 int   gm_kv_run(const gm_kv_layer *l, int u, int end);

@@ -30,26 +30,35 @@ typedef struct {
 } dattn_job;
 
 /* One query head per work item: scores over cache positions [lo, hi),
- * softmax (scale 1.0), weighted sum of values. */
+ * softmax (scale 1.0), weighted sum of values.  Keys go in pieces that
+ * lie one after another in the cache and fit the thread's pool scratch,
+ * where an f16 cache's rows are widened (gm_kv_rows), as the target does. */
 static void dattn_worker(void *arg, int ith, int nth)
 {
     const dattn_job *j = arg;
     gm_drafter *d = j->d;
     float *sc = d->scores + (size_t)ith * (size_t)d->scores_cap;
-    int hd = j->hd;
+    float *buf = gm_pool_scratch(d->target->pool, ith);
+    int hd = j->hd, most = (int)(GM_POOL_SCRATCH / ((size_t)hd * sizeof(float)));
     for (int h = ith; h < j->nH; h += nth) {
         int kvh = h / j->G;
         const float *q = d->q + (size_t)h * hd;
-        for (int u = j->lo, e; u < j->hi; u = e) {   /* runs of keys stored one after another */
+        for (int u = j->lo, e; u < j->hi; u = e) {
             e = gm_kv_run(j->kv, u, j->hi);
-            gm_vec_qk(q, hd, 1, gm_kv_k(j->kv, u) + (size_t)kvh * hd, j->kv->row, e - u, hd, sc + (u - j->lo), 1);
+            if (e - u > most) e = u + most;
+            int64_t ld;
+            const float *k = gm_kv_rows(j->kv, false, u, e - u, kvh * hd, hd, buf, &ld);
+            gm_vec_qk(q, hd, 1, k, ld, e - u, hd, sc + (u - j->lo), 1);
         }
         gm_vec_softmax(sc, j->hi - j->lo);
         float *o = d->att + (size_t)h * hd;
         memset(o, 0, (size_t)hd * sizeof *o);
         for (int u = j->lo, e; u < j->hi; u = e) {
             e = gm_kv_run(j->kv, u, j->hi);
-            gm_vec_wsum(o, sc + (u - j->lo), gm_kv_v(j->kv, u) + (size_t)kvh * hd, j->kv->row, e - u, hd);
+            if (e - u > most) e = u + most;
+            int64_t ld;
+            const float *v = gm_kv_rows(j->kv, true, u, e - u, kvh * hd, hd, buf, &ld);
+            gm_vec_wsum(o, sc + (u - j->lo), v, ld, e - u, hd);
         }
     }
 }

@@ -476,6 +476,17 @@ void gm_vec_wsum_g_avx512(float *y, int64_t ldy, const float *w, int64_t ldw, in
     }
 }
 
+/* Half to float, 16 at a time (vcvtph2ps is exact), masked tail. */
+void gm_vec_h2f_avx512(float *y, const uint16_t *x, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i))));
+    if (i < n) {
+        __mmask16 m = (__mmask16)((1u << (n - i)) - 1u);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)));
+    }
+}
+
 /* Entry point: Y rows [r0, r1) for all tokens. */
 void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {

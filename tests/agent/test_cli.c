@@ -36,10 +36,11 @@ int main(void)
                    "--temp", "0", "--no-think", "--think-budget", "64", "--tool-choice", "write_file",
                    "--output", "jsonl", "--max-turns", "9", "--timeout", "30", "--approval", "never",
                    "--mode", "read-only", "--allow-network", "--writable", "/tmp", "--writable", "/var/tmp",
-                   "--continue", "--no-session", "--compact-at", "0.5", NULL);
+                   "--continue", "--no-session", "--compact-at", "0.5", "--kv-type", "f32", NULL);
     CHECK(rc == 0, "every flag parses (%s)", err);
     CHECK(!strcmp(c.prompt, "fix it") && !strcmp(c.o.model, "ckpt") && c.o.threads == 3 && c.o.n_ctx == 4096 &&
-          c.o.seed == 7 && c.o.temperature == 0 && !c.o.think && c.o.think_budget == 64, "model and sampling flags");
+          c.o.seed == 7 && c.o.temperature == 0 && !c.o.think && c.o.think_budget == 64 && c.o.kv_type == GM_KV_F32,
+          "model and sampling flags");
     CHECK(c.o.tool_choice == AG_TC_NAME && !strcmp(c.o.tool_choice_name, "write_file") &&
           c.o.output == AG_OUT_FMT_JSONL && c.o.max_turns == 9 && c.o.timeout_s == 30 &&
           c.o.approval == AG_APPROVE_NEVER && c.o.compact_at == 0.5, "agent flags");
@@ -52,6 +53,7 @@ int main(void)
     ag_cli_free(&c);
     bad("unknown option '--frobnicate'", "--frobnicate", NULL);
     bad("--ctx expects a whole number", "--ctx", "lots");
+    bad("--kv-type wants f16 or f32, got 'bf16'", "--kv-type", "bf16");
     bad("--temp expects a number from 0 to 10", "--temp", "-1");
     bad("--output expects text, json or jsonl", "--output", "xml");
     bad("--approval expects ask, auto-edit or never", "--approval", "maybe");

@@ -2,11 +2,15 @@
  * ring slack, and deep, where the sliding rings must be rebuilt), prefix
  * reuse by gm_ctx_sync, the context limit, and that chunking a prompt never
  * changes the logits.  Uses the E2B-like fixture (window 8, KV sharing) and,
- * for chunking, the 26B-like one (two query heads per KV group, MoE). */
+ * for chunking, the 26B-like one (two query heads per KV group, MoE).
+ * Both KV cache types: f16 (the default) and f32, and what the f16 cache
+ * stores and gives back. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "engine.h"
+#include "model.h"
 
 static const char *fixture(const char *name)
 {
@@ -46,6 +50,47 @@ static void chunking_is_invisible(gm_model *m, const int32_t *toks, int T)
     gm_ctx_free(s);
     free(d);
     free(b);
+}
+
+/* The f16 cache against the f32 one on the same tokens: layer 0's K and V
+ * (whose inputs do not depend on the cache) are stored as the f32 rows
+ * rounded to half, and gm_kv_rows widens a run of them back exactly, for
+ * the columns asked for. */
+static void f16_storage(const int32_t *toks, int n)
+{
+    gm_err err = {0};
+    gm_load_opts o16 = {.threads = 2, .kv_type = GM_KV_F16}, o32 = {.threads = 2, .kv_type = GM_KV_F32};
+    gm_model *m16 = gm_model_load(fixture("e2b_like"), &o16, &err), *m32 = gm_model_load(fixture("e2b_like"), &o32, &err);
+    gm_ctx *a = m16 ? gm_ctx_new(m16, 0, &err) : NULL, *b = m32 ? gm_ctx_new(m32, 0, &err) : NULL;
+    int ok = a && b && gm_ctx_eval(a, toks, n, NULL, false, &err) == 0 && gm_ctx_eval(b, toks, n, NULL, false, &err) == 0;
+    if (!CHECK(ok, "f16 and f32 caches run %d tokens: %s", n, err.msg)) goto out;
+    const gm_kv_layer *h = &a->kv[0], *f = &b->kv[0];
+    CHECK(h->owner && h->f16 && !f->f16 && gm_kv_row_bytes(h) * 2 == gm_kv_row_bytes(f),
+          "layer 0 owns a cache: half rows of %zu bytes against %zu", gm_kv_row_bytes(h), gm_kv_row_bytes(f));
+    long bad = 0, back = 0, rows = 0;
+    float buf[4096];
+    for (int p = gm_kv_ring_oldest(h, n); p < n; p++)
+        for (int vals = 0; vals < 2; vals++) {
+            const uint16_t *hr = gm_kv_raw(h, vals, p);
+            const float *fr = gm_kv_raw(f, vals, p);
+            for (int i = 0; i < h->row; i++) bad += hr[i] != gm_f32_to_f16(fr[i]);
+            rows++;
+        }
+    /* a run of rows widened: columns [2, row - 1) of up to 5 positions */
+    int u = gm_kv_ring_oldest(h, n), e = gm_kv_run(h, u, u + 5 < n ? u + 5 : n), cols = h->row - 3;
+    int64_t ld = 0;
+    const float *w = (e - u) * cols <= 4096 ? gm_kv_rows(h, true, u, e - u, 2, cols, buf, &ld) : NULL;
+    for (int p = u; w && p < e; p++)
+        for (int i = 0; i < cols; i++) back += w[(p - u) * ld + i] != gm_f16_to_f32(((const uint16_t *)gm_kv_raw(h, true, p))[2 + i]);
+    CHECK(rows > 0 && bad == 0, "%ld K/V rows of layer 0: %ld halves differ from the f32 rows rounded to nearest even", rows, bad);
+    CHECK(w && ld == cols && back == 0, "gm_kv_rows widens %d rows x %d columns exactly (%ld differ)", e - u, cols, back);
+    const float *d = gm_kv_rows(f, false, u, e - u, 2, cols, buf, &ld);
+    CHECK(d == (const float *)gm_kv_raw(f, false, u) + 2 && ld == f->row, "an f32 cache's rows are read in place");
+out:
+    gm_ctx_free(a);
+    gm_ctx_free(b);
+    gm_model_free(m16);
+    gm_model_free(m32);
 }
 
 int main(void)
@@ -99,6 +144,13 @@ int main(void)
      * 37, and one token at a time give the same bits (window 8 and the full
      * layers' growing spans cross every block boundary). */
     chunking_is_invisible(m, toks, 300);
+    f16_storage(toks, 40);
+    {   /* the same with an f32 cache */
+        gm_load_opts o32 = {.threads = 2, .kv_type = GM_KV_F32};
+        gm_model *m32 = gm_model_load(fixture("e2b_like"), &o32, &err);
+        if (CHECK(m32 != NULL, "load the E2B-like fixture with an f32 cache: %s", err.msg)) chunking_is_invisible(m32, toks, 300);
+        gm_model_free(m32);
+    }
     {   /* the 26B-like fixture: two query heads per KV group, so a block's
          * tokens share kernel calls, and 512-token chunks (MoE) */
         gm_model *moe = gm_model_load(fixture("moe_26b_like"), &o, &err);

@@ -21,7 +21,7 @@ TOL = 1e-3
 
 def run_logits(case_dir, tokens, step, tmp, vocab, hidden):
     out, hid = os.path.join(tmp, "l.bin"), os.path.join(tmp, "h.bin")
-    args = [BIN, "logits", "-m", case_dir, "--tokens", tokens, "--out", out, "--hidden", hid]
+    args = [BIN, "logits", "-m", case_dir, "--tokens", tokens, "--out", out, "--hidden", hid, "--kv-type", "f32"]
     if step:
         args += ["--step", str(step)]
     r = subprocess.run(args, capture_output=True, text=True, timeout=300)

@@ -55,7 +55,7 @@ def main():
             V = ref.shape[1]
             for mode, step in (("prefill", None), ("decode", 1)):
                 out = os.path.join(tmp, "l.bin")
-                args = [BIN, "logits", "-m", d, "--tokens", ",".join(map(str, toks)), "--out", out]
+                args = [BIN, "logits", "-m", d, "--tokens", ",".join(map(str, toks)), "--out", out, "--kv-type", "f32"]
                 if step:
                     args += ["--step", str(step)]
                 r = subprocess.run(args, capture_output=True, text=True, timeout=600)

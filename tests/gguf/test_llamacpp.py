@@ -153,7 +153,8 @@ def our_logits(path, seq, vocab):
     with tempfile.NamedTemporaryFile(suffix=".bin", delete=False) as f:
         out = f.name
     try:
-        r = gm(["logits", "-m", path, "--threads", "2", "--tokens", ",".join(map(str, seq)), "--out", out])
+        r = gm(["logits", "-m", path, "--threads", "2", "--tokens", ",".join(map(str, seq)), "--out", out,
+                "--kv-type", "f32"])
         x = np.fromfile(out, dtype=np.float32) if r.returncode == 0 else np.zeros(0)
     finally:
         os.unlink(out)

@@ -43,7 +43,7 @@ def logits(case, isa, tmp, step=None, threads=None):
     with open(os.path.join(d, "tokens.txt")) as f:
         toks = f.read().strip()
     out = os.path.join(tmp, "%s-%s-%s-%s.bin" % (case, isa, step, threads))
-    args = [BIN, "logits", "-m", d, "--tokens", toks, "--out", out]
+    args = [BIN, "logits", "-m", d, "--tokens", toks, "--out", out, "--kv-type", "f32"]
     if step:
         args += ["--step", str(step)]
     if threads:

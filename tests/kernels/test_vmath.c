@@ -46,6 +46,8 @@ static cap_fn CAP[GM_ISA_COUNT] = { gm_vec_softcap_scalar };
 static geglu_fn GEGLU[GM_ISA_COUNT] = { gm_vec_geglu_scalar };
 static softmax_fn SOFTMAX[GM_ISA_COUNT] = { gm_vec_softmax_scalar };
 static rmsnorm_fn RMSNORM[GM_ISA_COUNT] = { gm_vec_rmsnorm_scalar };
+typedef void (*h2f_fn)(float *, const uint16_t *, int64_t);
+static h2f_fn H2F[GM_ISA_COUNT];
 
 /* The final-logit softcap against cap * tanh(x / cap): at most 4 ulp (or
  * 1e-30 absolute near zero), over random logits, the polynomial/exponential
@@ -208,8 +210,35 @@ static void check_rmsnorm(int isa)
           "nothing past n written (%s)", gm_isa_name((gm_isa)isa), (long long)worst, same ? "yes" : "NO", kept ? "yes" : "NO");
 }
 
+/* Half to float (the f16 KV cache's reads): all 65536 halves, every
+ * length up to 40 (the masked tails), and nothing written past n. */
+static void check_h2f(int isa)
+{
+    static uint16_t h[65536 + 64];
+    static float y[65536 + 64];
+    for (int i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    for (int i = 0; i < 64; i++) y[65536 + i] = -7.0f;
+    H2F[isa](y, h, 65536);
+    long bad = 0;
+    for (int i = 0; i < 65536; i++) {
+        float want = gm_f16_to_f32((uint16_t)i);
+        if (isnan(want) ? !isnan(y[i]) : memcmp(&want, &y[i], 4) != 0) bad++;
+    }
+    int kept = y[65536] == -7.0f, tails = 1;
+    for (int n = 0; n <= 40; n++) {
+        float z[48];
+        for (int i = 0; i < 48; i++) z[i] = -7.0f;
+        H2F[isa](z, h + 15360, n);   /* 0x3c00.. : 1.0, then up */
+        for (int i = 0; i < 48; i++) tails &= i < n ? z[i] == gm_f16_to_f32((uint16_t)(15360 + i)) : z[i] == -7.0f;
+    }
+    CHECK(bad == 0 && kept && tails, "%s half to float: %ld of 65536 values differ from the portable conversion; "
+          "every length 0..40 exact, nothing past n written (%s)", gm_isa_name((gm_isa)isa), bad,
+          kept && tails ? "yes" : "NO");
+}
+
 int main(void)
 {
+    H2F[GM_ISA_SCALAR] = gm_vec_h2f_scalar;
 #if defined(__x86_64__)
     CAP[GM_ISA_AVX2] = gm_vec_softcap_avx2;
     CAP[GM_ISA_AVX512] = gm_vec_softcap_avx512;
@@ -219,6 +248,8 @@ int main(void)
     SOFTMAX[GM_ISA_AVX512] = gm_vec_softmax_avx512;
     RMSNORM[GM_ISA_AVX2] = gm_vec_rmsnorm_avx2;
     RMSNORM[GM_ISA_AVX512] = gm_vec_rmsnorm_avx512;
+    H2F[GM_ISA_AVX2] = gm_vec_h2f_avx2;
+    H2F[GM_ISA_AVX512] = gm_vec_h2f_avx512;
 #endif
     for (int isa = 0; isa < GM_ISA_COUNT; isa++) {
         if (!gm_isa_supported((gm_isa)isa) || !CAP[isa]) {
@@ -229,6 +260,7 @@ int main(void)
         check_geglu(isa);
         check_softmax(isa);
         check_rmsnorm(isa);
+        check_h2f(isa);
     }
     return check_exit();
 }

@@ -66,8 +66,8 @@ static inline int same_cache(const gm_ctx *a, const gm_ctx *b, char *why, size_t
         int lo = gm_kv_ring_oldest(x, a->pos), lo2 = gm_kv_ring_oldest(y, b->pos);
         if (lo2 > lo) lo = lo2;
         for (int p = lo; p < a->pos; p++)
-            if (memcmp(gm_kv_k(x, p), gm_kv_k(y, p), (size_t)x->row * sizeof(float)) ||
-                memcmp(gm_kv_v(x, p), gm_kv_v(y, p), (size_t)x->row * sizeof(float))) {
+            if (memcmp(gm_kv_raw(x, false, p), gm_kv_raw(y, false, p), gm_kv_row_bytes(x)) ||
+                memcmp(gm_kv_raw(x, true, p), gm_kv_raw(y, true, p), gm_kv_row_bytes(x))) {
                 snprintf(why, cap, "layer %d position %d differs", l, p);
                 return 0;
             }

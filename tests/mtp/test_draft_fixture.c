@@ -57,7 +57,7 @@ static void run_case(const char *fx, const char *target, const char *drafter)
     char tdir[4096], ddir[4096], f[4200];
     snprintf(tdir, sizeof tdir, "%s", path(fx, target));
     snprintf(ddir, sizeof ddir, "%s", path(fx, drafter));
-    gm_load_opts lo = {.threads = 1};
+    gm_load_opts lo = {.threads = 1, .kv_type = GM_KV_F32};
     gm_model *m = gm_model_load(tdir, &lo, &err);
     if (!CHECK(m, "%s: target loads (%s)", target, err.msg)) return;
     gm_drafter *d = gm_drafter_load(ddir, m, &err);
@@ -116,7 +116,7 @@ out:
 static void mismatch(const char *fx, const char *target, const char *drafter, const char *expect)
 {
     gm_err err = {0};
-    gm_load_opts lo = {.threads = 1};
+    gm_load_opts lo = {.threads = 1, .kv_type = GM_KV_F32};
     gm_model *m = gm_model_load(path(fx, target), &lo, &err);
     if (!CHECK(m, "%s loads", target)) return;
     gm_drafter *d = gm_drafter_load(path(fx, drafter), m, &err);

@@ -17,7 +17,8 @@ applied in row blocks, so the reference also runs on checkpoints with real vocab
 
 Library:  cfg = read_config(dir); model = load(dir);
           logits, hidden = forward(model, tokens)          # [T,V] float64, list of L+2 [T,H]
-          model.kv[l] = (K [nkv,T,hd], V [nkv,T,hd]) after a forward, for non-shared layers.
+          model.kv[l] = (K [nkv,T,hd], V [nkv,T,hd]) after a forward, for non-shared layers;
+          model.kv_f16 = True rounds them to IEEE half as they are stored (the f16 cache).
 CLI:      g4ref.py --model DIR --tokens 2,5,7 --out FILE   (float32 little-endian [T x V])
 """
 import argparse
@@ -220,6 +221,7 @@ class Model:
 
     def __init__(self, cfg, tensors):
         self.cfg, self.tensors, self.kv = cfg, tensors, {}
+        self.kv_f16 = False  # store K/V rounded to IEEE half, as the engine's default f16 cache does
         self.transform = None  # optional f(name, float64 array) -> array, applied on every read
         self.embed_scale = None  # None: exact sqrt(H); set a number to mimic e.g. bf16(sqrt(H))
         self._cache = {}
@@ -340,6 +342,8 @@ def _attention(m, l, a, pos):
             vraw = kraw  # k_eq_v: V from the raw K projection, before k_norm and RoPE
         k = rope(rmsnorm(kraw, m.w(pre + "k_norm.weight", (hd,)), cfg["eps"]), pos, p["inv_freq"])
         v = rmsnorm(vraw, None, cfg["eps"])
+        if m.kv_f16:
+            k, v = k.astype(np.float16).astype(np.float64), v.astype(np.float16).astype(np.float64)
         m.kv[l] = (k, v)
     G = Hq // nkv
     kh, vh = np.repeat(k, G, axis=0), np.repeat(v, G, axis=0)  # query head h uses KV head h // G

@@ -62,7 +62,7 @@ def run(*args, env=None):
 
 
 def logits(model, tokens, out, step=None, env=None):
-    args = ["logits", "-m", model, "--tokens", ",".join(map(str, tokens)), "--out", out]
+    args = ["logits", "-m", model, "--tokens", ",".join(map(str, tokens)), "--out", out, "--kv-type", "f32"]
     if step:
         args += ["--step", str(step)]
     rc, err = run(*args, env=env)
@@ -173,7 +173,7 @@ def main():
         # quantization while loading the folder (-m DIR --quant): the same rule as convert, but rows that fit
         # no block stay F32 instead of F16, so the logits are close to, not equal to, the converted file's
         for q, typ in (("q8_0", "q8_0"), ("q4_0", "q4_0"), ("q4_k", "q4_k_m"), ("q5_k", "q5_k_m")):
-            args = ["logits", "-m", d, "--tokens", ",".join(map(str, toks)), "--out", o, "--quant", q]
+            args = ["logits", "-m", d, "--tokens", ",".join(map(str, toks)), "--out", o, "--quant", q, "--kv-type", "f32"]
             rc, err = run(*args)
             x = np.fromfile(o, dtype="<f4").reshape(len(toks), -1) if rc == 0 else None
             bound = {"q8_0": 0.10 if kind == "dense" else 0.15, "q5_k": 0.5}.get(q, 0.8)

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "approval.h"
 #include "sandbox.h"
+#include "engine.h"
 
 static const struct { const char *text, *msg; } bad[] = {
     {"thinkk = true\n", "cfg:1: unknown key 'thinkk' (did you mean 'think'?)"},
@@ -27,6 +28,7 @@ static const struct { const char *text, *msg; } bad[] = {
     {"model =\n", "cfg:1: 'model' needs a value"},
     {"writable =   # nothing\n", "cfg:1: 'writable' needs a folder"},
     {"compact_at = 0.99\n", "cfg:1: bad value '0.99' for 'compact_at'"},
+    {"kv_type = q8_0\n", "cfg:1: bad value 'q8_0' for 'kv_type': expected f16 or f32"},
 };
 
 int main(void)
@@ -55,6 +57,7 @@ int main(void)
         "system_file = ~/p.md\n"
         "append_system_file = extra.md\n"
         "history = off\n"
+        "kv_type = F32\n"
         "\r\n";
     int rc = ag_config_parse(&c, good, "cfg", err, sizeof err);
     CHECK(rc == 0, "a config with every key parses (%s)", err);
@@ -72,6 +75,7 @@ int main(void)
     CHECK(c.tools && !strcmp(c.tools, "read_file,grep"), "tools");
     CHECK(c.system_file && c.append_system_file, "prompt files");
     CHECK(!c.history && AG_CFG_HAS(&c, AG_CFG_HISTORY), "history = off");
+    CHECK(c.kv_type == GM_KV_F32 && AG_CFG_HAS(&c, AG_CFG_KV_TYPE), "kv_type = F32 (any case)");
     ag_config_free(&c);
 
     ag_config e = {0};
