@@ -50,6 +50,20 @@ static double attn_flops(const gm_config *c, int n)
     return f;
 }
 
+/* Bytes of K and V rows one decode step at position pos reads: every layer
+ * reads its source layer's cache over its span (the window for a sliding
+ * layer), elt bytes an element.  At 512 tokens this is small next to the
+ * weights; at long contexts it is not. */
+static double kv_read_bytes(const gm_config *c, int pos, double elt)
+{
+    double b = 0;
+    for (int l = 0; l < c->n_layers; l++) {
+        int keys = c->is_full[l] || pos + 1 < c->sliding_window ? pos + 1 : c->sliding_window;
+        b += 2.0 * keys * c->n_kv_heads_l[l] * c->head_dim_l[l] * elt;
+    }
+    return b;
+}
+
 /* Peak of read bandwidth measured on a short-lived pool (its threads must
  * not spin next to the model's). */
 static double measure_bw(int threads)
@@ -152,6 +166,9 @@ int main(int argc, char **argv)
     cJSON *d = gm_model_describe(m, n_prompt + n_decode);
     const cJSON *w = cJSON_GetObjectItemCaseSensitive(d, "weight_bytes_per_token");
     if (cJSON_IsNumber(w) && w->valuedouble > 0) { wbytes = w->valuedouble; wsrc = "model"; }
+    /* and the cache the decode steps read, at their middle position */
+    const char *kvt = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "kv_type"));
+    wbytes += kv_read_bytes(cfg, n_prompt + n_decode / 2, kvt && !strcmp(kvt, "f32") ? 4.0 : 2.0);
     int quantized = mostly_quantized(d);
     cJSON_Delete(d);
     for (int r = 0; r < runs; r++) {
@@ -196,7 +213,8 @@ int main(int argc, char **argv)
            n_prompt / pre_s, 1.0 / dec_s, dec_s * 1e3, bench_peak_rss_mib(), wbytes / 1e6,
            100 * roof_m, 100 * frac_m, icol, load_s);
     printf("# %s: %d layers, %d threads, kernels %s; prefill %d tokens %.3f s (%.1f GFLOP/s; FMA peak %.1f%s); "
-           "decode %.2f ms/token -> %.1f GB/s (read bandwidth %.1f GB/s); weight bytes/token from the %s; "
+           "decode %.2f ms/token -> %.1f GB/s (read bandwidth %.1f GB/s); weight bytes/token from the %s, plus the KV "
+           "cache read; "
            "medians of %d runs, each ratio against the machine measured just before it\n",
            label ? label : dir, cfg->n_layers, threads ? threads : gm_physical_cores(), gm_kernel_isa(), n_prompt, pre_s,
            pflop / pre_s * 1e-9, fma, inote, dec_s * 1e3, wbytes / dec_s * 1e-9, bw, wsrc, runs);

@@ -9,9 +9,11 @@
 #    fraction of FMA peak for the kernels alone.  Works without a model.
 # 4. Whole model (bench/bench_model.c): a checkpoint with real E2B dimensions
 #    and random BF16 weights, generated once into bench/out/, BENCH_LAYERS
-#    layers deep; prefill of 512 tokens and decode, medians of BENCH_RUNS.
+#    layers deep; prefill of 512 tokens and decode, medians of BENCH_RUNS;
+#    then Q4_0 at a long context (BENCH_LONG tokens, default 4096) with the
+#    KV cache in f32 and in f16 (the default), where the cache's bytes count.
 #
-# Knobs: BENCH_LAYERS (6), BENCH_RUNS (3), BENCH_DECODE (16 tokens),
+# Knobs: BENCH_LAYERS (6), BENCH_RUNS (3), BENCH_DECODE (16 tokens), BENCH_LONG (4096; 0 skips),
 #        BENCH_THREADS (0 = physical cores), BENCH_KERNELS=0 skips step 3.
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -72,6 +74,14 @@ for q in ${BENCH_QUANTS:-q8_0 q4_0 q4_k q5_k}; do
     "$BUILD/bench/bench_model" "$model" --threads "$THREADS" --runs "$RUNS" --decode "$DECODE" \
         --prompt 512 --label "e2b-L$LAYERS $q" --quant "$q" || exit 1
 done
+# a long context: the KV cache read by every decode step, as f32 and as f16
+LONG=${BENCH_LONG:-4096}
+if [ "$LONG" != 0 ]; then
+    for kv in f32 f16; do
+        "$BUILD/bench/bench_model" "$model" --threads "$THREADS" --runs "$RUNS" --decode "$DECODE" \
+            --prompt "$LONG" --label "e2b-L$LAYERS q4_0 ${LONG} $kv" --quant q4_0 --kv-type "$kv" || exit 1
+    done
+fi
 # speculative decoding: verify-pass cost and projected speedups
 if [ "${BENCH_MTP:-1}" != 0 ] && [ -f bench/mtp.sh ]; then
     echo
