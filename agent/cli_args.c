@@ -178,8 +178,8 @@ int ag_cli_parse(int argc, char **argv, ag_cli *c, char *err, size_t cap)
         case O_THREADS: if (num_arg("--threads", optarg, 1, 1024, &n, err, cap)) return -1; c->o.threads = (int)n; break;
         case O_CTX: if (num_arg("--ctx", optarg, 1, 1 << 24, &n, err, cap)) return -1; c->o.n_ctx = (int)n; break;
         case O_KVTYPE:
-            if (gm_kv_type_from_name(optarg) < 0) { snprintf(err, cap, "--kv-type wants f16 or f32, got '%s'", optarg); return -1; }
-            c->o.kv_type = (gm_kv_type)gm_kv_type_from_name(optarg);
+            if ((n = gm_kv_type_from_name(optarg)) < 0) { snprintf(err, cap, "--kv-type wants f16 or f32, got '%s'", optarg); return -1; }
+            c->o.kv_type = (gm_kv_type)n;
             break;
         case O_SEED: if (num_arg("--seed", optarg, 0, (1LL << 62), &n, err, cap)) return -1; c->o.seed = (uint64_t)n; break;
         case O_TEMP: if (real_arg("--temp", optarg, 0, 10, &d, err, cap)) return -1; c->o.temperature = (float)d; break;

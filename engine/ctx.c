@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "quant.h"
 
 /* Bytes of one stored element. */
 static size_t kv_elt(const gm_kv_layer *l) { return l->f16 ? sizeof(uint16_t) : sizeof(float); }
@@ -26,17 +27,9 @@ void *gm_kv_raw(const gm_kv_layer *l, bool values, int pos)
 
 void gm_kv_store(gm_kv_layer *l, int pos, const float *k, const float *v)
 {
-    void *dk = gm_kv_raw(l, false, pos), *dv = gm_kv_raw(l, true, pos);
-    if (!l->f16) {
-        memcpy(dk, k, gm_kv_row_bytes(l));
-        memcpy(dv, v, gm_kv_row_bytes(l));
-        return;
-    }
-    uint16_t *hk = dk, *hv = dv;
-    for (int i = 0; i < l->row; i++) {
-        hk[i] = gm_f32_to_f16(k[i]);
-        hv[i] = gm_f32_to_f16(v[i]);
-    }
+    gm_type t = l->f16 ? GM_TYPE_F16 : GM_TYPE_F32;
+    gm_quantize_row(t, k, gm_kv_raw(l, false, pos), l->row);
+    gm_quantize_row(t, v, gm_kv_raw(l, true, pos), l->row);
 }
 
 const float *gm_kv_rows(const gm_kv_layer *l, bool values, int u, int nk, int col, int cols, float *buf,

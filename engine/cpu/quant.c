@@ -626,7 +626,7 @@ int gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n)
     if (gm_type_row_bytes(t, n) == 0 && n > 0) return -1;
     switch (t) {
     case GM_TYPE_F32: memcpy(y, src, (size_t)n * 4); return 0;
-    case GM_TYPE_F16: for (int64_t i = 0; i < n; i++) y[i] = h2f(((const uint16_t *)src)[i]); return 0;
+    case GM_TYPE_F16: gm_vec_f16_to_f32(y, src, n); return 0;   /* exact in every kernel family */
     case GM_TYPE_BF16:   /* inline (not gm_bf16_to_f32) so the loop vectorizes: every load at --quant comes here */
         for (int64_t i = 0; i < n; i++) {
             uint32_t u = (uint32_t)((const uint16_t *)src)[i] << 16;
