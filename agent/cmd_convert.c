@@ -23,12 +23,14 @@ static void convert_usage(FILE *f)
           "                        safetensors); the released multimodal layout is accepted,\n"
           "                        only the text decoder is written\n"
           "    -o, --output FILE   the GGUF file to write (written to FILE.tmp, then renamed)\n"
-          "    -t, --type TYPE     bf16 (default), q8_0, q4_0, q4_k_m, q5_k_m, f16 or f32.\n"
-          "                        q4_k_m and q5_k_m are llama.cpp's mixes (Q6_K for the\n"
-          "                        embedding and some attn_v/ffn_down layers).  Norms and\n"
-          "                        scalars stay F32; a matrix whose rows do not fit the block\n"
-          "                        size falls back as llama.cpp does (Q4_K -> Q5_0,\n"
-          "                        Q5_K -> Q5_1, Q6_K -> Q8_0, then Q8_0 -> F16)\n"
+          "    -t, --type TYPE     bf16 (default), q8_0, q4_0, q4_1, q4_k_m, q5_k_m, q3_k_m,\n"
+          "                        q2_k, iq4_nl, iq4_xs, f16 or f32.  The K types are\n"
+          "                        llama.cpp-style mixes (Q6_K for the embeddings; more bits\n"
+          "                        for some attn_v/ffn_down layers); iq4_xs keeps the\n"
+          "                        embeddings in Q6_K.  Norms and scalars stay F32; a matrix\n"
+          "                        whose rows do not fit the block size falls back as\n"
+          "                        llama.cpp does (Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0,\n"
+          "                        Q2_K/Q3_K/IQ4_XS -> IQ4_NL, then -> F16)\n"
           "        --threads N     threads for quantization (default: physical cores)\n"
           "    -v, --verbose       print each tensor's name, source and target type\n\n"
           "EXIT STATUS\n"
@@ -61,11 +63,13 @@ int cmd_convert(int argc, char **argv)
         fprintf(stderr, "gemmash convert: need -m HF_DIR and -o FILE.gguf (see gemmash convert --help)\n");
         return GM_EXIT_USAGE;
     }
-    static const char *const types[] = {"bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m", "f16", "f32"};
+    static const char *const types[] = {"bf16", "q8_0", "q4_0", "q4_1", "q4_k_m", "q5_k_m", "q3_k_m",
+                                        "q2_k", "iq4_nl", "iq4_xs", "f16", "f32"};
     bool known = false;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) known |= strcmp(types[i], type) == 0;
     if (!known) {
-        fprintf(stderr, "gemmash convert: unknown --type '%s'; use bf16, q8_0, q4_0, q4_k_m, q5_k_m, f16 or f32\n", type);
+        fprintf(stderr, "gemmash convert: unknown --type '%s'; use bf16, q8_0, q4_0, q4_1, q4_k_m, q5_k_m, "
+                "q3_k_m, q2_k, iq4_nl, iq4_xs, f16 or f32\n", type);
         return GM_EXIT_USAGE;
     }
     struct stat st;

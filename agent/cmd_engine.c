@@ -136,7 +136,7 @@ static void logits_usage(FILE *f)
           "    position, after the final softcap.  --step N feeds N tokens per forward pass\n"
           "    (default: all at once, a batched prefill; 1: token by token, as decoding does).\n"
           "    --hidden FILE also writes the post-norm hidden states [tokens x hidden].\n"
-          "    --quant q8_0|q4_0|q4_k|q5_k quantizes a checkpoint's matrices at load.\n"
+          "    --quant q8_0|q4_0|q4_k|q5_k|q4_1|q3_k|q2_k|iq4_nl|iq4_xs quantizes a\n    checkpoint's matrices at load.\n"
           "    --kv-type f32 keeps the KV cache in float32 (default f16, as in chat), so the\n"
           "    logits can be held against a float reference.\n", f);
 }

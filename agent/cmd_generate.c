@@ -111,7 +111,7 @@ static void generate_usage(FILE *f)
           "    --temp T             temperature, 0 = greedy (default: generation_config.json)\n"
           "    --top-k K, --top-p P, --min-p P   sampling filters (defaults from the model)\n"
           "    --seed S             the same seed gives the same output\n"
-          "    --quant TYPE         quantize a checkpoint at load: q8_0, q4_0, q4_k or q5_k\n"
+          "    --quant TYPE         quantize a checkpoint at load: q8_0, q4_0, q4_k, q5_k,\n                         q4_1, q3_k, q2_k, iq4_nl or iq4_xs\n"
           "    --kv-type T          KV cache elements: f16 (default, half the memory) or f32\n"
           "    --spec MODE          speculative decoding: auto (default: the MTP drafter next to\n"
           "                         the model if there is one, and prompt lookup, whichever\n"

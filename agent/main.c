@@ -21,7 +21,7 @@ static const command commands[] = {
     {"info",       cmd_info,       "describe a model: layers, parameters, memory"},
     {"pull",       cmd_pull,       "fetch a model into the store (aliases: e2b, e4b, 26b, 31b ...)"},
     {"models",     cmd_models,     "list the models in the store"},
-    {"convert",    cmd_convert,    "write a checkpoint as a GGUF file (bf16, q8_0, q4_0, q4_k_m, q5_k_m)"},
+    {"convert",    cmd_convert,    "write a checkpoint as a GGUF file (bf16, q8_0, q4_0, q4_k_m, q3_k_m, iq4_xs ...)"},
     {"exec",       cmd_exec,       "run a command inside the sandbox"},
     {"sandbox",    cmd_sandbox,    "sandbox doctor: what the kernel offers and what is enforced"},
     {"replay",     ag_replay_main, "re-run a recorded session at temperature 0 and report divergence"},

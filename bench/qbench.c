@@ -1,7 +1,8 @@
 /* qbench.c: kernel-level figures for the quantized matrix products.
  *
  * For each weight type (BF16 through gm_matmul, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K
- * through gm_qmatmul) and each integer kernel path the CPU runs:
+ * and the formats read in place only, Q4_1, IQ4_NL, Q2_K, Q3_K, IQ4_XS, through
+ * gm_qmatmul) and each integer kernel path the CPU runs:
  *   - GEMV (one token, the decode step): weight bytes streamed per second,
  *     with a matrix larger than the last-level cache;
  *   - GEMM (a batch of tokens, prefill): integer multiply-adds per second;
@@ -39,8 +40,12 @@ static void fill_blocks(gm_type t, unsigned char *p, size_t nbytes)
     for (size_t off = 0; off + bb <= nbytes; off += bb) {
         uint16_t h = 0x2C00;   /* 1/16 */
         switch (t) {
-        case GM_TYPE_Q8_0: case GM_TYPE_Q4_0: case GM_TYPE_Q5_0: memcpy(p + off, &h, 2); break;
-        case GM_TYPE_Q5_1: memcpy(p + off, &h, 2); memcpy(p + off + 2, &h, 2); break;
+        case GM_TYPE_Q8_0: case GM_TYPE_Q4_0: case GM_TYPE_Q5_0: case GM_TYPE_IQ4_NL: case GM_TYPE_IQ4_XS:
+            memcpy(p + off, &h, 2);
+            break;
+        case GM_TYPE_Q5_1: case GM_TYPE_Q4_1: memcpy(p + off, &h, 2); memcpy(p + off + 2, &h, 2); break;
+        case GM_TYPE_Q2_K: memcpy(p + off + 80, &h, 2); memcpy(p + off + 82, &h, 2); break;
+        case GM_TYPE_Q3_K: memcpy(p + off + 108, &h, 2); break;
         case GM_TYPE_Q4_K: case GM_TYPE_Q5_K: memcpy(p + off, &h, 2); memcpy(p + off + 2, &h, 2); break;
         case GM_TYPE_Q6_K: memcpy(p + off + 208, &h, 2); break;
         case GM_TYPE_BF16: case GM_TYPE_F16: case GM_TYPE_F32:
@@ -157,7 +162,8 @@ int main(int argc, char **argv)
     printf("%-6s %-15s %10s %10s %12s   %s\n", "type", "path", "GEMV GB/s", "GEMV ms", "GEMM GOP/s",
            "pack: best of 3; tile alone, one thread, data in L1");
     const gm_type types[] = {GM_TYPE_BF16, GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q5_0, GM_TYPE_Q5_1, GM_TYPE_Q4_K,
-                             GM_TYPE_Q5_K, GM_TYPE_Q6_K};
+                             GM_TYPE_Q5_K, GM_TYPE_Q6_K, GM_TYPE_Q4_1, GM_TYPE_IQ4_NL, GM_TYPE_Q2_K, GM_TYPE_Q3_K,
+                             GM_TYPE_IQ4_XS};
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         gm_type t = types[ti];
         if (argc > 3 && gm_type_from_name(argv[3]) != (int)t) continue;   /* one type only */

@@ -4,7 +4,8 @@
 #      and kernel path, against a streaming-read baseline and the measured
 #      int8 peak of one core.  Needs no model.
 #   2. Whole model (model_section): one checkpoint folder converted to bf16,
-#      q8_0, q4_0 and q4_k_m GGUF files (once, into bench/out/), then prefill
+#      q8_0, q4_0, q4_k_m, q5_k_m, q3_k_m and iq4_xs GGUF files (once, into
+#      bench/out/; the last two read in place by row kernels), then prefill
 #      and decode speed of each with bench/bench_model.c, and of the folder
 #      quantized at load (--quant, the packed tiles); prefill also as a
 #      fraction of the int8 peak measured before each prefill.  The folder is
@@ -38,7 +39,7 @@ model_section() {
     echo
     echo "== model $name: prefill ${QBENCH_PROMPT:-512} tokens, decode ${QBENCH_DECODE:-16}, per weight type"
     local header=--header
-    for t in bf16 q8_0 q4_0 q4_k_m q5_k_m; do
+    for t in bf16 q8_0 q4_0 q4_k_m q5_k_m q3_k_m iq4_xs; do
         local out="bench/out/$name-$t.gguf"
         [ -f "$out" ] || ./gemmash convert -m "$src" -o "$out" --type "$t" --threads "$THREADS"
         model_run "$out" --label "$name $t file" $header

@@ -69,8 +69,9 @@ if [ ! -f "$model/config.json" ]; then
 fi
 "$BUILD/bench/bench_model" "$model" --threads "$THREADS" --runs "$RUNS" --decode "$DECODE" \
     --prompt 512 --label "e2b-L$LAYERS bf16" --header
-# the same checkpoint quantized at load (the Q4_K and Q5_K mixes are llama.cpp's Q4_K_M and Q5_K_M)
-for q in ${BENCH_QUANTS:-q8_0 q4_0 q4_k q5_k}; do
+# the same checkpoint quantized at load (the Q4_K and Q5_K mixes are llama.cpp's Q4_K_M and Q5_K_M;
+# q3_k (the Q3_K_M mix) and iq4_xs are read in place by the row kernels)
+for q in ${BENCH_QUANTS:-q8_0 q4_0 q4_k q5_k q3_k iq4_xs}; do
     "$BUILD/bench/bench_model" "$model" --threads "$THREADS" --runs "$RUNS" --decode "$DECODE" \
         --prompt 512 --label "e2b-L$LAYERS $q" --quant "$q" || exit 1
 done

@@ -244,7 +244,8 @@ static int read_tensor(rd *r, gm_gguf_tensor *ti, int64_t idx)
     if (rd_u32(r, &type, "a tensor type") || rd_u64(r, &ti->offset, "a tensor offset")) return -1;
     if (gm_type_block((gm_type)type) == 0)
         return gm_err_set(r->err, GM_E_UNSUPPORTED, "%s: tensor '%s' has GGML type %u, which gemmash does not support "
-                          "(supported: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K); re-quantize the model to one of these",
+                          "(supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS); "
+                          "re-quantize the model to one of these",
                           r->path, ti->name, type);
     if (ti->ne[3] != 1)
         return gm_err_set(r->err, GM_E_UNSUPPORTED, "%s: tensor '%s' is 4-dimensional; no Gemma 4 tensor is", r->path, ti->name);

@@ -21,12 +21,14 @@ static bool more_bits(int layer, int n_layers)
 /* Take t if rows of ne0 fit its blocks.  Rows a 256-element K type cannot
  * hold (26B-A4B's expert and dense down projections, 704 and 2112 wide)
  * take llama.cpp's fallback, so the files match its mixes byte for byte in
- * type: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0; rows not even a multiple
- * of 32 keep their type (-1). */
+ * type: Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, and the types below four
+ * bits (Q2_K, Q3_K, IQ4_XS) -> IQ4_NL; rows not even a multiple of 32 keep
+ * their type (-1). */
 static int fit(gm_type t, int64_t ne0)
 {
     if (gm_type_row_bytes(t, ne0)) return (int)t;
-    gm_type fb = t == GM_TYPE_Q4_K ? GM_TYPE_Q5_0 : t == GM_TYPE_Q5_K ? GM_TYPE_Q5_1 : GM_TYPE_Q8_0;
+    gm_type fb = t == GM_TYPE_Q4_K ? GM_TYPE_Q5_0 : t == GM_TYPE_Q5_K ? GM_TYPE_Q5_1 : t == GM_TYPE_Q6_K ? GM_TYPE_Q8_0
+                                                                                         : GM_TYPE_IQ4_NL;
     if (gm_type_block(t) > GM_QK && gm_type_row_bytes(fb, ne0)) return (int)fb;
     return -1;
 }
@@ -46,12 +48,26 @@ int gm_quant_type_for(const char *scheme, const char *hf_name, int layer, int n_
     if (!strcmp(scheme, "bf16")) return GM_TYPE_BF16;
     if (!strcmp(scheme, "q8_0")) return fit(GM_TYPE_Q8_0, t->ne[0]);
     if (!strcmp(scheme, "q4_0")) return fit(GM_TYPE_Q4_0, t->ne[0]);
+    if (!strcmp(scheme, "q4_1")) return fit(GM_TYPE_Q4_1, t->ne[0]);
+    if (!strcmp(scheme, "iq4_nl")) return fit(GM_TYPE_IQ4_NL, t->ne[0]);
+    bool embed = layer < 0 && (ends_with(hf_name, "embed_tokens.weight") || ends_with(hf_name, "lm_head.weight") ||
+                               ends_with(hf_name, "embed_tokens_per_layer.weight"));
+    bool sensitive = ends_with(hf_name, "v_proj.weight") || ends_with(hf_name, "down_proj.weight") ||
+                     ends_with(hf_name, "experts.down_proj");
+    /* the mixes below four bits: the embeddings in Q6_K, the value and down
+     * projections a step up (two in more_bits' layers for Q3_K_M) */
+    if (!strcmp(scheme, "iq4_xs")) return fit(embed ? GM_TYPE_Q6_K : GM_TYPE_IQ4_XS, t->ne[0]);
+    if (!strcmp(scheme, "q3_k_m") || !strcmp(scheme, "q3_k")) {
+        if (embed) return fit(GM_TYPE_Q6_K, t->ne[0]);
+        if (sensitive && layer >= 0) return fit(more_bits(layer, n_layers) ? GM_TYPE_Q5_K : GM_TYPE_Q4_K, t->ne[0]);
+        return fit(GM_TYPE_Q3_K, t->ne[0]);
+    }
+    if (!strcmp(scheme, "q2_k")) {
+        if (embed) return fit(GM_TYPE_Q6_K, t->ne[0]);
+        return fit(sensitive && layer >= 0 ? GM_TYPE_Q3_K : GM_TYPE_Q2_K, t->ne[0]);
+    }
     bool q4km = !strcmp(scheme, "q4_k_m") || !strcmp(scheme, "q4_k");
     if (q4km || !strcmp(scheme, "q5_k_m") || !strcmp(scheme, "q5_k")) {
-        bool embed = layer < 0 && (ends_with(hf_name, "embed_tokens.weight") || ends_with(hf_name, "lm_head.weight") ||
-                                   ends_with(hf_name, "embed_tokens_per_layer.weight"));
-        bool sensitive = ends_with(hf_name, "v_proj.weight") || ends_with(hf_name, "down_proj.weight") ||
-                         ends_with(hf_name, "experts.down_proj");
         if (embed || (sensitive && layer >= 0 && more_bits(layer, n_layers))) return fit(GM_TYPE_Q6_K, t->ne[0]);
         return fit(q4km ? GM_TYPE_Q4_K : GM_TYPE_Q5_K, t->ne[0]);
     }
@@ -76,7 +92,8 @@ static int conv_fill(void *ud, void *dst, size_t nbytes, gm_err *err)
 static uint32_t file_type(const char *type)
 {
     static const struct { const char *name; uint32_t ft; } FT[] = {
-        {"f32", 0}, {"f16", 1}, {"q4_0", 2}, {"q8_0", 7}, {"q4_k_m", 15}, {"q5_k_m", 17}, {"bf16", 32},
+        {"f32", 0}, {"f16", 1}, {"q4_0", 2}, {"q4_1", 3}, {"q8_0", 7}, {"q2_k", 10}, {"q3_k_m", 12},
+        {"q4_k_m", 15}, {"q5_k_m", 17}, {"iq4_nl", 25}, {"iq4_xs", 30}, {"bf16", 32},
     };
     for (size_t i = 0; i < sizeof FT / sizeof FT[0]; i++)
         if (!strcmp(FT[i].name, type)) return FT[i].ft;
@@ -86,10 +103,13 @@ static uint32_t file_type(const char *type)
 int gm_gguf_convert(gm_source *src, const char *tokenizer_json, const char *out_path, const char *type,
                     gm_pool *pool, bool verbose, gm_err *err)
 {
-    static const char *const types[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_k_m", "q5_k_m"};
+    static const char *const types[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q4_k_m",
+                                        "q5_k_m", "q3_k_m", "q2_k", "iq4_nl", "iq4_xs"};
     bool known = false;
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) known |= !strcmp(types[i], type);
-    if (!known) return gm_err_set(err, GM_E_ARG, "convert: unknown type '%s' (use bf16, q8_0, q4_0, q4_k_m or q5_k_m)", type);
+    if (!known)
+        return gm_err_set(err, GM_E_ARG, "convert: unknown type '%s' (use bf16, q8_0, q4_0, q4_1, q4_k_m, q5_k_m, "
+                          "q3_k_m, q2_k, iq4_nl or iq4_xs)", type);
     const cJSON *cfg = src->config, *tc = cJSON_GetObjectItemCaseSensitive(src->config, "text_config");
     if (cJSON_IsObject(tc)) cfg = tc;       /* released multimodal layout: the decoder is nested */
     const cJSON *nl = cJSON_GetObjectItemCaseSensitive(cfg, "num_hidden_layers");

@@ -15,8 +15,9 @@
 #include "engine.h"
 
 typedef enum gm_type {
-    GM_TYPE_F32 = 0, GM_TYPE_F16 = 1, GM_TYPE_Q4_0 = 2, GM_TYPE_Q5_0 = 6, GM_TYPE_Q5_1 = 7, GM_TYPE_Q8_0 = 8,
-    GM_TYPE_Q4_K = 12, GM_TYPE_Q5_K = 13, GM_TYPE_Q6_K = 14, GM_TYPE_BF16 = 30,
+    GM_TYPE_F32 = 0, GM_TYPE_F16 = 1, GM_TYPE_Q4_0 = 2, GM_TYPE_Q4_1 = 3, GM_TYPE_Q5_0 = 6, GM_TYPE_Q5_1 = 7,
+    GM_TYPE_Q8_0 = 8, GM_TYPE_Q2_K = 10, GM_TYPE_Q3_K = 11, GM_TYPE_Q4_K = 12, GM_TYPE_Q5_K = 13, GM_TYPE_Q6_K = 14,
+    GM_TYPE_IQ4_NL = 20, GM_TYPE_IQ4_XS = 23, GM_TYPE_BF16 = 30,
 } gm_type;
 
 /* A weight tensor as the kernels see it: ne[0] is the inner (contiguous)

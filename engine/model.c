@@ -55,16 +55,18 @@ static int quantize_one(gm_model *m, const gm_tensor **slot, const char *scheme,
     return 0;
 }
 
-/* --quant q8_0|q4_0|q4_k|q5_k: every matrix (not norms, scalars or the
- * router) in the chosen type; q4_k and q5_k follow llama.cpp's Q4_K_M and
- * Q5_K_M mixes. */
+/* --quant q8_0|q4_0|q4_k|q5_k|q4_1|q3_k|q2_k|iq4_nl|iq4_xs: every matrix
+ * (not norms, scalars or the router) in the chosen type; the K types and
+ * iq4_xs follow convert's mixes (llama.cpp's Q4_K_M, Q5_K_M, Q3_K_M ...). */
 static int quantize_model(gm_model *m, const char *quant, gm_err *err)
 {
     int ty = gm_type_from_name(quant);
-    if (ty != GM_TYPE_Q8_0 && ty != GM_TYPE_Q4_0 && ty != GM_TYPE_Q4_K && ty != GM_TYPE_Q5_K && ty != GM_TYPE_BF16 &&
-        ty != GM_TYPE_F16)
-        return gm_err_set(err, GM_E_ARG, "--quant '%s': choose q8_0, q4_0, q4_k or q5_k", quant);
-    const char *scheme = ty == GM_TYPE_Q4_K ? "q4_k_m" : ty == GM_TYPE_Q5_K ? "q5_k_m" : quant;
+    if (ty < 0 || ty == GM_TYPE_F32 || ty == GM_TYPE_Q5_0 || ty == GM_TYPE_Q5_1 || ty == GM_TYPE_Q6_K)
+        return gm_err_set(err, GM_E_ARG, "--quant '%s': choose q8_0, q4_0, q4_k, q5_k, q4_1, q3_k, q2_k, iq4_nl or iq4_xs",
+                          quant);
+    const char *scheme = ty == GM_TYPE_Q4_K ? "q4_k_m" : ty == GM_TYPE_Q5_K ? "q5_k_m" : ty == GM_TYPE_Q3_K ? "q3_k_m"
+                       : ty == GM_TYPE_Q2_K ? "q2_k" : ty == GM_TYPE_IQ4_XS ? "iq4_xs" : ty == GM_TYPE_IQ4_NL ? "iq4_nl"
+                       : ty == GM_TYPE_Q4_1 ? "q4_1" : quant;
     bool tied = m->lm_head == m->embed;
     if (quantize_one(m, &m->embed, scheme, -1, err)) return -1;
     if (tied) m->lm_head = m->embed;

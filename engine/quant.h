@@ -63,6 +63,68 @@ static inline int32_t gm_q5_isum(const uint8_t qs[16], const uint8_t qh[4], cons
     for (int i = 0; i < 32; i++) isum += gm_q5_level(qs, bits, i) * a[i];
     return isum;
 }
+/* Formats read from files (and written by convert) but never packed: the
+ * row kernels read them in place.
+ *   Q4_1: d * q + m, Q4_0's nibble order.
+ *   Q2_K: 16 sub-blocks of 16, d * (sc & 15) * q - dmin * (sc >> 4), q 0..3.
+ *   Q3_K: 16 sub-blocks of 16, d * (s - 32) * (q - 4), q 0..7 (two low bits
+ *         in qs, the third in hmask), s six bits packed in 12 bytes.
+ *   IQ4_NL: d * gm_iq4nl_values[nibble], Q4_0's nibble order.
+ *   IQ4_XS: 8 sub-blocks of 32, d * (ls - 32) * gm_iq4nl_values[nibble],
+ *         ls four bits in scales_l and two in scales_h.
+ * In the 256-element types element e = 128n + 32j + l (n 0..1, j 0..3, l
+ * 0..31) is bits 2j..2j+1 of qs[32n + l] (Q3_K's third bit: bit 4n + j of
+ * hmask[l]) and belongs to sub-block e / 16. */
+typedef struct { uint16_t d, m; uint8_t qs[16]; } gm_block_q4_1;                                   /* 20 B */
+typedef struct { uint8_t scales[16]; uint8_t qs[64]; uint16_t d, dmin; } gm_block_q2_K;             /* 84 B */
+typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } gm_block_q3_K; /* 110 B */
+typedef struct { uint16_t d; uint8_t qs[16]; } gm_block_iq4_nl;                                    /* 18 B */
+typedef struct { uint16_t d, scales_h; uint8_t scales_l[4]; uint8_t qs[128]; } gm_block_iq4_xs;    /* 136 B */
+_Static_assert(sizeof(gm_block_q4_1) == 20, "Q4_1 block must be 20 bytes");
+_Static_assert(sizeof(gm_block_q2_K) == 84, "Q2_K block must be 84 bytes");
+_Static_assert(sizeof(gm_block_q3_K) == 110, "Q3_K block must be 110 bytes");
+_Static_assert(sizeof(gm_block_iq4_nl) == 18, "IQ4_NL block must be 18 bytes");
+_Static_assert(sizeof(gm_block_iq4_xs) == 136, "IQ4_XS block must be 136 bytes");
+
+/* The 16 levels of IQ4_NL and IQ4_XS (a fixed table of the format). */
+extern const int8_t gm_iq4nl_values[16];
+
+/* Signed scale (s - 32) of sub-block j (0..15) of a Q3_K block: the low four
+ * bits in byte j (j < 8) or the high nibble of byte j - 8, the top two in
+ * byte 8 + j % 4 at bits 2 * (j / 4). */
+static inline int gm_q3k_scale(const uint8_t s[12], int j)
+{
+    int lo = j < 8 ? s[j] & 0xF : s[j - 8] >> 4;
+    int hi = (s[8 + (j & 3)] >> (2 * (j >> 2))) & 3;
+    return (lo | hi << 4) - 32;
+}
+/* Level 0..7 of element e of a Q3_K block (the value is level - 4). */
+static inline int gm_q3k_level(const gm_block_q3_K *x, int e)
+{
+    int n = e >> 7, j = (e >> 5) & 3, l = e & 31;
+    return ((x->qs[32 * n + l] >> (2 * j)) & 3) | ((x->hmask[l] >> (4 * n + j)) & 1) << 2;
+}
+/* Level 0..3 of element e of a Q2_K block. */
+static inline int gm_q2k_level(const gm_block_q2_K *x, int e)
+{
+    return (x->qs[32 * (e >> 7) + (e & 31)] >> (2 * ((e >> 5) & 3))) & 3;
+}
+/* Signed scale (ls - 32) of sub-block j (0..7) of an IQ4_XS block. */
+static inline int gm_iq4xs_scale(const gm_block_iq4_xs *x, int j)
+{
+    return (((x->scales_l[j >> 1] >> (4 * (j & 1))) & 0xF) | ((x->scales_h >> (2 * j)) & 3) << 4) - 32;
+}
+/* Nibble i (0..31) of a 32-element block in Q4_0's order (i < 16 low). */
+static inline int gm_nibble32(const uint8_t qs[16], int i) { return i < 16 ? qs[i] & 0xF : qs[i - 16] >> 4; }
+
+/* quant_extra.c: the reference quantizers and dequantizers of the formats
+ * above (t one of them; n a whole number of blocks). */
+void gm_quantize_extra(gm_type t, const float *x, void *dst, int64_t n);
+void gm_dequantize_extra(gm_type t, const void *src, float *y, int64_t n);
+/* Fit x ~= s*q - m over n values with q in 0..nmax (the K types' "type-1"
+ * fit): returns s, stores m >= 0. */
+float gm_fit_scale_min(const float *x, int n, int nmax, float *m_out);
+
 _Static_assert(sizeof(gm_block_q4_K) == 144, "Q4_K block must be 144 bytes");
 _Static_assert(sizeof(gm_block_q5_K) == 176, "Q5_K block must be 176 bytes");
 _Static_assert(sizeof(gm_block_q6_K) == 210, "Q6_K block must be 210 bytes");
@@ -144,6 +206,7 @@ const char *gm_qisa_name(gm_qisa isa);
 
 /* Per-ISA tables (defined in qdot*.c; entries NULL where absent). */
 gm_qkern gm_qdot_scalar(gm_type t);
+gm_qkern gm_qdot_extra_scalar(gm_type t);   /* quant_extra.c: the formats read in place only */
 gm_qkern gm_qdot_avx2(gm_type t);
 gm_qkern gm_qdot_avxvnni(gm_type t);
 gm_qkern gm_qdot_avx512(gm_type t);

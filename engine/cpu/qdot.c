@@ -156,7 +156,7 @@ gm_qkern gm_qdot_scalar(gm_type t)
     case GM_TYPE_Q4_K: k.x1 = dot_q4_K; break;
     case GM_TYPE_Q5_K: k.x1 = dot_q5_K; break;
     case GM_TYPE_Q6_K: k.x1 = dot_q6_K; break;
-    default: break;
+    default: return gm_qdot_extra_scalar(t);
     }
     return k;
 }
@@ -371,17 +371,19 @@ bool gm_qisa_supported(gm_qisa isa)
 
 gm_qkern gm_qkern_get(gm_type t, gm_qisa isa)
 {
-    gm_qkern none = {NULL, NULL};
+    gm_qkern none = {NULL, NULL}, k = none;
     if (!gm_qisa_supported(isa)) return none;
     switch (isa) {
     case GM_QISA_SCALAR: return gm_qdot_scalar(t);
 #if defined(__x86_64__)
-    case GM_QISA_AVX2: return gm_qdot_avx2(t);
-    case GM_QISA_AVXVNNI: return gm_qdot_avxvnni(t);
-    case GM_QISA_AVX512: return gm_qdot_avx512(t);
+    case GM_QISA_AVX2: k = gm_qdot_avx2(t); break;
+    case GM_QISA_AVXVNNI: k = gm_qdot_avxvnni(t); break;
+    case GM_QISA_AVX512: k = gm_qdot_avx512(t); break;
 #endif
     default: return none;
     }
+    /* a type a SIMD path has no kernel for still runs, on the portable one */
+    return k.x1 ? k : gm_qdot_scalar(t);
 }
 
 gm_qdot_fn gm_qdot_get(gm_type t, gm_qisa isa) { return gm_qkern_get(t, isa).x1; }

@@ -11,6 +11,7 @@
 #define DPWSSD(acc, a, b) _mm256_add_epi32((acc), _mm256_madd_epi16((a), (b)))
 #define KERNEL(name) avx2_##name
 #include "qdot_simd.h"
+#include "qdot_extra_simd.h"
 #include "qtile_simd.h"
 #include "qtile_k_simd.h"
 

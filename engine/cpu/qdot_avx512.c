@@ -14,6 +14,7 @@
 #define DPWSSD(acc, a, b) _mm256_dpwssd_epi32((acc), (a), (b))
 #define KERNEL(name) avx512_##name
 #include "qdot_simd.h"
+#include "qdot_extra_simd.h"
 
 gm_qkern gm_qdot_avx512(gm_type t) { return avx512_table(t); }
 

@@ -11,6 +11,7 @@
 #define KERNEL(name) avxvnni_##name
 #define QT_VNNI 1
 #include "qdot_simd.h"
+#include "qdot_extra_simd.h"
 #include "qtile_simd.h"
 #include "qtile_k_simd.h"
 

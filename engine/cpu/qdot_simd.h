@@ -242,6 +242,10 @@ GM_QDOT_PAIR(q4_K, q4_K_n)
 GM_QDOT_PAIR(q5_K, q5_K_n)
 GM_QDOT_PAIR(q6_K, q6_K_n)
 
+/* The formats read in place only (Q4_1, IQ4_NL, Q2_K, Q3_K, IQ4_XS):
+ * qdot_extra_simd.h, which every file including this one includes next. */
+static gm_qkern KERNEL(extra_table)(gm_type t);
+
 /* The kernel pair for a weight type on this path. */
 static gm_qkern KERNEL(table)(gm_type t)
 {
@@ -254,7 +258,7 @@ static gm_qkern KERNEL(table)(gm_type t)
     case GM_TYPE_Q4_K: k.x1 = KERNEL(q4_K_x1); k.x4 = KERNEL(q4_K_x4); break;
     case GM_TYPE_Q5_K: k.x1 = KERNEL(q5_K_x1); k.x4 = KERNEL(q5_K_x4); break;
     case GM_TYPE_Q6_K: k.x1 = KERNEL(q6_K_x1); k.x4 = KERNEL(q6_K_x4); break;
-    default: break;
+    default: k = KERNEL(extra_table)(t); break;   /* the formats read in place only */
     }
     return k;
 }

@@ -480,7 +480,8 @@ int gm_type_from_name(const char *s)
     static const struct { const char *name; gm_type t; } names[] = {
         {"f32", GM_TYPE_F32}, {"f16", GM_TYPE_F16}, {"bf16", GM_TYPE_BF16}, {"q8_0", GM_TYPE_Q8_0},
         {"q4_0", GM_TYPE_Q4_0}, {"q5_0", GM_TYPE_Q5_0}, {"q5_1", GM_TYPE_Q5_1}, {"q4_k", GM_TYPE_Q4_K},
-        {"q5_k", GM_TYPE_Q5_K}, {"q6_k", GM_TYPE_Q6_K},
+        {"q5_k", GM_TYPE_Q5_K}, {"q6_k", GM_TYPE_Q6_K}, {"q4_1", GM_TYPE_Q4_1}, {"q2_k", GM_TYPE_Q2_K},
+        {"q3_k", GM_TYPE_Q3_K}, {"iq4_nl", GM_TYPE_IQ4_NL}, {"iq4_xs", GM_TYPE_IQ4_XS},
     };
     for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++)
         if (strcasecmp(s, names[i].name) == 0) return (int)names[i].t;

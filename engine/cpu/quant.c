@@ -197,20 +197,20 @@ static void dequantize_q5_1(const gm_block_q5_1 *x, float *y, int64_t n)
 
 /* ---- K types: shared helpers ---------------------------------------------- */
 
-/* Fit x ~= s*q - m with q in 0..nmax for 32 values ("type-1"): start from the
+/* Fit x ~= s*q - m with q in 0..nmax for n values ("type-1"): start from the
  * min/max fit, then alternate rounding and a least-squares refit.  Returns s,
  * stores m (>= 0, since the minimum is clamped to <= 0). */
-static float fit_scale_min(const float *x, int nmax, float *m_out)
+float gm_fit_scale_min(const float *x, int n, int nmax, float *m_out)
 {
     float lo = x[0], hi = x[0];
-    for (int i = 1; i < 32; i++) { lo = fminf(lo, x[i]); hi = fmaxf(hi, x[i]); }
+    for (int i = 1; i < n; i++) { lo = fminf(lo, x[i]); hi = fmaxf(hi, x[i]); }
     if (lo > 0.0f) lo = 0.0f;
     if (hi <= lo) { *m_out = -lo; return 0.0f; }
     float s = (hi - lo) / (float)nmax, m = -lo;
     float best_err = INFINITY, best_s = s, best_m = m;
     for (int it = 0; it < 4; it++) {
         double sq = 0, sqq = 0, sx = 0, sqx = 0, err = 0;
-        for (int i = 0; i < 32; i++) {
+        for (int i = 0; i < n; i++) {
             int q = clampi((int)lrintf((x[i] + m) / s), 0, nmax);
             float e = s * (float)q - m - x[i];
             err += (double)e * e;
@@ -218,9 +218,9 @@ static float fit_scale_min(const float *x, int nmax, float *m_out)
         }
         if (err < best_err) { best_err = (float)err; best_s = s; best_m = m; }
         /* least squares for x = s*q - m over the current q */
-        double det = 32.0 * sqq - sq * sq;
+        double det = (double)n * sqq - sq * sq;
         if (det <= 0) break;
-        double ns = (32.0 * sqx - sq * sx) / det, nm = (sq * sqx - sqq * sx) / det;
+        double ns = ((double)n * sqx - sq * sx) / det, nm = (sq * sqx - sqq * sx) / det;
         if (ns <= 0 || nm < 0) break;           /* keep the min non-positive */
         s = (float)ns; m = (float)nm;
     }
@@ -248,7 +248,7 @@ static void quantize_k_type1(const float *x, int nmax, uint8_t scales[12], uint1
 {
     float s[8], m[8], smax = 0.0f, mmax = 0.0f;
     for (int j = 0; j < 8; j++) {
-        s[j] = fit_scale_min(x + 32 * j, nmax, &m[j]);
+        s[j] = gm_fit_scale_min(x + 32 * j, 32, nmax, &m[j]);
         smax = fmaxf(smax, s[j]);
         mmax = fmaxf(mmax, m[j]);
     }
@@ -449,8 +449,10 @@ void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
 size_t gm_qact_block_bytes(gm_type t)
 {
     switch (t) {
-    case GM_TYPE_Q8_0: case GM_TYPE_Q4_0: case GM_TYPE_Q5_0: case GM_TYPE_Q5_1: return sizeof(gm_bq8);
-    case GM_TYPE_Q4_K: case GM_TYPE_Q5_K: case GM_TYPE_Q6_K: return sizeof(gm_bq8k);
+    case GM_TYPE_Q8_0: case GM_TYPE_Q4_0: case GM_TYPE_Q5_0: case GM_TYPE_Q5_1: case GM_TYPE_Q4_1:
+    case GM_TYPE_IQ4_NL: return sizeof(gm_bq8);
+    case GM_TYPE_Q4_K: case GM_TYPE_Q5_K: case GM_TYPE_Q6_K: case GM_TYPE_Q2_K: case GM_TYPE_Q3_K:
+    case GM_TYPE_IQ4_XS: return sizeof(gm_bq8k);
     default: return 0;
     }
 }
@@ -617,6 +619,9 @@ int gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n)
     case GM_TYPE_Q4_K: quantize_q4_K(x, dst, n); return 0;
     case GM_TYPE_Q5_K: quantize_q5_K(x, dst, n); return 0;
     case GM_TYPE_Q6_K: quantize_q6_K(x, dst, n); return 0;
+    case GM_TYPE_Q4_1: case GM_TYPE_Q2_K: case GM_TYPE_Q3_K: case GM_TYPE_IQ4_NL: case GM_TYPE_IQ4_XS:
+        gm_quantize_extra(t, x, dst, n);
+        return 0;
     }
     return -1;
 }
@@ -640,6 +645,9 @@ int gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n)
     case GM_TYPE_Q4_K: dequantize_q4_K(src, y, n); return 0;
     case GM_TYPE_Q5_K: dequantize_q5_K(src, y, n); return 0;
     case GM_TYPE_Q6_K: dequantize_q6_K(src, y, n); return 0;
+    case GM_TYPE_Q4_1: case GM_TYPE_Q2_K: case GM_TYPE_Q3_K: case GM_TYPE_IQ4_NL: case GM_TYPE_IQ4_XS:
+        gm_dequantize_extra(t, src, y, n);
+        return 0;
     }
     return -1;
 }

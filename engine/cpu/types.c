@@ -18,6 +18,11 @@ static const type_info TYPES[] = {
     {GM_TYPE_Q4_K, "Q4_K", 256, 144},
     {GM_TYPE_Q5_K, "Q5_K", 256, 176},
     {GM_TYPE_Q6_K, "Q6_K", 256, 210},
+    {GM_TYPE_Q4_1, "Q4_1", 32,  20},
+    {GM_TYPE_Q2_K, "Q2_K", 256, 84},
+    {GM_TYPE_Q3_K, "Q3_K", 256, 110},
+    {GM_TYPE_IQ4_NL, "IQ4_NL", 32, 18},
+    {GM_TYPE_IQ4_XS, "IQ4_XS", 256, 136},
 };
 
 static const type_info *info(gm_type t)

@@ -11,14 +11,18 @@ Weights: norms, layer_scalar, router scale and per_expert_scale ~ U[0.5, 1.5]; m
 ~ N(0, 1/fan_in); embedding tables ~ N(0, 1/row width).  Each tensor draws from its own
 stream seeded by (seed, tensor name), so the same seed gives the same float32 values in
 every layout, dtype and shard count; BF16/F16 are round-to-nearest-even of those values.
+With spread, each run of 16 consecutive matrix values is scaled by one of 16 factors
+from 1 down to 2^-5 (in a fixed cycle), so block formats with per-16 or per-32 scales
+see scales of many sizes (all the bits of their packed sub-block scales in use).
 Normal values come from a per-tensor pool of 65536 float32 normal draws indexed by
 uniform random 16-bit ids, which keeps multi-GB models fast to write.  Tensors are
 streamed chunk by chunk, so memory stays small whatever the model size.
 
 CLI:  gen_ckpt.py --out DIR (--geometry NAME | --config-json FILE) [--layout released|text]
                   [--dtype bf16|f32|f16] [--seed N] [--layers N] [--shards N] [--set KEY=JSON]...
+                  [--spread]
 Library: geometry(name, **over), geometry_from_config(path, **over), text_config(geo, dtype),
-         tensor_specs(geo), generate(out, geo, layout, dtype, seed, shards) -> info dict.
+         tensor_specs(geo), generate(out, geo, layout, dtype, seed, shards, spread) -> info dict.
 """
 import argparse
 import json
@@ -320,7 +324,11 @@ def _cast(a32, dtype):
     return a32.astype("<f4" if dtype == "f32" else "<f2")
 
 
-def stream_tensor(name, shape, std, seed, dtype):
+# --spread: the factor of each run of 16 values, cycling (CHUNK is a multiple of 16 * 16)
+SPREAD = np.float32(2.0) ** -np.array([0, 3, 1, 5, 2, 4, 0.5, 2.5, 1.5, 4.5, 3.5, 0.25, 5, 1, 3, 2], np.float32)
+
+
+def stream_tensor(name, shape, std, seed, dtype, spread=False):
     """Yield the tensor's stored values chunk by chunk (deterministic in seed and name)."""
     n = int(np.prod(shape))
     rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
@@ -328,7 +336,15 @@ def stream_tensor(name, shape, std, seed, dtype):
         for s in range(0, n, CHUNK):
             yield _cast(rng.random(min(CHUNK, n - s), dtype=np.float32) + np.float32(0.5), dtype)
         return
-    lut = _cast(rng.standard_normal(POOL, dtype=np.float32) * np.float32(std), dtype)
+    pool = rng.standard_normal(POOL, dtype=np.float32) * np.float32(std)
+    if spread:
+        fac = np.repeat(SPREAD, 16)
+        for s in range(0, n, CHUNK):
+            k = min(CHUNK, n - s)
+            idx = rng.integers(0, POOL, size=k, dtype=np.uint16)
+            yield _cast(pool[idx] * np.resize(fac, k), dtype)
+        return
+    lut = _cast(pool, dtype)
     out = np.empty(min(CHUNK, n), lut.dtype)
     for s in range(0, n, CHUNK):
         k = min(CHUNK, n - s)
@@ -349,7 +365,7 @@ def _header(entries, dtype):
     return len(b).to_bytes(8, "little") + b
 
 
-def generate(out, geo, layout="released", dtype="bf16", seed=0, shards=None):
+def generate(out, geo, layout="released", dtype="bf16", seed=0, shards=None, spread=False):
     """Write a full checkpoint folder; returns {files, tensors, parameters, bytes}."""
     if layout not in ("released", "text"):
         raise ValueError("layout must be released or text, got %r" % layout)
@@ -379,7 +395,7 @@ def generate(out, geo, layout="released", dtype="bf16", seed=0, shards=None):
         with open(os.path.join(out, fn), "wb") as f:
             f.write(_header([(prefix + n, sh) for n, sh, _ in group], dtype))
             for n, sh, std in group:
-                for chunk in stream_tensor(n, sh, std, seed, dtype):
+                for chunk in stream_tensor(n, sh, std, seed, dtype, spread and len(sh) > 1):
                     f.write(memoryview(chunk))
                 wmap[prefix + n] = fn
     idx = os.path.join(out, "model.safetensors.index.json")
@@ -409,6 +425,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--layers", type=int)
     ap.add_argument("--shards", type=int)
+    ap.add_argument("--spread", action="store_true", help="scale runs of 16 matrix values by factors 1..2^-5")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                     help="override a geometry knob, e.g. --set hidden=128 --set pattern='\"SSF\"'")
     a = ap.parse_args(argv)
@@ -425,7 +442,7 @@ def main(argv=None):
         over["layers"] = a.layers
     try:
         geo = geometry(a.geometry, **over) if a.geometry else geometry_from_config(a.config_json, **over)
-        info = generate(a.out, geo, a.layout, a.dtype, a.seed, a.shards)
+        info = generate(a.out, geo, a.layout, a.dtype, a.seed, a.shards, a.spread)
     except (ValueError, OSError) as e:
         sys.exit("gen_ckpt: %s" % e)
     print("gen_ckpt: wrote %s: %d tensors, %d parameters, %d bytes in %d file(s)"

@@ -15,8 +15,11 @@
 static uint32_t rng = 777;
 static float frand(void) { rng = rng * 1664525u + 1013904223u; return (float)(rng >> 8) / 16777216.0f * 2.0f - 1.0f; }
 
+/* The types with integer kernels; the last five (quant_extra.c, SIMD rows
+ * in qdot_extra_simd.h) are read in place only, never packed. */
 static const gm_type TYPES[] = { GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q5_0, GM_TYPE_Q5_1, GM_TYPE_Q4_K, GM_TYPE_Q5_K,
-                                 GM_TYPE_Q6_K };
+                                 GM_TYPE_Q6_K, GM_TYPE_Q4_1, GM_TYPE_IQ4_NL, GM_TYPE_Q2_K, GM_TYPE_Q3_K,
+                                 GM_TYPE_IQ4_XS };
 
 /* Quantize activations in the format the weight type's kernels read. */
 static void quant_act(gm_type t, const float *x, void *dst, int64_t n)
@@ -60,7 +63,7 @@ static void test_paths(gm_type t)
         float s_first = 0;
         for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
             gm_qkern k = gm_qkern_get(t, (gm_qisa)isa);
-            if (!k.x1) continue;
+            if (!k.x1 || !k.x4) continue;
             float s = k.x1(nb, w + rb * r, xq);
             if (isa == 1) s_first = s;
             n_simd_same[isa] += s == s_first;
@@ -83,6 +86,11 @@ static void test_paths(gm_type t)
                   gm_type_name(t), gm_qisa_name((gm_qisa)isa));
             continue;
         }
+        /* gm_qkern_get falls back to the portable kernel where a path has
+         * none: every SIMD path must have its own, with a four-token one */
+        gm_qkern own = gm_qkern_get(t, (gm_qisa)isa);
+        CHECK(own.x1 != gm_qdot_scalar(t).x1 && own.x4, "%s %s path has its own one- and four-token kernels",
+              gm_type_name(t), gm_qisa_name((gm_qisa)isa));
         CHECK(n_simd_same[isa] == ROWS && n_x4_same[isa] == ROWS,
               "%s %s path: same bits as the avx2 path (%d/%d rows); four-token kernel == one-token kernel (%d/%d)",
               gm_type_name(t), gm_qisa_name((gm_qisa)isa), n_simd_same[isa], ROWS, n_x4_same[isa], ROWS);
@@ -328,6 +336,109 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
           want ? "has" : "lacks");
     free((void *)q.data);
     free(xq); free(wf); free(X); free(rowq); free(pk); free(back); free(Yr); free(Ys); free(Y1); free(Yn); free(Y3);
+}
+
+/* A type without a packed layout (the formats read in place only): no
+ * path has a tile for it, gm_qpack_tensor leaves a row-layout tensor alone
+ * and gm_quantize_tensor keeps rows (gm_quantize_row's bytes), whatever
+ * the CPU; test_packed does not apply. */
+static void test_unpacked(gm_type t, gm_pool *p)
+{
+    enum { K = 512, ROWS = 40 };
+    size_t rb = gm_type_row_bytes(t, K);
+    float *wf = malloc(sizeof(float) * K * ROWS);
+    unsigned char *rowq = malloc(rb * ROWS);
+    for (int i = 0; i < K * ROWS; i++) wf[i] = frand();
+    for (int r = 0; r < ROWS; r++) gm_quantize_row(t, wf + (size_t)r * K, rowq + rb * (size_t)r, K);
+    bool tile = false;
+    for (int isa = 0; isa < GM_QISA_COUNT; isa++) tile |= gm_qtile_get(t, (gm_qisa)isa) != NULL || gm_qpack_native(t, (gm_qisa)isa);
+    gm_err err = {0};
+    gm_tensor Wr = { t, {K, ROWS, 1}, rb, rb * ROWS, rowq, "u.weight", NULL }, rp, q;
+    int prc = gm_qpack_tensor(&Wr, &rp, p, &err);
+    gm_tensor src = { GM_TYPE_F32, {K, ROWS, 1}, K * 4, sizeof(float) * K * ROWS, wf, "u.weight", NULL };
+    int qrc = gm_quantize_tensor(&src, t, &q, p, &err);
+    CHECK(!tile && prc == 1 && qrc == 0 && q.packed == NULL && memcmp(q.data, rowq, rb * ROWS) == 0,
+          "%s has no packed layout: no tile on any path, gm_qpack_tensor leaves rows alone, gm_quantize_tensor "
+          "keeps gm_quantize_row's rows (packed tests skipped)", gm_type_name(t));
+    if (qrc == 0) free((void *)q.data);
+    free(wf);
+    free(rowq);
+}
+
+/* The in-place formats on raw bit patterns at the edges of their range:
+ * blocks of all-zero bytes (IQ4: every level -127; Q3_K: level 0 = -4
+ * with scale -32), all-ones bytes (IQ4: 113; Q3_K: level 7 with scale 31;
+ * Q2_K: level 3, scale and min 15) and random bytes, with sane f16
+ * scales, times activations at +-127, equal in pairs (the pairs vpmaddubsw
+ * adds in 16 bits, at most 2 * 127 * 127 here) and of random signs.
+ * Every SIMD path: the K types the portable kernel's bits, the others
+ * within 1e-5 relative; all paths the same bits; x4 == x1. */
+static void test_extra_edges(gm_type t)
+{
+    enum { K = 2048, ROWS = 6 };
+    int blk = gm_type_block(t);
+    int64_t nb = K / blk;
+    size_t bb = gm_type_block_bytes(t), rb = gm_type_row_bytes(t, K), ab = (size_t)nb * gm_qact_block_bytes(t);
+    size_t dpos = 0, mpos = (size_t)-1;                 /* where the f16 scale and second f16 (m, dmin) sit */
+    if (t == GM_TYPE_Q4_1) mpos = 2;
+    if (t == GM_TYPE_Q2_K) { dpos = 80; mpos = 82; }
+    if (t == GM_TYPE_Q3_K) dpos = 108;
+    unsigned char *w = malloc(rb * ROWS), *xq = malloc(ab * 4);
+    uint32_t s = 12345;
+    for (int r = 0; r < ROWS; r++)
+        for (int64_t b = 0; b < nb; b++) {
+            unsigned char *blkp = w + rb * (size_t)r + bb * (size_t)b;
+            for (size_t i = 0; i < bb; i++) {
+                s = s * 1664525u + 1013904223u;
+                blkp[i] = r % 3 == 0 ? 0x00 : r % 3 == 1 ? 0xFF : (unsigned char)(s >> 24);
+            }
+            uint16_t d = gm_f32_to_f16(0.002f * (float)(1 + (b + r) % 5)), m = gm_f32_to_f16(-0.01f * (float)(r + 1));
+            memcpy(blkp + dpos, &d, 2);
+            if (mpos != (size_t)-1) memcpy(blkp + mpos, &m, 2);
+        }
+    float *x = malloc(sizeof(float) * K);
+    for (int u = 0; u < 4; u++) {
+        for (int i = 0; i < K; i++) {
+            s = s * 1664525u + 1013904223u;
+            x[i] = u == 0 ? ((i / 2) % 2 ? 1.0f : -1.0f) : u == 1 ? -1.0f : (s >> 31) ? 1.0f : -1.0f;
+            if (u == 3) x[i] = ((i / 2) % 2 ? 1.0f : -1.0f);     /* pairs alike, then */
+            if (u == 3 && (i / 2) % 7 == 0) x[i] *= 0.5f;        /* a few smaller */
+        }
+        quant_act(t, x, xq + ab * (size_t)u, K);
+    }
+    gm_qdot_fn ref = gm_qdot_scalar(t).x1;
+    for (int isa = 1; isa < GM_QISA_COUNT; isa++) {
+        gm_qkern k = gm_qkern_get(t, (gm_qisa)isa), k0 = gm_qkern_get(t, GM_QISA_AVX2);
+        if (!k.x1 || !k.x4) continue;
+        int n_ok = 0, n = 0;
+        double worst = 0;
+        for (int r = 0; r < ROWS; r++) {
+            const unsigned char *wr = w + rb * (size_t)r;
+            float o[4];
+            k.x4(nb, wr, xq, ab, o);
+            for (int u = 0; u < 4; u++, n++) {
+                const unsigned char *xu = xq + ab * (size_t)u;
+                float want = ref(nb, wr, xu), got = k.x1(nb, wr, xu);
+                float wd[K];
+                gm_dequantize_row(t, wr, wd, K);
+                const gm_bq8 *x32 = (const gm_bq8 *)xu;
+                const gm_bq8k *x256 = (const gm_bq8k *)xu;
+                double mag = 0;      /* sum |w * x| over the quantized activations */
+                for (int i = 0; i < K; i++) {
+                    double xv = blk == GM_QKK ? (double)x256[i / 256].d * x256[i / 256].qs[i % 256]
+                                              : (double)x32[i / 32].d * x32[i / 32].qs[i % 32];
+                    mag += fabs((double)wd[i] * xv);
+                }
+                double e = fabs((double)got - want) / (mag + 1e-30);
+                if (e > worst) worst = e;
+                bool close = blk == GM_QKK ? got == want : e <= 1e-5;
+                n_ok += close && o[u] == got && got == k0.x1(nb, wr, xu);
+            }
+        }
+        CHECK(n_ok == n, "%s edge bit patterns, %s path: %s the reference, same bits as avx2, x4 == x1 (%d/%d; worst %.1e)",
+              gm_type_name(t), gm_qisa_name((gm_qisa)isa), blk == GM_QKK ? "bit for bit" : "within 1e-5 of", n_ok, n, worst);
+    }
+    free(w); free(xq); free(x);
 }
 
 /* Q8_0 weights at the edges of their range (-128, which no quantizer writes
@@ -624,13 +735,12 @@ int main(void)
         printf("# path %s: %s\n", gm_qisa_name((gm_qisa)isa), gm_qisa_supported((gm_qisa)isa) ? "supported" : "absent");
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_paths(TYPES[i]);
     for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) test_matmul(TYPES[i], p1, p3);
-    test_packed(GM_TYPE_Q8_0, p1, p3);
-    test_packed(GM_TYPE_Q4_0, p1, p3);
-    test_packed(GM_TYPE_Q5_0, p1, p3);
-    test_packed(GM_TYPE_Q5_1, p1, p3);
-    test_packed(GM_TYPE_Q4_K, p1, p3);
-    test_packed(GM_TYPE_Q5_K, p1, p3);
-    test_packed(GM_TYPE_Q6_K, p1, p3);
+    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) {
+        if (gm_qpack_type(TYPES[i])) test_packed(TYPES[i], p1, p3);
+        else test_unpacked(TYPES[i], p3);
+    }
+    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
+        if (!gm_qpack_type(TYPES[i])) test_extra_edges(TYPES[i]);
     test_q8_edges();
     test_k_edges(GM_TYPE_Q4_K);
     test_k_edges(GM_TYPE_Q5_K);

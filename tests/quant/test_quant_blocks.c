@@ -224,6 +224,120 @@ static void test_q6_K(void)
     CHECK(bad == 0, "Q6_K hand-built block (ql nibbles, qh 2-bit pairs, int8 scales) dequantizes exactly (%d wrong)", bad);
 }
 
+/* Q4_1: d * nibble + m, low nibbles elements 0..15, high ones 16..31. */
+static void test_q4_1(void)
+{
+    gm_block_q4_1 b;
+    b.d = 0x3800;      /* 0.5 */
+    b.m = 0xBD00;      /* -1.25 */
+    for (int i = 0; i < 16; i++) b.qs[i] = (uint8_t)(i | (15 - i) << 4);
+    float y[32];
+    gm_dequantize_row(GM_TYPE_Q4_1, &b, y, 32);
+    int bad = 0;
+    for (int i = 0; i < 16; i++) {
+        bad += y[i] != 0.5f * (float)i - 1.25f;
+        bad += y[16 + i] != 0.5f * (float)(15 - i) - 1.25f;
+    }
+    CHECK(bad == 0, "Q4_1 hand-built block (d, m, nibbles) dequantizes exactly (%d wrong)", bad);
+}
+
+/* The IQ4 levels as the format publishes them. */
+static const int IQ4[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+static void test_iq4_nl(void)
+{
+    gm_block_iq4_nl b;
+    b.d = 0xB400;      /* -0.25 */
+    for (int i = 0; i < 16; i++) b.qs[i] = (uint8_t)((i * 7) % 16 | (15 - i) << 4);
+    float y[32];
+    gm_dequantize_row(GM_TYPE_IQ4_NL, &b, y, 32);
+    int bad = 0;
+    for (int i = 0; i < 16; i++) {
+        bad += y[i] != -0.25f * (float)IQ4[(i * 7) % 16];
+        bad += y[16 + i] != -0.25f * (float)IQ4[15 - i];
+    }
+    CHECK(bad == 0, "IQ4_NL hand-built block (the 16 published levels) dequantizes exactly (%d wrong)", bad);
+}
+
+/* Q2_K: per 128 elements, 32 bytes of qs hold four 2-bit planes (bits 0-1
+ * the first 32 elements, 2-3 the next ...); scales byte j: low nibble the
+ * scale, high the min, of elements 16j..16j+15. */
+static void test_q2_K(void)
+{
+    gm_block_q2_K b;
+    int L[256];
+    memset(&b, 0, sizeof b);
+    for (int e = 0; e < 256; e++) L[e] = (e * 5 + e / 64) % 4;
+    for (int j = 0; j < 16; j++) b.scales[j] = (uint8_t)(j | (15 - j) << 4);
+    for (int half = 0; half < 2; half++)
+        for (int plane = 0; plane < 4; plane++)
+            for (int l = 0; l < 32; l++) b.qs[32 * half + l] |= (uint8_t)(L[128 * half + 32 * plane + l] << (2 * plane));
+    b.d = 0x3800;      /* 0.5 */
+    b.dmin = 0x3400;   /* 0.25 */
+    float y[256];
+    gm_dequantize_row(GM_TYPE_Q2_K, &b, y, 256);
+    int bad = 0;
+    for (int e = 0; e < 256; e++) {
+        int j = e / 16;
+        bad += y[e] != 0.5f * (float)j * (float)L[e] - 0.25f * (float)(15 - j);
+    }
+    CHECK(bad == 0, "Q2_K hand-built block (2-bit planes, 4-bit scales and mins) dequantizes exactly (%d wrong)", bad);
+}
+
+/* Q3_K: the 2-bit planes of Q2_K plus a third bit per element in hmask
+ * (bit 4 * half + plane of byte l), value level - 4; sixteen 6-bit scales
+ * (minus 32): low nibbles in bytes 0..7 (scales 0..7 low, 8..15 high
+ * nibble), the top two bits of scale k + 4i at bits 2i of byte 8 + k. */
+static void test_q3_K(void)
+{
+    gm_block_q3_K b;
+    int L[256], u[16];
+    memset(&b, 0, sizeof b);
+    for (int e = 0; e < 256; e++) L[e] = (e * 3 + e / 32) % 8;
+    for (int j = 0; j < 16; j++) u[j] = (j * 13 + 7) % 64;         /* every high-bit pair occurs */
+    for (int j = 0; j < 8; j++) b.scales[j] = (uint8_t)((u[j] & 15) | (u[j + 8] & 15) << 4);
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < 4; i++) b.scales[8 + k] |= (uint8_t)((u[k + 4 * i] >> 4) << (2 * i));
+    for (int half = 0; half < 2; half++)
+        for (int plane = 0; plane < 4; plane++)
+            for (int l = 0; l < 32; l++) {
+                int lv = L[128 * half + 32 * plane + l];
+                b.qs[32 * half + l] |= (uint8_t)((lv & 3) << (2 * plane));
+                b.hmask[l] |= (uint8_t)((lv >> 2) << (4 * half + plane));
+            }
+    b.d = 0x3400;      /* 0.25 */
+    float y[256];
+    gm_dequantize_row(GM_TYPE_Q3_K, &b, y, 256);
+    int bad = 0;
+    for (int e = 0; e < 256; e++) bad += y[e] != 0.25f * (float)(u[e / 16] - 32) * (float)(L[e] - 4);
+    CHECK(bad == 0, "Q3_K hand-built block (2-bit planes, hmask bits, packed 6-bit scales) dequantizes exactly "
+          "(%d wrong)", bad);
+}
+
+/* IQ4_XS: eight sub-blocks of 32 in IQ4_NL's nibble order, each scaled by
+ * d * (ls - 32), ls's low four bits in scales_l (sub-block 2i low nibble,
+ * 2i+1 high), its top two at bits 2j of scales_h. */
+static void test_iq4_xs(void)
+{
+    gm_block_iq4_xs b;
+    int ls[8], idx[256];
+    memset(&b, 0, sizeof b);
+    for (int j = 0; j < 8; j++) ls[j] = (j * 23 + 5) % 64;
+    for (int j = 0; j < 8; j++) {
+        b.scales_l[j / 2] |= (uint8_t)((ls[j] & 15) << (4 * (j % 2)));
+        b.scales_h |= (uint16_t)((ls[j] >> 4) << (2 * j));
+    }
+    for (int e = 0; e < 256; e++) idx[e] = (e * 7 + e / 32) % 16;
+    for (int j = 0; j < 8; j++)
+        for (int i = 0; i < 16; i++) b.qs[16 * j + i] = (uint8_t)(idx[32 * j + i] | idx[32 * j + 16 + i] << 4);
+    b.d = 0x3800;      /* 0.5 */
+    float y[256];
+    gm_dequantize_row(GM_TYPE_IQ4_XS, &b, y, 256);
+    int bad = 0;
+    for (int e = 0; e < 256; e++) bad += y[e] != 0.5f * (float)(ls[e / 32] - 32) * (float)IQ4[idx[e]];
+    CHECK(bad == 0, "IQ4_XS hand-built block (split 6-bit scales, IQ4 levels) dequantizes exactly (%d wrong)", bad);
+}
+
 /* Quantize random rows and bound the error by what each format can do. */
 static void test_roundtrip(gm_type t, float rel_rms_max)
 {
@@ -251,6 +365,11 @@ int main(void)
     test_q4_K();
     test_q5_K();
     test_q6_K();
+    test_q4_1();
+    test_iq4_nl();
+    test_q2_K();
+    test_q3_K();
+    test_iq4_xs();
     /* Bounds: uniform data, error ~ step/sqrt(12); Q8_0 step = amax/127,
      * Q4_0 step = amax/8 (sign asymmetric), Q5_0 amax/16, Q5_1
      * (max-min)/31, Q4_K (max-min)/15 refit,
@@ -263,8 +382,17 @@ int main(void)
     test_roundtrip(GM_TYPE_Q5_K, 0.04);
     test_roundtrip(GM_TYPE_Q6_K, 0.03);
     test_roundtrip(GM_TYPE_BF16, 0.004);
+    /* the formats read in place: Q4_1 (max-min)/15; IQ4_NL and IQ4_XS 16
+     * non-uniform levels (denser near zero); Q3_K 8 levels per 16 with
+     * 6-bit scales; Q2_K 4 levels per 16 with 4-bit scales and mins */
+    test_roundtrip(GM_TYPE_Q4_1, 0.10);
+    test_roundtrip(GM_TYPE_IQ4_NL, 0.10);
+    test_roundtrip(GM_TYPE_IQ4_XS, 0.10);
+    test_roundtrip(GM_TYPE_Q3_K, 0.20);
+    test_roundtrip(GM_TYPE_Q2_K, 0.33);
     CHECK(gm_type_from_name("Q4_K") == GM_TYPE_Q4_K && gm_type_from_name("q8_0") == GM_TYPE_Q8_0 &&
           gm_type_from_name("q5_0") == GM_TYPE_Q5_0 && gm_type_from_name("Q5_1") == GM_TYPE_Q5_1 &&
-          gm_type_from_name("q3_k") == -1, "type names parse case-insensitively; unknown ones are refused");
+          gm_type_from_name("iq4_xs") == GM_TYPE_IQ4_XS && gm_type_from_name("Q3_K") == GM_TYPE_Q3_K &&
+          gm_type_from_name("iq2_xs") == -1, "type names parse case-insensitively; unknown ones are refused");
     return check_exit();
 }
