@@ -81,7 +81,7 @@ MODELS = [  # (name, gen_ckpt arguments, types in the default suite; GEMMASH_LON
     # take llama.cpp's fallback types in the K mixes (Q5_0 for Q4_K, Q5_1 for Q5_K, Q8_0 for Q6_K)
     ("26b-h256", ["--geometry", "tiny-moe", "--set", "hidden=256", "--set", "mlp=288", "--set", "vocab=1024",
                   "--set", "expert_width=160", "--set", "head_dim=64", "--set", "global_head_dim=128"],
-     ["f32", "bf16", "q4_0", "q4_k_m", "q5_k_m", "q3_k_m", "iq4_xs"]),
+     ["f32", "bf16", "q4_0", "q4_k_m", "q5_k_m", "q3_k_m"]),
 ]
 LONG_MODELS = [
     ("e4b-h768", ["--geometry", "e4b", "--layers", "12", "--set", "hidden=768", "--set", "mlp=2048",
