@@ -356,6 +356,11 @@ static inline size_t gm_q5r_mins(int64_t nb, int64_t b) { return (size_t)nb * (5
 #define GM_Q4KR_BYTES (GM_Q4KR_DMIN + 64)
 #define GM_Q6KR_BYTES (4096 + 512 + 64)
 void gm_qprep_k_portable(gm_type t, int64_t nb, const void *group, void *dst);
+/* Q3_K's prefill (quant_extra.c): 16 rows of the row layout (row_bytes
+ * apart, advanced to the run's first super-block) over nb super-blocks
+ * written as a rewritten Q6_K run, which the Q6_K run tile of
+ * gm_qprep_get(GM_TYPE_Q6_K, isa) reads with the Q3_K row kernels' bits. */
+void gm_qrowprep_q3_K(int64_t nb, const void *rows, size_t row_bytes, void *dst);
 void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst);
 
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */

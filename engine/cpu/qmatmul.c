@@ -35,6 +35,7 @@ typedef struct {
     gm_qkern k;                /* row kernels (unpacked tensors) */
     gm_qtile_fn tile;          /* 16-row tiles (packed tensors), else NULL */
     gm_qprep prep;             /* prefill's rewrite of a run of blocks, and its tile */
+    gm_qtile_fn rtile;         /* prefill of a row-layout Q3_K: the Q6_K run tile (gm_qrowprep_q3_K) */
     int64_t run;               /* blocks per run in prefill (even) */
     const char *wbase;         /* first row of the slice */
     size_t row_bytes;
@@ -197,6 +198,25 @@ static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int
         }
 }
 
+/* Rows [r0, r1) of a row-layout Q3_K matrix in prefill: each 16 rows, a
+ * run of w->run super-blocks at a time, rewritten into the thread's scratch
+ * as a Q6_K run (gm_qrowprep_q3_K) and passed under every token tile of
+ * the chunk by the Q6_K run tile; rows past the last 16 by the row kernels.
+ * Either way a (row, token) gets the row kernel's bits. */
+static void qm_row_runs(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int64_t r1)
+{
+    unsigned char *spare = (unsigned char *)gm_pool_scratch(j->pool, ith) + GM_POOL_SCRATCH - QM_RUN_BYTES;
+    size_t bb = gm_type_block_bytes(w->wtype);
+    int64_t r = r0;
+    for (; r + GM_QP_ROWS <= r1; r += GM_QP_ROWS)
+        for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
+            int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
+            gm_qrowprep_q3_K(nb, w->wbase + (size_t)r * w->row_bytes + (size_t)b0 * bb, w->row_bytes, spare);
+            qm_run_tiles(j, w, w->rtile, nb, spare, b0, r, b0 > 0, NULL, 0);
+        }
+    if (r < r1) qm_rows(j, w, r, r1);
+}
+
 /* Threads take pieces of rows from a shared counter (a thread the OS pauses
  * on a shared machine leaves its rows to the others); which thread computes
  * a row never changes its bits. */
@@ -212,6 +232,7 @@ static void qm_dot_worker(void *arg, int ith, int nth)
         const qm_mat *w = &j->m[mi];
         int64_t r0 = (i - w->first) * w->chunk, r1 = r0 + w->chunk < w->rows ? r0 + w->chunk : w->rows;
         if (w->tile) qm_groups(j, w, ith, r0, r1);
+        else if (w->rtile && j->nt > GM_QP_TOKENS) qm_row_runs(j, w, ith, r0, r1);
         else qm_rows(j, w, r0, r1);
     }
 }
@@ -226,6 +247,14 @@ static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, i
     int blk = gm_type_block(W->type);
     if (!m->k.x1 || blk <= 0 || W->ne[0] % blk || (W->packed && !m->tile)) return -1;
     int64_t nb = W->ne[0] / blk;
+    if (!W->packed && W->type == GM_TYPE_Q3_K && p) {
+        gm_qprep q6 = gm_qprep_get(GM_TYPE_Q6_K, isa);   /* its run tile, where the path has one */
+        int64_t most = (int64_t)(QM_RUN_BYTES / GM_Q6KR_BYTES) & ~(int64_t)1;
+        if (q6.prep && q6.tile && q6.bytes_per_block == GM_Q6KR_BYTES && most >= 2) {
+            m->rtile = q6.tile;
+            m->run = most;
+        }
+    }
     if (m->tile && p) {
         /* runs of at most QM_RUN_BYTES as read, as even as the count allows */
         m->prep = gm_qprep_get(W->type, isa);

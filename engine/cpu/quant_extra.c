@@ -355,3 +355,37 @@ gm_qkern gm_qdot_extra_scalar(gm_type t)
     }
     return k;
 }
+
+/* ---- Q3_K prefill: rows rewritten as a Q6_K run ------------------------------------ */
+
+/* Sixteen Q3_K rows (row layout, row_bytes apart) over nb super-blocks as a
+ * rewritten Q6_K run (quant.h: GM_Q6KR_BYTES per super-block): level + 28
+ * as the byte (so the Q6_K tile's level - 32 is Q3_K's level - 4), the
+ * signed sub-block scales as int16 pairs, d as float.  The tile then sums
+ * exactly the integers the Q3_K row kernels sum and makes the same
+ * gm_k6sum update: a prefill through it gives decode's bits.  Prefill reads
+ * each run once per 8 tokens instead of decoding each weight per 4. */
+void gm_qrowprep_q3_K(int64_t nb, const void *rows, size_t row_bytes, void *dst)
+{
+    for (int r = 0; r < GM_QP_ROWS; r++) {
+        const gm_block_q3_K *w = (const gm_block_q3_K *)(const void *)((const char *)rows + (size_t)r * row_bytes);
+        for (int64_t b = 0; b < nb; b++) {
+            unsigned char *o = (unsigned char *)dst + (size_t)b * GM_Q6KR_BYTES;
+            for (int n = 0; n < 2; n++)
+                for (int j = 0; j < 4; j++)
+                    for (int l = 0; l < 32; l += 4) {
+                        unsigned char lv[4];
+                        for (int m = 0; m < 4; m++)
+                            lv[m] = (unsigned char)(28 + (((w[b].qs[32 * n + l + m] >> (2 * j)) & 3) |
+                                                          ((w[b].hmask[l + m] >> (4 * n + j)) & 1) << 2));
+                        memcpy(o + 64 * (32 * n + 8 * j + l / 4) + 4 * r, lv, 4);   /* elements 128n+32j+l.. */
+                    }
+            for (int s = 0; s < 16; s++) {
+                int16_t v = (int16_t)gm_q3k_scale(w[b].scales, s);
+                memcpy(o + 4096 + 64 * (s / 2) + 4 * r + 2 * (s & 1), &v, 2);
+            }
+            float d = h2f(w[b].d);
+            memcpy(o + 4608 + 4 * r, &d, 4);
+        }
+    }
+}
