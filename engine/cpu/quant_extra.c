@@ -367,25 +367,29 @@ gm_qkern gm_qdot_extra_scalar(gm_type t)
  * each run once per 8 tokens instead of decoding each weight per 4. */
 void gm_qrowprep_q3_K(int64_t nb, const void *rows, size_t row_bytes, void *dst)
 {
-    for (int r = 0; r < GM_QP_ROWS; r++) {
-        const gm_block_q3_K *w = (const gm_block_q3_K *)(const void *)((const char *)rows + (size_t)r * row_bytes);
-        for (int64_t b = 0; b < nb; b++) {
-            unsigned char *o = (unsigned char *)dst + (size_t)b * GM_Q6KR_BYTES;
+    /* each row's 256 levels in element order first (loops over 32
+     * contiguous bytes, which the compiler vectorizes), then the 4-byte
+     * interleave: a byte-by-byte scatter was slower than the tile it feeds */
+    unsigned char lv[GM_QP_ROWS][GM_QKK];
+    for (int64_t b = 0; b < nb; b++) {
+        unsigned char *o = (unsigned char *)dst + (size_t)b * GM_Q6KR_BYTES;
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            const gm_block_q3_K *w = (const gm_block_q3_K *)(const void *)((const char *)rows + (size_t)r * row_bytes) + b;
             for (int n = 0; n < 2; n++)
-                for (int j = 0; j < 4; j++)
-                    for (int l = 0; l < 32; l += 4) {
-                        unsigned char lv[4];
-                        for (int m = 0; m < 4; m++)
-                            lv[m] = (unsigned char)(28 + (((w[b].qs[32 * n + l + m] >> (2 * j)) & 3) |
-                                                          ((w[b].hmask[l + m] >> (4 * n + j)) & 1) << 2));
-                        memcpy(o + 64 * (32 * n + 8 * j + l / 4) + 4 * r, lv, 4);   /* elements 128n+32j+l.. */
-                    }
-            for (int s = 0; s < 16; s++) {
-                int16_t v = (int16_t)gm_q3k_scale(w[b].scales, s);
-                memcpy(o + 4096 + 64 * (s / 2) + 4 * r + 2 * (s & 1), &v, 2);
+                for (int j = 0; j < 4; j++) {
+                    unsigned char *v = lv[r] + 128 * n + 32 * j;
+                    const uint8_t *q = w->qs + 32 * n;
+                    for (int l = 0; l < 32; l++)
+                        v[l] = (unsigned char)(28 + (((q[l] >> (2 * j)) & 3) | ((w->hmask[l] >> (4 * n + j)) & 1) << 2));
+                }
+            for (int sb = 0; sb < 16; sb++) {
+                int16_t v = (int16_t)gm_q3k_scale(w->scales, sb);
+                memcpy(o + 4096 + 64 * (sb / 2) + 4 * r + 2 * (sb & 1), &v, 2);
             }
-            float d = h2f(w[b].d);
+            float d = h2f(w->d);
             memcpy(o + 4608 + 4 * r, &d, 4);
         }
+        for (int i = 0; i < 64; i++)            /* 64-byte row i: elements 4i..4i+3 of the 16 rows */
+            for (int r = 0; r < GM_QP_ROWS; r++) memcpy(o + 64 * i + 4 * r, lv[r] + 4 * i, 4);
     }
 }
