@@ -176,6 +176,20 @@ static inline float gm_ksum(float xd, float wd, float wdmin, int isum, int msum)
     return xd * wd * (float)isum - xd * wdmin * (float)msum;
 }
 static inline float gm_k6sum(float xd, float wd, int isum) { return xd * wd * (float)isum; }
+/* IQ4_XS's update, in the K-type-with-mins form gm_ksum so that prefill can
+ * run it through the Q5_K run tile (levels stored as value + 128, mins
+ * 128 * scale, dmin = d): isum is the exact sum of scale * value * x,
+ * msum = 128 * sum_j scale_j * bsums32[j] (gm_iq4xs_msum). */
+static inline int gm_iq4xs_msum(const gm_block_iq4_xs *w, const gm_bq8k *x)
+{
+    int m = 0;
+    for (int j = 0; j < 8; j++) m += gm_iq4xs_scale(w, j) * x->bsums32[j];
+    return 128 * m;
+}
+static inline float gm_iq4xs_sum(float xd, float wd, int isum, int msum)
+{
+    return gm_ksum(xd, wd, wd, isum + msum, msum);
+}
 
 /* ---- dot-product kernels --------------------------------------------------- */
 
@@ -361,6 +375,9 @@ void gm_qprep_k_portable(gm_type t, int64_t nb, const void *group, void *dst);
  * written as a rewritten Q6_K run, which the Q6_K run tile of
  * gm_qprep_get(GM_TYPE_Q6_K, isa) reads with the Q3_K row kernels' bits. */
 void gm_qrowprep_q3_K(int64_t nb, const void *rows, size_t row_bytes, void *dst);
+/* IQ4_XS's the same way as a rewritten Q5_K run, read by the AVX-512 Q5_K
+ * run tile only (levels up to 241). */
+void gm_qrowprep_iq4_xs(int64_t nb, const void *rows, size_t row_bytes, void *dst);
 void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst);
 
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */

@@ -266,7 +266,7 @@ ALWAYS_INLINE void iq4_xs_n(int64_t nb, const void *wv, const void *xv, size_t x
         float d = _cvtsh_ss(w[b].d);
         for (int t = 0; t < nt; t++) {
             const gm_bq8k *x = XROW(gm_bq8k, xv, t, xs) + b;
-            sum[t] += gm_k6sum(x->d, d, hsum_epi32(acc[t]));
+            sum[t] += gm_iq4xs_sum(x->d, d, hsum_epi32(acc[t]), gm_iq4xs_msum(&w[b], x));
         }
     }
     for (int t = 0; t < nt; t++) out[t] = sum[t];

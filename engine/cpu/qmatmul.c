@@ -35,7 +35,8 @@ typedef struct {
     gm_qkern k;                /* row kernels (unpacked tensors) */
     gm_qtile_fn tile;          /* 16-row tiles (packed tensors), else NULL */
     gm_qprep prep;             /* prefill's rewrite of a run of blocks, and its tile */
-    gm_qtile_fn rtile;         /* prefill of a row-layout Q3_K: the Q6_K run tile (gm_qrowprep_q3_K) */
+    gm_qtile_fn rtile;         /* prefill of a row-layout Q3_K / IQ4_XS: a K run tile, */
+    void (*rprep)(int64_t, const void *, size_t, void *);   /* reading runs rewritten by this */
     int64_t run;               /* blocks per run in prefill (even) */
     const char *wbase;         /* first row of the slice */
     size_t row_bytes;
@@ -198,11 +199,11 @@ static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int
         }
 }
 
-/* Rows [r0, r1) of a row-layout Q3_K matrix in prefill: each 16 rows, a
- * run of w->run super-blocks at a time, rewritten into the thread's scratch
- * as a Q6_K run (gm_qrowprep_q3_K) and passed under every token tile of
- * the chunk by the Q6_K run tile; rows past the last 16 by the row kernels.
- * Either way a (row, token) gets the row kernel's bits. */
+/* Rows [r0, r1) of a row-layout Q3_K or IQ4_XS matrix in prefill: each 16
+ * rows, a run of w->run super-blocks at a time, rewritten into the
+ * thread's scratch as a K-type run (w->rprep) and passed under every token
+ * tile of the chunk by that run's tile; rows past the last 16 by the row
+ * kernels.  Either way a (row, token) gets the row kernel's bits. */
 static void qm_row_runs(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int64_t r1)
 {
     unsigned char *spare = (unsigned char *)gm_pool_scratch(j->pool, ith) + GM_POOL_SCRATCH - QM_RUN_BYTES;
@@ -211,7 +212,7 @@ static void qm_row_runs(const qm_job *j, const qm_mat *w, int ith, int64_t r0, i
     for (; r + GM_QP_ROWS <= r1; r += GM_QP_ROWS)
         for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
             int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
-            gm_qrowprep_q3_K(nb, w->wbase + (size_t)r * w->row_bytes + (size_t)b0 * bb, w->row_bytes, spare);
+            w->rprep(nb, w->wbase + (size_t)r * w->row_bytes + (size_t)b0 * bb, w->row_bytes, spare);
             qm_run_tiles(j, w, w->rtile, nb, spare, b0, r, b0 > 0, NULL, 0);
         }
     if (r < r1) qm_rows(j, w, r, r1);
@@ -247,11 +248,16 @@ static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, i
     int blk = gm_type_block(W->type);
     if (!m->k.x1 || blk <= 0 || W->ne[0] % blk || (W->packed && !m->tile)) return -1;
     int64_t nb = W->ne[0] / blk;
-    if (!W->packed && W->type == GM_TYPE_Q3_K && p) {
-        gm_qprep q6 = gm_qprep_get(GM_TYPE_Q6_K, isa);   /* its run tile, where the path has one */
-        int64_t most = (int64_t)(QM_RUN_BYTES / GM_Q6KR_BYTES) & ~(int64_t)1;
-        if (q6.prep && q6.tile && q6.bytes_per_block == GM_Q6KR_BYTES && most >= 2) {
-            m->rtile = q6.tile;
+    /* Q3_K through the Q6_K run tile of any path that has one; IQ4_XS
+     * through the Q5_K run tile of AVX-512 only (its levels reach 241) */
+    if (!W->packed && p && (W->type == GM_TYPE_Q3_K || (W->type == GM_TYPE_IQ4_XS && isa == GM_QISA_AVX512))) {
+        bool q3 = W->type == GM_TYPE_Q3_K;
+        gm_qprep k = gm_qprep_get(q3 ? GM_TYPE_Q6_K : GM_TYPE_Q5_K, isa);
+        size_t per = q3 ? GM_Q6KR_BYTES : GM_Q4KR_BYTES;
+        int64_t most = (int64_t)(QM_RUN_BYTES / per) & ~(int64_t)1;
+        if (k.prep && k.tile && k.bytes_per_block == per && most >= 2) {
+            m->rtile = k.tile;
+            m->rprep = q3 ? gm_qrowprep_q3_K : gm_qrowprep_iq4_xs;
             m->run = most;
         }
     }

@@ -324,7 +324,8 @@ static float dot_q3_K(int64_t nb, const void *wv, const void *xv)
     return sum;
 }
 
-/* IQ4_XS: isum = sum_j (ls_j - 32) * (sum value*x over sub-block j of 32). */
+/* IQ4_XS: isum = sum_j (ls_j - 32) * (sum value*x over sub-block j of 32),
+ * updated as gm_iq4xs_sum (the form its prefill tile computes). */
 static float dot_iq4_xs(int64_t nb, const void *wv, const void *xv)
 {
     const gm_block_iq4_xs *w = wv;
@@ -337,7 +338,7 @@ static float dot_iq4_xs(int64_t nb, const void *wv, const void *xv)
             for (int i = 0; i < 32; i++) s += gm_iq4nl_values[gm_nibble32(w[b].qs + 16 * j, i)] * x[b].qs[32 * j + i];
             isum += gm_iq4xs_scale(&w[b], j) * s;
         }
-        sum += gm_k6sum(x[b].d, h2f(w[b].d), isum);
+        sum += gm_iq4xs_sum(x[b].d, h2f(w[b].d), isum, gm_iq4xs_msum(&w[b], &x[b]));
     }
     return sum;
 }
@@ -390,6 +391,46 @@ void gm_qrowprep_q3_K(int64_t nb, const void *rows, size_t row_bytes, void *dst)
             memcpy(o + 4608 + 4 * r, &d, 4);
         }
         for (int i = 0; i < 64; i++)            /* 64-byte row i: elements 4i..4i+3 of the 16 rows */
+            for (int r = 0; r < GM_QP_ROWS; r++) memcpy(o + 64 * i + 4 * r, lv[r] + 4 * i, 4);
+    }
+}
+
+/* ---- IQ4_XS prefill: rows rewritten as a Q5_K run -------------------------------- */
+
+/* Sixteen IQ4_XS rows over nb super-blocks as a rewritten Q4_K/Q5_K run
+ * (quant.h: GM_Q4KR_BYTES per super-block): each value + 128 as the level
+ * byte (1..241), the signed scales as int32, mins 128 * scale as int16
+ * pairs, d as both d and dmin.  The exact-integer Q5_K run tile then sums
+ * isum + msum and msum of gm_iq4xs_sum: the IQ4_XS row kernels' bits.
+ * Only AVX-512 reads it (vpdpbusd takes levels up to 255; the 256-bit
+ * paths' vpmaddubsw would saturate). */
+void gm_qrowprep_iq4_xs(int64_t nb, const void *rows, size_t row_bytes, void *dst)
+{
+    unsigned char lut[16], lv[GM_QP_ROWS][GM_QKK];
+    for (int i = 0; i < 16; i++) lut[i] = (unsigned char)(gm_iq4nl_values[i] + 128);
+    for (int64_t b = 0; b < nb; b++) {
+        unsigned char *o = (unsigned char *)dst + (size_t)b * GM_Q4KR_BYTES;
+        for (int r = 0; r < GM_QP_ROWS; r++) {
+            const gm_block_iq4_xs *w = (const gm_block_iq4_xs *)(const void *)((const char *)rows + (size_t)r * row_bytes) + b;
+            for (int j = 0; j < 8; j++) {
+                const uint8_t *q = w->qs + 16 * j;
+                for (int i = 0; i < 16; i++) {
+                    lv[r][32 * j + i] = lut[q[i] & 0xF];
+                    lv[r][32 * j + 16 + i] = lut[q[i] >> 4];
+                }
+                int32_t sc = gm_iq4xs_scale(w, j);
+                memcpy(o + 4096 + 64 * j + 4 * r, &sc, 4);
+            }
+            for (int p = 0; p < 4; p++) {
+                uint32_t m = (uint16_t)(int16_t)(128 * gm_iq4xs_scale(w, 2 * p)) |
+                             (uint32_t)(uint16_t)(int16_t)(128 * gm_iq4xs_scale(w, 2 * p + 1)) << 16;
+                memcpy(o + GM_Q4KR_MINS + 64 * p + 4 * r, &m, 4);
+            }
+            float d = h2f(w->d);
+            memcpy(o + GM_Q4KR_D + 4 * r, &d, 4);
+            memcpy(o + GM_Q4KR_DMIN + 4 * r, &d, 4);
+        }
+        for (int i = 0; i < 64; i++)
             for (int r = 0; r < GM_QP_ROWS; r++) memcpy(o + 64 * i + 4 * r, lv[r] + 4 * i, 4);
     }
 }
