@@ -118,9 +118,9 @@ static inline int gm_iq4xs_scale(const gm_block_iq4_xs *x, int j)
 static inline int gm_nibble32(const uint8_t qs[16], int i) { return i < 16 ? qs[i] & 0xF : qs[i - 16] >> 4; }
 
 /* quant_extra.c: the reference quantizers and dequantizers of the formats
- * above (t one of them; n a whole number of blocks). */
-void gm_quantize_extra(gm_type t, const float *x, void *dst, int64_t n);
-void gm_dequantize_extra(gm_type t, const void *src, float *y, int64_t n);
+ * above (n a whole number of blocks); -1 for any other type. */
+int gm_quantize_extra(gm_type t, const float *x, void *dst, int64_t n);
+int gm_dequantize_extra(gm_type t, const void *src, float *y, int64_t n);
 /* Fit x ~= s*q - m over n values with q in 0..nmax (the K types' "type-1"
  * fit): returns s, stores m >= 0. */
 float gm_fit_scale_min(const float *x, int n, int nmax, float *m_out);

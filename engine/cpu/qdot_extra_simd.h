@@ -109,16 +109,8 @@ ALWAYS_INLINE void iq4_nl_n(int64_t nb, const void *wv, const void *xv, size_t x
     const gm_block_iq4_nl *w = wv;
     const __m256i tbl = qx_iq4_table();
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i v = _mm256_shuffle_epi8(tbl, qx_nibbles32(w[b].qs));
-        __m256i av = _mm256_abs_epi8(v);
-        float dw = _cvtsh_ss(w[b].d);
-        for (int t = 0; t < nt; t++) {
-            const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
-            __m256i p = DPBUSD(_mm256_setzero_si256(), av, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)x->qs), v));
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(p), acc[t]);
-        }
-    }
+    for (int64_t b = 0; b < nb; b++)   /* the values are Q8_0's signed bytes from here */
+        signed_block_n(_mm256_shuffle_epi8(tbl, qx_nibbles32(w[b].qs)), _cvtsh_ss(w[b].d), xv, xs, b, nt, acc);
     for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]);
 }
 

@@ -41,21 +41,27 @@ ALWAYS_INLINE int hsum_epi32(__m256i v)
 
 /* ---- Q8_0: |w| (u8) times x with w's sign ---------------------------------- */
 
+/* One block of 32 signed weight bytes qw (scale dw) times block b of nt
+ * activation rows: |w| as the unsigned operand, w's sign moved onto x,
+ * acc[t] += (dw * dx) * isum.  Q8_0's blocks, and IQ4_NL's after their
+ * table lookup (qdot_extra_simd.h). */
+ALWAYS_INLINE void signed_block_n(__m256i qw, float dw, const void *xv, size_t xs, int64_t b, int nt, __m256 *acc)
+{
+    __m256i aw = _mm256_sign_epi8(qw, qw);
+    for (int t = 0; t < nt; t++) {
+        const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
+        __m256i p = DPBUSD(_mm256_setzero_si256(), aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)x->qs), qw));
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(p), acc[t]);
+    }
+}
+
 /* Q8_0 rows times nt activation rows. */
 ALWAYS_INLINE void q8_0_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
 {
     const gm_block_q8_0 *w = wv;
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i qw = _mm256_loadu_si256((const __m256i *)w[b].qs);
-        __m256i aw = _mm256_sign_epi8(qw, qw);
-        float dw = _cvtsh_ss(w[b].d);
-        for (int t = 0; t < nt; t++) {
-            const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
-            __m256i p = DPBUSD(_mm256_setzero_si256(), aw, _mm256_sign_epi8(_mm256_loadu_si256((const __m256i *)x->qs), qw));
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(p), acc[t]);
-        }
-    }
+    for (int64_t b = 0; b < nb; b++)
+        signed_block_n(_mm256_loadu_si256((const __m256i *)w[b].qs), _cvtsh_ss(w[b].d), xv, xs, b, nt, acc);
     for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]);
 }
 

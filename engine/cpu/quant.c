@@ -619,11 +619,8 @@ int gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n)
     case GM_TYPE_Q4_K: quantize_q4_K(x, dst, n); return 0;
     case GM_TYPE_Q5_K: quantize_q5_K(x, dst, n); return 0;
     case GM_TYPE_Q6_K: quantize_q6_K(x, dst, n); return 0;
-    case GM_TYPE_Q4_1: case GM_TYPE_Q2_K: case GM_TYPE_Q3_K: case GM_TYPE_IQ4_NL: case GM_TYPE_IQ4_XS:
-        gm_quantize_extra(t, x, dst, n);
-        return 0;
+    default: return gm_quantize_extra(t, x, dst, n);   /* the formats read in place, or -1 */
     }
-    return -1;
 }
 
 int gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n)
@@ -645,9 +642,6 @@ int gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n)
     case GM_TYPE_Q4_K: dequantize_q4_K(src, y, n); return 0;
     case GM_TYPE_Q5_K: dequantize_q5_K(src, y, n); return 0;
     case GM_TYPE_Q6_K: dequantize_q6_K(src, y, n); return 0;
-    case GM_TYPE_Q4_1: case GM_TYPE_Q2_K: case GM_TYPE_Q3_K: case GM_TYPE_IQ4_NL: case GM_TYPE_IQ4_XS:
-        gm_dequantize_extra(t, src, y, n);
-        return 0;
+    default: return gm_dequantize_extra(t, src, y, n);
     }
-    return -1;
 }

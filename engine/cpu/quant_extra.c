@@ -70,15 +70,15 @@ static void dequantize_iq4_xs(const gm_block_iq4_xs *x, float *y, int64_t n)
     }
 }
 
-void gm_dequantize_extra(gm_type t, const void *src, float *y, int64_t n)
+int gm_dequantize_extra(gm_type t, const void *src, float *y, int64_t n)
 {
     switch (t) {
-    case GM_TYPE_Q4_1: dequantize_q4_1(src, y, n); break;
-    case GM_TYPE_IQ4_NL: dequantize_iq4_nl(src, y, n); break;
-    case GM_TYPE_Q2_K: dequantize_q2_K(src, y, n); break;
-    case GM_TYPE_Q3_K: dequantize_q3_K(src, y, n); break;
-    case GM_TYPE_IQ4_XS: dequantize_iq4_xs(src, y, n); break;
-    default: break;
+    case GM_TYPE_Q4_1: dequantize_q4_1(src, y, n); return 0;
+    case GM_TYPE_IQ4_NL: dequantize_iq4_nl(src, y, n); return 0;
+    case GM_TYPE_Q2_K: dequantize_q2_K(src, y, n); return 0;
+    case GM_TYPE_Q3_K: dequantize_q3_K(src, y, n); return 0;
+    case GM_TYPE_IQ4_XS: dequantize_iq4_xs(src, y, n); return 0;
+    default: return -1;
     }
 }
 
@@ -120,13 +120,14 @@ static inline int iq4_nearest(float v)
  * one mapping the largest magnitude to -127, and nearby ones) the levels
  * nearest x / d and their least-squares scale sum(x*l) / sum(l*l), whose
  * error is sum(x^2) - sum(x*l)^2 / sum(l*l): the candidate maximizing
- * sum(x*l)^2 / sum(l*l) wins.  Levels for the winner go to L. */
-static float iq4_fit(const float *x, int n, uint8_t *L)
+ * sum(x*l)^2 / sum(l*l) wins.  Callers take the levels against the scale
+ * as they store it. */
+static float iq4_fit(const float *x, int n)
 {
     float amax = 0.0f, mx = 0.0f;
     for (int i = 0; i < n; i++)
         if (fabsf(x[i]) > amax) { amax = fabsf(x[i]); mx = x[i]; }
-    if (!(amax > 0.0f) || !isfinite(amax)) { memset(L, 8, (size_t)n); return 0.0f; }   /* level 8 is +1: times 0 */
+    if (!(amax > 0.0f) || !isfinite(amax)) return 0.0f;   /* levels then 8 (+1), times 0 */
     float best = -1.0f, best_d = 0.0f;
     for (int k = -4; k <= 4; k++) {
         float id = (-127.0f + 6.0f * (float)k) / mx, sxl = 0.0f, sll = 0.0f;
@@ -136,8 +137,6 @@ static float iq4_fit(const float *x, int n, uint8_t *L)
         }
         if (sll > 0.0f && sxl * sxl / sll > best) { best = sxl * sxl / sll; best_d = sxl / sll; }
     }
-    float id = best_d != 0.0f ? 1.0f / best_d : 0.0f;
-    for (int i = 0; i < n; i++) L[i] = (uint8_t)iq4_nearest(x[i] * id);
     return best_d;
 }
 
@@ -151,7 +150,7 @@ static void quantize_iq4_nl(const float *x, gm_block_iq4_nl *y, int64_t n)
 {
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
         uint8_t L[32];
-        y[b].d = f2h(iq4_fit(x, 32, L));
+        y[b].d = f2h(iq4_fit(x, 32));
         float d = h2f(y[b].d), id = d != 0.0f ? 1.0f / d : 0.0f;
         for (int i = 0; i < 32; i++) L[i] = (uint8_t)iq4_nearest(x[i] * id);   /* against the stored scale */
         put_nibbles32(L, y[b].qs);
@@ -166,7 +165,7 @@ static void quantize_iq4_xs(const float *x, gm_block_iq4_xs *y, int64_t n)
         uint8_t L[32];
         float s[8], smax = 0.0f, sabs = 0.0f;
         for (int j = 0; j < 8; j++) {
-            s[j] = iq4_fit(x + 32 * j, 32, L);
+            s[j] = iq4_fit(x + 32 * j, 32);
             if (fabsf(s[j]) > sabs) { sabs = fabsf(s[j]); smax = s[j]; }
         }
         y[b].d = f2h(smax / -32.0f);
@@ -244,15 +243,15 @@ static void quantize_q3_K(const float *x, gm_block_q3_K *y, int64_t n)
     }
 }
 
-void gm_quantize_extra(gm_type t, const float *x, void *dst, int64_t n)
+int gm_quantize_extra(gm_type t, const float *x, void *dst, int64_t n)
 {
     switch (t) {
-    case GM_TYPE_Q4_1: quantize_q4_1(x, dst, n); break;
-    case GM_TYPE_IQ4_NL: quantize_iq4_nl(x, dst, n); break;
-    case GM_TYPE_Q2_K: quantize_q2_K(x, dst, n); break;
-    case GM_TYPE_Q3_K: quantize_q3_K(x, dst, n); break;
-    case GM_TYPE_IQ4_XS: quantize_iq4_xs(x, dst, n); break;
-    default: break;
+    case GM_TYPE_Q4_1: quantize_q4_1(x, dst, n); return 0;
+    case GM_TYPE_IQ4_NL: quantize_iq4_nl(x, dst, n); return 0;
+    case GM_TYPE_Q2_K: quantize_q2_K(x, dst, n); return 0;
+    case GM_TYPE_Q3_K: quantize_q3_K(x, dst, n); return 0;
+    case GM_TYPE_IQ4_XS: quantize_iq4_xs(x, dst, n); return 0;
+    default: return -1;
     }
 }
 

@@ -86,6 +86,15 @@ def convert(src, out, typ):
     return rc == 0
 
 
+def info_json(model, env=None):
+    """`gemmash info --json` of a model as a dict ({} if it failed)."""
+    r = subprocess.run([BIN, "info", "-m", model, "--json"], capture_output=True, env=env)
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {}
+
+
 def relrms(x, ref):
     return float(np.sqrt(((x - ref) ** 2).mean() / (ref ** 2).mean()))
 
@@ -132,12 +141,7 @@ def main():
         for mix, want in (("q3_k_m", {"Q3_K", "Q4_K", "Q5_K", "Q6_K", "F16", "IQ4_NL", "Q5_0", "Q5_1"}),
                           ("q2_k", {"Q2_K", "Q3_K", "Q6_K", "F16", "IQ4_NL"}),
                           ("iq4_xs", {"IQ4_XS", "Q6_K", "F16", "IQ4_NL"})):
-            r = subprocess.run([BIN, "info", "-m", os.path.join(tmp, "%s.%s.gguf" % (kind, mix)), "--json"],
-                               capture_output=True)
-            try:
-                types = json.loads(r.stdout)["matrix_types"]
-            except (ValueError, KeyError):
-                types = {}
+            types = info_json(os.path.join(tmp, "%s.%s.gguf" % (kind, mix))).get("matrix_types", {})
             main_type = mix.upper().replace("_M", "")
             # rows no 256-block fits (the MoE model's 160- and 288-wide down projections) take the fallback
             # of their type: IQ4_NL for Q2_K, Q3_K and IQ4_XS, Q5_0 / Q5_1 for Q3_K_M's Q4_K / Q5_K
@@ -148,12 +152,7 @@ def main():
             if mix not in out:
                 continue
             # info names the layers' matrix types: Q4_K_M / Q5_K_M mix Q4_K / Q5_K with Q6_K
-            r = subprocess.run([BIN, "info", "-m", os.path.join(tmp, "%s.%s.gguf" % (kind, mix)), "--json"],
-                               capture_output=True)
-            try:
-                types = json.loads(r.stdout)["matrix_types"]
-            except (ValueError, KeyError):
-                types = {}
+            types = info_json(os.path.join(tmp, "%s.%s.gguf" % (kind, mix))).get("matrix_types", {})
             # (the few matrices whose rows fit no 256-wide block stay F16, as in llama.cpp; the MoE model's
             # down projections are 160 and 288 wide, as 26B-A4B's 704 and 2112, so they take llama.cpp's
             # fallback: Q5_0 for Q4_K, Q5_1 for Q5_K, Q8_0 for Q6_K)
@@ -181,11 +180,7 @@ def main():
                 if typ not in out:
                     continue
                 g = os.path.join(tmp, "%s.%s.gguf" % (kind, typ))
-                r = subprocess.run([BIN, "info", "-m", g, "--json"], capture_output=True, env=env)
-                try:
-                    qk = json.loads(r.stdout)["quantized_kernels"]
-                except (ValueError, KeyError):
-                    qk = None
+                qk = info_json(g, env).get("quantized_kernels")
                 x, step = logits(g, toks, o, env=env), logits(g, toks, o, step=1, env=env)
                 check(qk in ("avx2", "avxvnni") and x is not None and step is not None and np.array_equal(x, step) and
                       relrms(x, out[typ]) < 0.05,
