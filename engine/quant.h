@@ -378,6 +378,16 @@ void gm_qrowprep_q3_K(int64_t nb, const void *rows, size_t row_bytes, void *dst)
 /* IQ4_XS's the same way as a rewritten Q5_K run, read by the AVX-512 Q5_K
  * run tile only (levels up to 241). */
 void gm_qrowprep_iq4_xs(int64_t nb, const void *rows, size_t row_bytes, void *dst);
+/* The prefill rewrite of a format read in place on path isa: prep writes
+ * 16 rows' run (row layout, row_bytes apart) of nb super-blocks to dst,
+ * bytes_per_block each, which tile reads; {NULL} where the rows go through
+ * the row kernels (the other formats, or a path without the tile). */
+typedef struct {
+    void (*prep)(int64_t nb, const void *rows, size_t row_bytes, void *dst);
+    gm_qtile_fn tile;
+    size_t bytes_per_block;
+} gm_qrowprep;
+gm_qrowprep gm_qrowprep_get(gm_type t, gm_qisa isa);
 void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst);
 
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */

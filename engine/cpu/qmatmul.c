@@ -35,8 +35,7 @@ typedef struct {
     gm_qkern k;                /* row kernels (unpacked tensors) */
     gm_qtile_fn tile;          /* 16-row tiles (packed tensors), else NULL */
     gm_qprep prep;             /* prefill's rewrite of a run of blocks, and its tile */
-    gm_qtile_fn rtile;         /* prefill of a row-layout Q3_K / IQ4_XS: a K run tile, */
-    void (*rprep)(int64_t, const void *, size_t, void *);   /* reading runs rewritten by this */
+    gm_qrowprep rprep;         /* prefill of a format read in place (Q3_K, IQ4_XS): rewrite and tile */
     int64_t run;               /* blocks per run in prefill (even) */
     const char *wbase;         /* first row of the slice */
     size_t row_bytes;
@@ -212,8 +211,8 @@ static void qm_row_runs(const qm_job *j, const qm_mat *w, int ith, int64_t r0, i
     for (; r + GM_QP_ROWS <= r1; r += GM_QP_ROWS)
         for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
             int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
-            w->rprep(nb, w->wbase + (size_t)r * w->row_bytes + (size_t)b0 * bb, w->row_bytes, spare);
-            qm_run_tiles(j, w, w->rtile, nb, spare, b0, r, b0 > 0, NULL, 0);
+            w->rprep.prep(nb, w->wbase + (size_t)r * w->row_bytes + (size_t)b0 * bb, w->row_bytes, spare);
+            qm_run_tiles(j, w, w->rprep.tile, nb, spare, b0, r, b0 > 0, NULL, 0);
         }
     if (r < r1) qm_rows(j, w, r, r1);
 }
@@ -233,7 +232,7 @@ static void qm_dot_worker(void *arg, int ith, int nth)
         const qm_mat *w = &j->m[mi];
         int64_t r0 = (i - w->first) * w->chunk, r1 = r0 + w->chunk < w->rows ? r0 + w->chunk : w->rows;
         if (w->tile) qm_groups(j, w, ith, r0, r1);
-        else if (w->rtile && j->nt > GM_QP_TOKENS) qm_row_runs(j, w, ith, r0, r1);
+        else if (w->rprep.prep && j->nt > GM_QP_TOKENS) qm_row_runs(j, w, ith, r0, r1);
         else qm_rows(j, w, r0, r1);
     }
 }
@@ -248,16 +247,11 @@ static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, i
     int blk = gm_type_block(W->type);
     if (!m->k.x1 || blk <= 0 || W->ne[0] % blk || (W->packed && !m->tile)) return -1;
     int64_t nb = W->ne[0] / blk;
-    /* Q3_K through the Q6_K run tile of any path that has one; IQ4_XS
-     * through the Q5_K run tile of AVX-512 only (its levels reach 241) */
-    if (!W->packed && p && (W->type == GM_TYPE_Q3_K || (W->type == GM_TYPE_IQ4_XS && isa == GM_QISA_AVX512))) {
-        bool q3 = W->type == GM_TYPE_Q3_K;
-        gm_qprep k = gm_qprep_get(q3 ? GM_TYPE_Q6_K : GM_TYPE_Q5_K, isa);
-        size_t per = q3 ? GM_Q6KR_BYTES : GM_Q4KR_BYTES;
-        int64_t most = (int64_t)(QM_RUN_BYTES / per) & ~(int64_t)1;
-        if (k.prep && k.tile && k.bytes_per_block == per && most >= 2) {
-            m->rtile = k.tile;
-            m->rprep = q3 ? gm_qrowprep_q3_K : gm_qrowprep_iq4_xs;
+    if (!W->packed && p) {
+        gm_qrowprep rp = gm_qrowprep_get(W->type, isa);
+        int64_t most = rp.prep ? (int64_t)(QM_RUN_BYTES / rp.bytes_per_block) & ~(int64_t)1 : 0;
+        if (most >= 2) {
+            m->rprep = rp;
             m->run = most;
         }
     }

@@ -433,3 +433,16 @@ void gm_qrowprep_iq4_xs(int64_t nb, const void *rows, size_t row_bytes, void *ds
             for (int r = 0; r < GM_QP_ROWS; r++) memcpy(o + 64 * i + 4 * r, lv[r] + 4 * i, 4);
     }
 }
+
+gm_qrowprep gm_qrowprep_get(gm_type t, gm_qisa isa)
+{
+    gm_qrowprep none = {NULL, NULL, 0};
+    /* Q3_K through the Q6_K run tile of any path that has one; IQ4_XS
+     * through the Q5_K run tile of AVX-512 only (its levels reach 241) */
+    bool q3 = t == GM_TYPE_Q3_K;
+    if (!q3 && !(t == GM_TYPE_IQ4_XS && isa == GM_QISA_AVX512)) return none;
+    gm_qprep k = gm_qprep_get(q3 ? GM_TYPE_Q6_K : GM_TYPE_Q5_K, isa);
+    size_t per = q3 ? GM_Q6KR_BYTES : GM_Q4KR_BYTES;
+    if (!k.prep || !k.tile || k.bytes_per_block != per) return none;
+    return (gm_qrowprep){ q3 ? gm_qrowprep_q3_K : gm_qrowprep_iq4_xs, k.tile, per };
+}
