@@ -122,6 +122,12 @@ void gm_vec_h2f_scalar(float *y, const uint16_t *x, int64_t n)
     for (int64_t i = 0; i < n; i++) y[i] = gm_f16_to_f32(x[i]);
 }
 
+/* Float to half, one element at a time. */
+void gm_vec_f2h_scalar(uint16_t *y, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) y[i] = gm_f32_to_f16(x[i]);
+}
+
 /* ---- kernel family choice --------------------------------------------------- */
 
 typedef struct {
@@ -137,22 +143,23 @@ typedef struct {
     void        (*softmax)(float *, int64_t);
     void        (*rmsnorm)(float *, const float *, const float *, int64_t, float);
     void        (*h2f)(float *, const uint16_t *, int64_t);
+    void        (*f2h)(uint16_t *, const float *, int64_t);
 } isa_entry;
 
 static const isa_entry ISA_TABLE[GM_ISA_COUNT] = {
     [GM_ISA_SCALAR] = { "scalar", gm_mm_band_scalar, gm_vec_dot_scalar, gm_vec_axpy_scalar, gm_vec_wsum_scalar, gm_vec_softcap_scalar,
                         gm_vec_wsum_g_scalar, qk_scalar, gm_vec_geglu_scalar, gm_vec_softmax_scalar,
-                        gm_vec_rmsnorm_scalar, gm_vec_h2f_scalar },
+                        gm_vec_rmsnorm_scalar, gm_vec_h2f_scalar, gm_vec_f2h_scalar },
 #if defined(__x86_64__)
     [GM_ISA_AVX2]   = { "avx2",   gm_mm_band_avx2, gm_vec_dot_avx2, gm_vec_axpy_avx2, gm_vec_wsum_avx2, gm_vec_softcap_avx2,
                         gm_vec_wsum_g_avx2, qk_avx2, gm_vec_geglu_avx2, gm_vec_softmax_avx2,
-                        gm_vec_rmsnorm_avx2, gm_vec_h2f_avx2 },
+                        gm_vec_rmsnorm_avx2, gm_vec_h2f_avx2, gm_vec_f2h_avx2 },
     [GM_ISA_AVX512] = { "avx512", gm_mm_band_avx512, gm_vec_dot_avx512, gm_vec_axpy_avx512, gm_vec_wsum_avx512, gm_vec_softcap_avx512,
                         gm_vec_wsum_g_avx512, gm_vec_qk_avx512, gm_vec_geglu_avx512, gm_vec_softmax_avx512,
-                        gm_vec_rmsnorm_avx512, gm_vec_h2f_avx512 },
+                        gm_vec_rmsnorm_avx512, gm_vec_h2f_avx512, gm_vec_f2h_avx512 },
 #else
-    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
-    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX2]   = { "avx2",   NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
+    [GM_ISA_AVX512] = { "avx512", NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL },
 #endif
 };
 
@@ -236,6 +243,11 @@ void gm_vec_wsum(float *y, const float *w, const float *v, int64_t ldv, int m, i
 void gm_vec_f16_to_f32(float *y, const uint16_t *x, int64_t n)
 {
     ISA_TABLE[gm_isa_default()].h2f(y, x, n);
+}
+
+void gm_vec_f32_to_f16(uint16_t *y, const float *x, int64_t n)
+{
+    ISA_TABLE[gm_isa_default()].f2h(y, x, n);
 }
 
 /* Dispatch to the chosen family. */

@@ -487,6 +487,22 @@ void gm_vec_h2f_avx512(float *y, const uint16_t *x, int64_t n)
     }
 }
 
+/* Float to half, 16 at a time (vcvtps2ph rounds to nearest even, as
+ * gm_f32_to_f16 does; NaN lanes get its sign | 0x7e00 instead of the
+ * instruction's payload bits), masked tail. */
+void gm_vec_f2h_avx512(uint16_t *y, const float *x, int64_t n)
+{
+    const __m256i qnan = _mm256_set1_epi16(0x7e00), sign = _mm256_set1_epi16((short)0x8000);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = (__mmask16)(n - i >= 16 ? 0xffffu : (1u << (n - i)) - 1u);
+        __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+        __m256i h = _mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __mmask16 nan = _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+        h = _mm256_mask_mov_epi16(h, nan, _mm256_or_si256(_mm256_and_si256(h, sign), qnan));
+        _mm256_mask_storeu_epi16(y + i, m, h);
+    }
+}
+
 /* Entry point: Y rows [r0, r1) for all tokens. */
 void gm_mm_band_avx512(const gm_mm_args *a, int64_t r0, int64_t r1, void *scratch)
 {

@@ -39,6 +39,7 @@ void  gm_vec_geglu_scalar(float *out, const float *g, const float *u, int64_t n)
 void  gm_vec_softmax_scalar(float *x, int64_t n);
 void  gm_vec_rmsnorm_scalar(float *y, const float *x, const float *w, int64_t n, float eps);
 void  gm_vec_h2f_scalar(float *y, const uint16_t *x, int64_t n);
+void  gm_vec_f2h_scalar(uint16_t *y, const float *x, int64_t n);
 void  gm_vec_wsum_g_scalar(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
                            int64_t ldv, int m, int64_t n);
 #if defined(__x86_64__)
@@ -52,6 +53,7 @@ void  gm_vec_rmsnorm_avx2(float *y, const float *x, const float *w, int64_t n, f
 void  gm_vec_wsum_g_avx2(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
                          int64_t ldv, int m, int64_t n);
 void  gm_vec_h2f_avx2(float *y, const uint16_t *x, int64_t n);
+void  gm_vec_f2h_avx2(uint16_t *y, const float *x, int64_t n);
 float gm_vec_dot_avx512(const float *a, const float *b, int64_t n);
 void  gm_vec_axpy_avx512(float *y, float a, const float *x, int64_t n);
 void  gm_vec_wsum_avx512(float *y, const float *w, const float *v, int64_t ldv, int m, int64_t n);
@@ -64,6 +66,7 @@ void  gm_vec_qk_avx512(const float *q, int64_t ldq, int g, const float *k, int64
 void  gm_vec_wsum_g_avx512(float *y, int64_t ldy, const float *w, int64_t ldw, int g, const float *v,
                            int64_t ldv, int m, int64_t n);
 void  gm_vec_h2f_avx512(float *y, const uint16_t *x, int64_t n);
+void  gm_vec_f2h_avx512(uint16_t *y, const float *x, int64_t n);
 #endif
 
 /* Tokens per cache block: enough that the block of X (tokens x cols floats)

@@ -48,6 +48,8 @@ static softmax_fn SOFTMAX[GM_ISA_COUNT] = { gm_vec_softmax_scalar };
 static rmsnorm_fn RMSNORM[GM_ISA_COUNT] = { gm_vec_rmsnorm_scalar };
 typedef void (*h2f_fn)(float *, const uint16_t *, int64_t);
 static h2f_fn H2F[GM_ISA_COUNT];
+typedef void (*f2h_fn)(uint16_t *, const float *, int64_t);
+static f2h_fn F2H[GM_ISA_COUNT];
 
 /* The final-logit softcap against cap * tanh(x / cap): at most 4 ulp (or
  * 1e-30 absolute near zero), over random logits, the polynomial/exponential
@@ -236,9 +238,50 @@ static void check_h2f(int isa)
           kept && tails ? "yes" : "NO");
 }
 
+/* Float to half (the f16 KV cache's writes) against gm_f32_to_f16 bit for
+ * bit: every half value, the midpoint above each (ties to even), random
+ * floats over the whole half range and beyond (overflow to inf, subnormal
+ * halves, underflow to zero), NaNs of both signs with payloads; every
+ * length up to 40 and nothing written past n. */
+static void check_f2h(int isa)
+{
+    enum { N = 3 * 65536 };
+    static float x[N];
+    static uint16_t y[N + 64];
+    int n = 0;
+    for (int i = 0; i < 65536; i++) {
+        float a = gm_f16_to_f32((uint16_t)i), b = gm_f16_to_f32((uint16_t)(i + 1));
+        x[n++] = a;
+        if (!isnan(a) && !isnan(b) && !isinf(a) && !isinf(b) && (i & 0x7fff) != 0x7bff && (i & 0x7fff) != 0x7fff)
+            x[n++] = a + (b - a) * 0.5f;                      /* the tie between two halves */
+    }
+    uint32_t nans[] = {0x7fc00000u, 0xffc00000u, 0x7f800001u, 0xff812345u, 0x7fffffffu};
+    for (size_t i = 0; i < sizeof nans / sizeof nans[0]; i++) memcpy(&x[n++], &nans[i], 4);
+    while (n < N) {
+        float r = frand();
+        x[n] = r * ldexpf(1.0f, (n % 60) - 30);               /* 2^-30 .. 2^29 */
+        n++;
+    }
+    for (int i = 0; i < 64; i++) y[N + i] = 0x1234;
+    F2H[isa](y, x, N);
+    long bad = 0;
+    for (int i = 0; i < N; i++) bad += y[i] != gm_f32_to_f16(x[i]);
+    int kept = y[N] == 0x1234, tails = 1;
+    for (int m = 0; m <= 40; m++) {
+        uint16_t z[48];
+        for (int i = 0; i < 48; i++) z[i] = 0x1234;
+        F2H[isa](z, x + 65530, m);
+        for (int i = 0; i < 48; i++) tails &= i < m ? z[i] == gm_f32_to_f16(x[65530 + i]) : z[i] == 0x1234;
+    }
+    CHECK(bad == 0 && kept && tails, "%s float to half: %ld of %d values differ from gm_f32_to_f16; "
+          "every length 0..40 exact, nothing past n written (%s)", gm_isa_name((gm_isa)isa), bad, N,
+          kept && tails ? "yes" : "NO");
+}
+
 int main(void)
 {
     H2F[GM_ISA_SCALAR] = gm_vec_h2f_scalar;
+    F2H[GM_ISA_SCALAR] = gm_vec_f2h_scalar;
 #if defined(__x86_64__)
     CAP[GM_ISA_AVX2] = gm_vec_softcap_avx2;
     CAP[GM_ISA_AVX512] = gm_vec_softcap_avx512;
@@ -250,6 +293,8 @@ int main(void)
     RMSNORM[GM_ISA_AVX512] = gm_vec_rmsnorm_avx512;
     H2F[GM_ISA_AVX2] = gm_vec_h2f_avx2;
     H2F[GM_ISA_AVX512] = gm_vec_h2f_avx512;
+    F2H[GM_ISA_AVX2] = gm_vec_f2h_avx2;
+    F2H[GM_ISA_AVX512] = gm_vec_f2h_avx512;
 #endif
     for (int isa = 0; isa < GM_ISA_COUNT; isa++) {
         if (!gm_isa_supported((gm_isa)isa) || !CAP[isa]) {
@@ -261,6 +306,7 @@ int main(void)
         check_softmax(isa);
         check_rmsnorm(isa);
         check_h2f(isa);
+        check_f2h(isa);
     }
     return check_exit();
 }
