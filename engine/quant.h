@@ -132,6 +132,41 @@ _Static_assert(sizeof(gm_block_q6_K) == 210, "Q6_K block must be 210 bytes");
 /* ---- activation blocks (ours; never stored in files) --------------------- */
 
 typedef struct { float d; int32_t sum; int8_t qs[32]; } gm_bq8;              /* x ~= d*qs; sum = sum(qs) */
+
+/* Whether the 32-element activation blocks (gm_bq8, gm_bq8c) for weight
+ * type t take power-of-two scales (gm_act_scale): for Q4_0 and Q5_0, whose
+ * prefill goes through the AVX-512 32-row tile, where the scale product is
+ * then exact (dw * 2^e, formed by vscalefps off the ports vpdpbusd use,
+ * instead of a vmulps per token and row register that took one slot in
+ * nine from them: 10% more tile speed).  It costs an activation block at
+ * most one bit against amax / 127: next to a 4- or 5-bit weight's own
+ * error nothing (a model's relative RMS to F32 moves by 0.3%), but it
+ * would double Q8_0's, so Q8_0 and the rest keep amax / 127. */
+static inline bool gm_act_pow2(gm_type t) { return t == GM_TYPE_Q4_0 || t == GM_TYPE_Q5_0; }
+
+/* The scale d of a 32-element activation block whose largest magnitude is
+ * amax, and 1/d in *id (0 when d is 0 or not finite).  With pow2, the
+ * smallest power of two with 127 d >= amax, at least 2^-126, so d and 1/d
+ * are exact normal floats (a non-finite amax gives d = amax); else
+ * amax / 127. */
+static inline float gm_act_scale(bool pow2, float amax, float *id)
+{
+    if (!pow2 || !(amax <= 3.4028234663852886e38f)) {
+        float d = amax / 127.0f;
+        *id = d > 0.0f ? 127.0f / amax : 0.0f;
+        return d;
+    }
+    /* amax = m 2^E with m in [1, 2): 127 2^(E-6) = 1.984375 2^E covers it
+     * unless m's fraction exceeds 0.984375 (bits above 0x7E0000); from the
+     * bits: frexpf and ldexpf per block cost a 512-token prefill over 10% */
+    union { float f; uint32_t u; } a = { amax }, d, i;
+    int e = (int)(a.u >> 23) - 127 - 6 + ((a.u & 0x7FFFFFu) > 0x7E0000u);
+    if (e < -126) e = -126;
+    d.u = (uint32_t)(e + 127) << 23;
+    i.u = (uint32_t)(127 - e) << 23;
+    *id = i.f;
+    return d.f;
+}
 /* bsums: sums of 16 qs each; bsums32[j] = bsums[2j] + bsums[2j+1] (a Q4_K/Q5_K
  * sub-block's, so a pair of them meets a pair of mins in one vpdpwssd). */
 typedef struct { float d; int16_t bsums[16]; int16_t bsums32[8]; int8_t qs[256]; } gm_bq8k;
@@ -152,11 +187,11 @@ int  gm_dequantize_row(gm_type t, const void *src, float *y, int64_t n);
 /* Activation quantizers: n floats -> n/32 gm_bq8 or n/256 gm_bq8k, on the
  * fastest path this CPU runs (every path writes the same bytes; the
  * portable ones define them). */
-void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n);
+void gm_quantize_act_q8(gm_type t, const float *x, gm_bq8 *y, int64_t n);
 void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n);
-void gm_quantize_act_q8_portable(const float *x, gm_bq8 *y, int64_t n);
+void gm_quantize_act_q8_portable(gm_type t, const float *x, gm_bq8 *y, int64_t n);
 void gm_quantize_act_q8k_portable(const float *x, gm_bq8k *y, int64_t n);
-void gm_quantize_act_q8_avx512(const float *x, gm_bq8 *y, int64_t n);
+void gm_quantize_act_q8_avx512(gm_type t, const float *x, gm_bq8 *y, int64_t n);
 void gm_quantize_act_q8k_avx512(const float *x, gm_bq8k *y, int64_t n);
 
 /* The 6-bit scale and min of sub-block j (0..7) of a Q4_K/Q5_K block. */
@@ -341,10 +376,18 @@ gm_qtile_fn gm_qtile_avx512(gm_type t);
  * f16 mins, read by a tile that adds the min term.  prep writes a run of nb blocks (group
  * advanced as for a tile) to dst, bytes_per_block each; tile reads dst.
  * prep is NULL for types read as they are. */
+/* tile2, where a path has one, takes two groups (or two rewritten runs) of
+ * the layout tile reads, the second g2 bytes after the first: 32 rows
+ * (y[u * ldy + 16 + i] for the second group's row i) times nt <=
+ * GM_QP2_TOKENS tokens, with the bits tile gives each group. */
+#define GM_QP2_TOKENS 6
+typedef void (*gm_qtile2_fn)(int64_t nb, const void *group, size_t g2, const void *x, size_t xs, int nt, float *y,
+                             int64_t ldy, bool cont);
 typedef struct {
     void (*prep)(int64_t nb, const void *group, void *dst);
     gm_qtile_fn tile;
     size_t bytes_per_block;
+    gm_qtile2_fn tile2;
 } gm_qprep;
 gm_qprep gm_qprep_get(gm_type t, gm_qisa isa);
 gm_qprep gm_qprep_avx512(gm_type t);

@@ -325,7 +325,7 @@ void gm_qprep_k_portable(gm_type t, int64_t nb, const void *group, void *dst)
 
 gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
 {
-    gm_qprep r = { NULL, gm_qtile_get(t, isa), 0 };
+    gm_qprep r = { NULL, gm_qtile_get(t, isa), 0, NULL };
     if (!r.tile) return r;
 #if defined(__x86_64__)
     if (isa == GM_QISA_AVX512) return gm_qprep_avx512(t);
@@ -336,8 +336,8 @@ gm_qprep gm_qprep_get(gm_type t, gm_qisa isa)
 #endif
     if (t == GM_TYPE_Q4_0)
         r = (gm_qprep){ gm_qprep_q4_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa),
-                        gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
-    if (t == GM_TYPE_Q5_0) r = (gm_qprep){ prep_q5_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa), GM_Q5R_BYTES(t) };
+                        gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0), NULL };
+    if (t == GM_TYPE_Q5_0) r = (gm_qprep){ prep_q5_0_portable, gm_qtile_get(GM_TYPE_Q8_0, isa), GM_Q5R_BYTES(t), NULL };
     return r;
 }
 

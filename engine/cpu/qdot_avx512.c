@@ -226,6 +226,84 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
 QP_TILE_FN(avx512_tile_q8_0, QP_Q8_0)
 QP_TILE_FN(avx512_tile_q4_0, QP_Q4_0)
 
+/* Two groups in the Q8_0 layout (32 rows, the second g2 bytes after the
+ * first) times nt <= GM_QP2_TOKENS tokens.  Each token's 4 activation bytes
+ * are broadcast into a register once and multiply both groups' columns.
+ * The 16-row tile takes them as a memory operand of every vpdpbusd: one
+ * broadcast load per product, which on CPUs that load two vectors a cycle
+ * and multiply two (AMD Zen 5) holds a tile to about 88% of the multiplier
+ * rate before any float work; here it is one per two products.  Per block
+ * and (row, token) the operations of qp_tile_pairs (exact isum, then
+ * fma(float(isum), dw * dx, acc) in block order), so the same bits. */
+ALWAYS_INLINE void qp_tile32(bool pow2, int64_t nb, const unsigned char *g, size_t g2, const void *xv, size_t xs,
+                             int nt, float *y, int64_t ldy, bool cont)
+{
+    __m512 f0[GM_QP2_TOKENS], f1[GM_QP2_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        f0[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+        f1[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy + 16) : _mm512_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        size_t qo, dof;
+        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
+        const unsigned char *q0 = g + qo, *q1 = g + g2 + qo;
+        __m512i a0[GM_QP2_TOKENS], a1[GM_QP2_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) a0[u] = a1[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; k++) {
+            __m512i v0 = _mm512_loadu_si512((const void *)(q0 + 64 * k));
+            __m512i v1 = _mm512_loadu_si512((const void *)(q1 + 64 * k));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                int32_t s4;
+                memcpy(&s4, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k, 4);
+                __m512i s = _mm512_set1_epi32(s4);
+                a0[u] = _mm512_dpbusd_epi32(a0[u], v0, s);
+                a1[u] = _mm512_dpbusd_epi32(a1[u], v1, s);
+            }
+        }
+        __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
+        __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + g2 + dof)));
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {
+            __m512 dx = _mm512_set1_ps(XROW(gm_bq8c, xv, u, xs)[b].d), s0, s1;
+            if (pow2) {                /* dx = 2^e (gm_act_scale): dw * dx = scalef(dw, e), exactly */
+                __m512 e = _mm512_getexp_ps(dx);
+                s0 = _mm512_scalef_ps(dw0, e);
+                s1 = _mm512_scalef_ps(dw1, e);
+            } else {
+                s0 = _mm512_mul_ps(dw0, dx);
+                s1 = _mm512_mul_ps(dw1, dx);
+            }
+            f0[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0[u]), s0, f0[u]);
+            f1[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1[u]), s1, f1[u]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        _mm512_storeu_ps(y + (int64_t)u * ldy, f0[u]);
+        _mm512_storeu_ps(y + (int64_t)u * ldy + 16, f1[u]);
+    }
+}
+
+#define QP2_TILE_FN(name, pow2)                                                                       \
+    static void name(int64_t nb, const void *g, size_t g2, const void *x, size_t xs, int nt, float *y,   \
+                     int64_t ldy, bool cont)                                                          \
+    {                                                                                                 \
+        switch (nt) {                                                                                 \
+        case 1: qp_tile32(pow2, nb, g, g2, x, xs, 1, y, ldy, cont); break;                            \
+        case 2: qp_tile32(pow2, nb, g, g2, x, xs, 2, y, ldy, cont); break;                            \
+        case 3: qp_tile32(pow2, nb, g, g2, x, xs, 3, y, ldy, cont); break;                            \
+        case 4: qp_tile32(pow2, nb, g, g2, x, xs, 4, y, ldy, cont); break;                            \
+        case 5: qp_tile32(pow2, nb, g, g2, x, xs, 5, y, ldy, cont); break;                            \
+        default: qp_tile32(pow2, nb, g, g2, x, xs, 6, y, ldy, cont); break;                           \
+        }                                                                                             \
+    }
+QP2_TILE_FN(avx512_tile2_q8_0, false)
+QP2_TILE_FN(avx512_tile2_pow2, true)     /* Q4_0 and Q5_0 runs rewritten in the Q8_0 layout */
+
 /* gm_qprep_q4_0_portable with 512-bit registers (same bytes). */
 void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst)
 {
@@ -883,17 +961,18 @@ QP_TILE_FN(avx512_tile_q6_K_run, q6kr_tile)
 
 gm_qprep gm_qprep_avx512(gm_type t)
 {
-    gm_qprep r = { NULL, gm_qtile_avx512(t), 0 };
+    gm_qprep r = { NULL, gm_qtile_avx512(t), 0, NULL };
     switch (t) {
+    case GM_TYPE_Q8_0: r.tile2 = avx512_tile2_q8_0; break;
     case GM_TYPE_Q4_0:
         r = (gm_qprep){ gm_qprep_q4_0_avx512, avx512_tile_q8_0,
-                        gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0) };
+                        gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0), avx512_tile2_pow2 };
         break;
-    case GM_TYPE_Q5_0: r = (gm_qprep){ q5_0_prep, avx512_tile_q8_0, GM_Q5R_BYTES(GM_TYPE_Q5_0) }; break;
-    case GM_TYPE_Q5_1: r = (gm_qprep){ q5_1_prep, avx512_tile_q5_1_run, GM_Q5R_BYTES(GM_TYPE_Q5_1) }; break;
-    case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, GM_Q4KR_BYTES }; break;
-    case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q5_K_run, GM_Q4KR_BYTES }; break;
-    case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, GM_Q6KR_BYTES }; break;
+    case GM_TYPE_Q5_0: r = (gm_qprep){ q5_0_prep, avx512_tile_q8_0, GM_Q5R_BYTES(GM_TYPE_Q5_0), avx512_tile2_pow2 }; break;
+    case GM_TYPE_Q5_1: r = (gm_qprep){ q5_1_prep, avx512_tile_q5_1_run, GM_Q5R_BYTES(GM_TYPE_Q5_1), NULL }; break;
+    case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, GM_Q4KR_BYTES, NULL }; break;
+    case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q5_K_run, GM_Q4KR_BYTES, NULL }; break;
+    case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, GM_Q6KR_BYTES, NULL }; break;
     default: break;
     }
     return r;
@@ -921,12 +1000,13 @@ ALWAYS_INLINE __m512i q8_round16(__m512 v, __m512 id)
 }
 
 /* gm_quantize_act_q8 with 512-bit registers (same bytes as the portable one). */
-void gm_quantize_act_q8_avx512(const float *x, gm_bq8 *y, int64_t n)
+void gm_quantize_act_q8_avx512(gm_type t, const float *x, gm_bq8 *y, int64_t n)
 {
+    const bool pow2 = gm_act_pow2(t);
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
         __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
         float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        float id, d = gm_act_scale(pow2, amax, &id);
         __m512i q0 = q8_round16(v0, _mm512_set1_ps(id)), q1 = q8_round16(v1, _mm512_set1_ps(id));
         _mm_storeu_si128((__m128i *)y[b].qs, _mm512_cvtepi32_epi8(q0));
         _mm_storeu_si128((__m128i *)(y[b].qs + 16), _mm512_cvtepi32_epi8(q1));
@@ -955,17 +1035,18 @@ void gm_quantize_act_q8k_avx512(const float *x, gm_bq8k *y, int64_t n)
 }
 
 /* gm_quantize_act_q8c with 512-bit registers: the same operations per
- * element as the portable quantizer (|x| max, d = amax / 127, q = round to
- * nearest even of x * (127 / amax), clamped), so the same bytes, without
+ * element as the portable quantizer (|x| max, d = gm_act_scale(amax), q =
+ * round to nearest even of x / d, clamped), so the same bytes, without
  * the library calls that made activation quantization a tenth of a prefill. */
 void gm_quantize_act_q8c_avx512(gm_type t, const float *x, gm_bq8c *y, int64_t n)
 {
     const int32_t C = gm_q8c_offset(t);
+    const bool pow2 = gm_act_pow2(t);
     const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
         __m512 v0 = _mm512_loadu_ps(x), v1 = _mm512_loadu_ps(x + 16);
         float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        float id, d = gm_act_scale(pow2, amax, &id);
         __m512 s = _mm512_set1_ps(id);
         __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(v0, s)), q1 = _mm512_cvtps_epi32(_mm512_mul_ps(v1, s));
         q0 = _mm512_min_epi32(_mm512_max_epi32(q0, lo), hi);

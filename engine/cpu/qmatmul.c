@@ -81,7 +81,7 @@ static void qm_quant_worker(void *arg, int ith, int nth)
         const float *x = j->X + (int64_t)(j->t0 + t) * j->ldx;
         void *dst = j->xq + (size_t)t * j->xq_bytes;
         if (j->act == QA_Q8C) gm_quantize_act_q8c(j->m[0].wtype, x, dst, j->K);
-        else if (j->act == QA_Q8) gm_quantize_act_q8(x, dst, j->K);
+        else if (j->act == QA_Q8) gm_quantize_act_q8(j->m[0].wtype, x, dst, j->K);
         else gm_quantize_act_q8k(x, dst, j->K);
     }
 }
@@ -137,22 +137,48 @@ static void qm_rows(const qm_job *j, const qm_mat *w0, int64_t r0, int64_t r1)
     }
 }
 
-/* One group's run of blocks [b0, b0 + nb) times every token of the chunk,
- * GM_QP_TOKENS at a time, the sums continuing from earlier runs (cont).
- * Between token tiles it asks for a share of the pf_bytes at pf (the run
- * this thread reads next) to be brought into L2: the first tile over a
- * run otherwise waits on memory line by line, which cost 5-6% of a Q8_0
- * prefill whose weights come from DRAM. */
-static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int64_t nb, const void *g, int64_t b0,
-                         int64_t r, bool cont, const char *pf, size_t pf_bytes)
+/* Where the thread reads next while it passes token tiles over a run:
+ * up to two ranges (a run of each group in a pair) to bring into L2. */
+typedef struct { const char *p[2]; size_t n[2]; } qm_next;
+
+/* Ask for the next share of nx's lines (one of `tiles` calls; *done counts
+ * the lines asked for so far): the first tile over a run otherwise waits on
+ * memory line by line, which cost 5-6% of a Q8_0 prefill whose weights come
+ * from DRAM. */
+static void qm_prefetch(const qm_next *nx, size_t tiles, size_t *done)
 {
-    size_t tiles = (size_t)(j->nt + GM_QP_TOKENS - 1) / GM_QP_TOKENS;
-    size_t lines = (pf_bytes + 63) / 64, per = (lines + tiles - 1) / tiles, next = 0;
+    size_t l0 = (nx->n[0] + 63) / 64, lines = l0 + (nx->n[1] + 63) / 64, per = (lines + tiles - 1) / tiles;
+    for (size_t i = 0; i < per && *done < lines; i++, (*done)++)
+        __builtin_prefetch(*done < l0 ? nx->p[0] + 64 * *done : nx->p[1] + 64 * (*done - l0), 0, 2);
+}
+
+/* One group's run of blocks [b0, b0 + nb) times every token of the chunk,
+ * GM_QP_TOKENS at a time, the sums continuing from earlier runs (cont),
+ * bringing in what nx names between token tiles. */
+static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int64_t nb, const void *g, int64_t b0,
+                         int64_t r, bool cont, const qm_next *nx)
+{
+    size_t tiles = (size_t)(j->nt + GM_QP_TOKENS - 1) / GM_QP_TOKENS, done = 0;
     for (int t = 0; t < j->nt; t += GM_QP_TOKENS) {
         int nt = j->nt - t < GM_QP_TOKENS ? j->nt - t : GM_QP_TOKENS;
-        for (size_t i = 0; i < per && next < lines; i++, next++) __builtin_prefetch(pf + 64 * next, 0, 2);
+        qm_prefetch(nx, tiles, &done);
         tile(nb, g, j->xq + (size_t)t * j->xq_bytes + (size_t)b0 * j->act_block, j->xq_bytes, nt,
              w->Y + (int64_t)(j->t0 + t) * w->ldy + r, w->ldy, cont);
+    }
+}
+
+/* The same for the runs of two groups (rows r..r+31), the second g2 bytes
+ * after the first, through the path's 32-row tile, GM_QP2_TOKENS tokens at
+ * a time. */
+static void qm_run_tiles2(const qm_job *j, const qm_mat *w, int64_t nb, const void *g, size_t g2, int64_t b0,
+                          int64_t r, bool cont, const qm_next *nx)
+{
+    size_t tiles = (size_t)(j->nt + GM_QP2_TOKENS - 1) / GM_QP2_TOKENS, done = 0;
+    for (int t = 0; t < j->nt; t += GM_QP2_TOKENS) {
+        int nt = j->nt - t < GM_QP2_TOKENS ? j->nt - t : GM_QP2_TOKENS;
+        qm_prefetch(nx, tiles, &done);
+        w->prep.tile2(nb, g, g2, j->xq + (size_t)t * j->xq_bytes + (size_t)b0 * j->act_block, j->xq_bytes, nt,
+                      w->Y + (int64_t)(j->t0 + t) * w->ldy + r, w->ldy, cont);
     }
 }
 
@@ -160,33 +186,58 @@ static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int
  * GM_QP_TOKENS tokens at a time while the group stays in cache; rows past
  * the last full group through qm_tail_dot.  With more than one token tile,
  * a group goes in runs of w->run blocks, each first rewritten to the
- * thread's scratch where the type has a gm_qprep. */
+ * thread's scratch where the type has a gm_qprep; where the path has a
+ * 32-row tile, two groups at a time, a run of each side by side. */
 static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int64_t r1)
 {
-    int64_t full = w->rows / GM_QP_ROWS * GM_QP_ROWS;
+    int64_t full = w->rows / GM_QP_ROWS * GM_QP_ROWS, end = r1 < full ? r1 : full;
     bool runs = j->nt > GM_QP_TOKENS && w->run > 0;
     unsigned char *spare = runs && w->prep.prep ? (unsigned char *)gm_pool_scratch(j->pool, ith) +
                                                       GM_POOL_SCRATCH - QM_RUN_BYTES : NULL;
-    for (int64_t r = r0; r < r1 && r < full; r += GM_QP_ROWS) {
+    size_t gbytes = (size_t)GM_QP_ROWS * w->row_bytes;
+    for (int64_t r = r0; r < end;) {
         const char *g = w->wbase + (size_t)r * w->row_bytes;
-        if (!runs) { qm_run_tiles(j, w, w->tile, j->nb, g, 0, r, false, NULL, 0); continue; }
-        /* groups, and the runs within one, lie back to back: the next run
-         * starts where this one ends, up to the end of this piece's groups */
-        size_t gbytes = (size_t)GM_QP_ROWS * w->row_bytes, left = (size_t)((r1 < full ? r1 : full) - r) * w->row_bytes;
+        if (!runs) {
+            qm_next none = {{NULL, NULL}, {0, 0}};
+            qm_run_tiles(j, w, w->tile, j->nb, g, 0, r, false, &none);
+            r += GM_QP_ROWS;
+            continue;
+        }
+        int ng = w->prep.tile2 && r + 2 * GM_QP_ROWS <= end ? 2 : 1;
+        /* groups, and the runs within one, lie back to back: the next run of
+         * each group starts where this one ends, then the next groups' first */
+        size_t left = (size_t)(end - r) * w->row_bytes;
         for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
             int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
-            size_t qo, so, qe = gbytes;
+            size_t qo, so, qe = (size_t)ng * gbytes;
             gm_qp_offsets(w->wtype, j->nb, b0, &qo, &so);   /* b0 is even: the start of a pair */
             if (b0 + nb < j->nb) gm_qp_offsets(w->wtype, j->nb, b0 + nb, &qe, &so);
-            size_t pfn = qe < left ? (qe - qo < left - qe ? qe - qo : left - qe) : 0;
-            const char *pf = pfn ? g + qe : NULL;
-            if (spare) {
+            qm_next nx = {{NULL, NULL}, {0, 0}};
+            size_t run_bytes = b0 + nb < j->nb ? qe - qo : qe - (size_t)(ng - 1) * gbytes - qo;
+            for (int i = 0; i < ng; i++) {
+                size_t at = qe + (size_t)i * gbytes;
+                if (at < left) {
+                    nx.p[i] = g + at;
+                    nx.n[i] = run_bytes < left - at ? run_bytes : left - at;
+                }
+            }
+            if (ng == 2) {
+                size_t half = (size_t)nb * w->prep.bytes_per_block;
+                if (spare) {
+                    w->prep.prep(nb, g + qo, spare);
+                    w->prep.prep(nb, g + gbytes + qo, spare + half);
+                    qm_run_tiles2(j, w, nb, spare, half, b0, r, b0 > 0, &nx);
+                } else {
+                    qm_run_tiles2(j, w, nb, g + qo, gbytes, b0, r, b0 > 0, &nx);
+                }
+            } else if (spare) {
                 w->prep.prep(nb, g + qo, spare);
-                qm_run_tiles(j, w, w->prep.tile, nb, spare, b0, r, b0 > 0, pf, pfn);
+                qm_run_tiles(j, w, w->prep.tile, nb, spare, b0, r, b0 > 0, &nx);
             } else {
-                qm_run_tiles(j, w, w->tile, nb, g + qo, b0, r, b0 > 0, pf, pfn);
+                qm_run_tiles(j, w, w->tile, nb, g + qo, b0, r, b0 > 0, &nx);
             }
         }
+        r += ng * GM_QP_ROWS;
     }
     bool ktype = j->act == QA_Q8K;   /* same activations as the row kernels */
     for (int64_t r = r0 > full ? r0 : full; r < r1; r++)
@@ -207,12 +258,13 @@ static void qm_row_runs(const qm_job *j, const qm_mat *w, int ith, int64_t r0, i
 {
     unsigned char *spare = (unsigned char *)gm_pool_scratch(j->pool, ith) + GM_POOL_SCRATCH - QM_RUN_BYTES;
     size_t bb = gm_type_block_bytes(w->wtype);
+    const qm_next none = {{NULL, NULL}, {0, 0}};
     int64_t r = r0;
     for (; r + GM_QP_ROWS <= r1; r += GM_QP_ROWS)
         for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
             int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
             w->rprep.prep(nb, w->wbase + (size_t)r * w->row_bytes + (size_t)b0 * bb, w->row_bytes, spare);
-            qm_run_tiles(j, w, w->rprep.tile, nb, spare, b0, r, b0 > 0, NULL, 0);
+            qm_run_tiles(j, w, w->rprep.tile, nb, spare, b0, r, b0 > 0, &none);
         }
     if (r < r1) qm_rows(j, w, r, r1);
 }
@@ -259,6 +311,7 @@ static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, i
         /* runs of at most QM_RUN_BYTES as read, as even as the count allows */
         m->prep = gm_qprep_get(W->type, isa);
         size_t per = m->prep.prep ? m->prep.bytes_per_block : gm_qp_quant_bytes(W->type) + gm_qp_scale_bytes(W->type);
+        if (m->prep.tile2) per *= 2;     /* a run of each of two groups */
         int64_t most = (int64_t)(QM_RUN_BYTES / per) & ~(int64_t)1;
         if (most >= 2) {
             int64_t count = (nb + most - 1) / most, run = (nb + count - 1) / count;
@@ -267,11 +320,13 @@ static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, i
     }
     /* At least 8 pieces per thread (32 in prefill, where a piece is long)
      * and at most ~256 KiB of weights each (the wait for the last piece at
-     * the end of a product is then short), whole groups of 16 rows. */
+     * the end of a product is then short), whole groups of 16 rows, or
+     * pairs of them for a 32-row tile. */
     int64_t pieces = (int64_t)gm_pool_size(p) * (n > GM_QP_TOKENS ? 32 : 8), chunk = (W->ne[1] + pieces - 1) / pieces;
     int64_t cap = (int64_t)((256 << 10) / W->row_bytes);
     if (chunk > cap) chunk = cap;
-    m->chunk = chunk < GM_QP_ROWS ? GM_QP_ROWS : (chunk + GM_QP_ROWS - 1) / GM_QP_ROWS * GM_QP_ROWS;
+    int64_t unit = n > GM_QP_TOKENS && m->prep.tile2 ? 2 * GM_QP_ROWS : GM_QP_ROWS;   /* pairs of groups */
+    m->chunk = chunk < unit ? unit : (chunk + unit - 1) / unit * unit;
     return 0;
 }
 
@@ -286,7 +341,8 @@ static int qm_multi(gm_pool *p, gm_qisa isa, int count, const gm_tensor *const *
         if (W[i]->ne[0] != j.K || qm_mat_init(&j.m[i], p, isa, W[i], slice, n, Y[i], ldy[i])) return -1;
         int act = qm_act_form(W[i]->type, j.m[i].tile != NULL);
         if (i == 0) j.act = act;
-        else if (act != j.act || (act == QA_Q8C && W[i]->type != W[0]->type)) return -1;
+        else if (act != j.act || (act == QA_Q8C && W[i]->type != W[0]->type) ||
+                 gm_act_pow2(W[i]->type) != gm_act_pow2(W[0]->type)) return -1;
         j.m[i].first = j.pieces;
         j.pieces += (j.m[i].rows + j.m[i].chunk - 1) / j.m[i].chunk;
     }

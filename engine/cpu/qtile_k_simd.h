@@ -430,10 +430,10 @@ static void KERNEL(prep_q6_K)(int64_t nb, const void *g, void *d) { qk2_prep(GM_
 static gm_qprep KERNEL(preps)(gm_type t)
 {
     switch (t) {
-    case GM_TYPE_Q4_K: return (gm_qprep){ KERNEL(prep_q4_K), KERNEL(tile_q4_K_run), GM_Q4KR_BYTES };
-    case GM_TYPE_Q5_K: return (gm_qprep){ KERNEL(prep_q5_K), KERNEL(tile_q5_K_run), GM_Q4KR_BYTES };
-    case GM_TYPE_Q6_K: return (gm_qprep){ KERNEL(prep_q6_K), KERNEL(tile_q6_K_run), GM_Q6KR_BYTES };
-    default: return (gm_qprep){ NULL, NULL, 0 };
+    case GM_TYPE_Q4_K: return (gm_qprep){ KERNEL(prep_q4_K), KERNEL(tile_q4_K_run), GM_Q4KR_BYTES, NULL };
+    case GM_TYPE_Q5_K: return (gm_qprep){ KERNEL(prep_q5_K), KERNEL(tile_q5_K_run), GM_Q4KR_BYTES, NULL };
+    case GM_TYPE_Q6_K: return (gm_qprep){ KERNEL(prep_q6_K), KERNEL(tile_q6_K_run), GM_Q6KR_BYTES, NULL };
+    default: return (gm_qprep){ NULL, NULL, 0, NULL };
     }
 }
 

@@ -393,12 +393,13 @@ static void dequantize_q6_K(const gm_block_q6_K *x, float *y, int64_t n)
 
 /* ---- activations ---------------------------------------------------------- */
 
-void gm_quantize_act_q8_portable(const float *x, gm_bq8 *y, int64_t n)
+void gm_quantize_act_q8_portable(gm_type t, const float *x, gm_bq8 *y, int64_t n)
 {
+    const bool pow2 = gm_act_pow2(t);
     for (int64_t b = 0; b < n / GM_QK; b++, x += GM_QK) {
         float amax = 0.0f;
         for (int i = 0; i < GM_QK; i++) amax = fmaxf(amax, fabsf(x[i]));
-        float d = amax / 127.0f, id = d > 0.0f ? 127.0f / amax : 0.0f;
+        float id, d = gm_act_scale(pow2, amax, &id);
         int sum = 0;
         for (int i = 0; i < GM_QK; i++) {
             int q = clampi((int)lrintf(x[i] * id), -127, 127);
@@ -430,12 +431,12 @@ void gm_quantize_act_q8k_portable(const float *x, gm_bq8k *y, int64_t n)
     }
 }
 
-void gm_quantize_act_q8(const float *x, gm_bq8 *y, int64_t n)
+void gm_quantize_act_q8(gm_type t, const float *x, gm_bq8 *y, int64_t n)
 {
 #if defined(__x86_64__)
-    if (gm_qisa_best() == GM_QISA_AVX512) { gm_quantize_act_q8_avx512(x, y, n); return; }
+    if (gm_qisa_best() == GM_QISA_AVX512) { gm_quantize_act_q8_avx512(t, x, y, n); return; }
 #endif
-    gm_quantize_act_q8_portable(x, y, n);
+    gm_quantize_act_q8_portable(t, x, y, n);
 }
 
 void gm_quantize_act_q8k(const float *x, gm_bq8k *y, int64_t n)
@@ -591,7 +592,7 @@ void gm_qprep_q5_portable(gm_type t, int64_t nb, const void *group, void *dst)
 void gm_quantize_act_q8c_portable(gm_type t, const float *x, gm_bq8c *y, int64_t n)
 {
     int32_t C = gm_q8c_offset(t);
-    gm_quantize_act_q8_portable(x, (gm_bq8 *)y, n);     /* same layout; sum becomes c below */
+    gm_quantize_act_q8_portable(t, x, (gm_bq8 *)y, n);     /* same layout; sum becomes c below */
     for (int64_t b = 0; b < n / GM_QK; b++) y[b].c = -C * y[b].c;
 }
 

@@ -24,7 +24,7 @@ static const gm_type TYPES[] = { GM_TYPE_Q8_0, GM_TYPE_Q4_0, GM_TYPE_Q5_0, GM_TY
 /* Quantize activations in the format the weight type's kernels read. */
 static void quant_act(gm_type t, const float *x, void *dst, int64_t n)
 {
-    if (gm_qact_block_bytes(t) == sizeof(gm_bq8)) gm_quantize_act_q8(x, dst, n);
+    if (gm_qact_block_bytes(t) == sizeof(gm_bq8)) gm_quantize_act_q8(t, x, dst, n);
     else gm_quantize_act_q8k(x, dst, n);
 }
 
@@ -210,6 +210,47 @@ static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char
     return same && memcmp(got, ref, sizeof got) == 0;
 }
 
+/* The 32-row tile of path isa (gm_qprep's tile2, where it has one) over
+ * the first two groups of pk (gbytes apart), in runs of blocks rewritten
+ * as prefill rewrites them (or read in place) with the sums continued,
+ * for every token count up to GM_QP2_TOKENS: the bits of ref and ref1 (the
+ * portable 16-row tile on each group, GM_QP_TOKENS tokens).  1 where the
+ * path has no 32-row tile. */
+static int paired_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char *pk, size_t gbytes,
+                        const unsigned char *xq, size_t ab, const float *ref, const float *ref1)
+{
+    gm_qprep q = gm_qprep_get(t, isa);
+    if (!q.tile2) return 1;
+    float got[GM_QP2_TOKENS * 32];
+    size_t xb = gm_qact_block_bytes(t), half = q.bytes_per_block * (size_t)nb;
+    unsigned char *a = q.prep ? malloc(2 * half) : NULL;
+    if (q.prep && !a) return 0;
+    int same = 1;
+    int64_t cuts[] = {0, 4, 10, nb};
+    for (int nt = 1; nt <= GM_QP2_TOKENS; nt++)
+        for (int u0 = 0; u0 + nt <= GM_QP_TOKENS; u0 += nt) {
+            for (int i = 0; i < 3; i++) {
+                size_t qo, so;
+                int64_t n = cuts[i + 1] - cuts[i];
+                gm_qp_offsets(t, nb, cuts[i], &qo, &so);
+                const unsigned char *x = xq + ab * (size_t)u0 + (size_t)cuts[i] * xb;
+                if (q.prep) {
+                    q.prep(n, pk + qo, a);
+                    q.prep(n, pk + gbytes + qo, a + q.bytes_per_block * (size_t)n);
+                    q.tile2(n, a, q.bytes_per_block * (size_t)n, x, ab, nt, got, 32, i > 0);
+                } else {
+                    q.tile2(n, pk + qo, gbytes, x, ab, nt, got, 32, i > 0);
+                }
+            }
+            for (int u = 0; u < nt; u++) {
+                same &= memcmp(got + 32 * u, ref + 16 * (u0 + u), sizeof(float) * 16) == 0;
+                same &= memcmp(got + 32 * u + 16, ref1 + 16 * (u0 + u), sizeof(float) * 16) == 0;
+            }
+        }
+    free(a);
+    return same;
+}
+
 /* Packed (16-row interleaved) Q8_0/Q4_0/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K: layout round trip, every tile path
  * equal to the portable tile bit for bit, close to the row reference, and
  * gm_qmatmul on a packed tensor bit-identical for n = 1 and n > 1, 1 and 3
@@ -282,8 +323,9 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
         if (ktype) gm_quantize_act_q8k(X + (size_t)u * K, (gm_bq8k *)(xq + ab * (size_t)u), K);
         else gm_quantize_act_q8c(t, X + (size_t)u * K, (gm_bq8c *)(xq + ab * (size_t)u), K);
     }
-    float ref[GM_QP_TOKENS * 16], got[GM_QP_TOKENS * 16];
+    float ref[GM_QP_TOKENS * 16], ref1[GM_QP_TOKENS * 16], got[GM_QP_TOKENS * 16];
     gm_qtile_scalar(t)(K / blk, pk, xq, ab, GM_QP_TOKENS, ref, 16, false);
+    gm_qtile_scalar(t)(K / blk, pk + GM_QP_ROWS * rb, xq, ab, GM_QP_TOKENS, ref1, 16, false);
     for (int isa = 0; isa < GM_QISA_COUNT; isa++) {
         gm_qtile_fn tile = gm_qtile_get(t, (gm_qisa)isa);
         if (!tile || (isa > 0 && tile == gm_qtile_scalar(t))) continue;   /* paths without their own tile */
@@ -302,6 +344,10 @@ static void test_packed(gm_type t, gm_pool *p1, gm_pool *p3)
         same = prepped_tiles(t, (gm_qisa)isa, K / blk, pk, xq, ab, ref);
         CHECK(same, "%s packed %s path: prefill's rewritten runs (gm_qprep) give the same bits and bytes on every path",
               gm_type_name(t), gm_qisa_name((gm_qisa)isa));
+        if (gm_qprep_get(t, (gm_qisa)isa).tile2)
+            CHECK(paired_tiles(t, (gm_qisa)isa, K / blk, pk, GM_QP_ROWS * rb, xq, ab, ref, ref1),
+                  "%s packed %s path: the 32-row tile, every token count, in runs, gives each group's 16-row bits",
+                  gm_type_name(t), gm_qisa_name((gm_qisa)isa));
     }
     /* the activation quantizers agree byte for byte (ties, zeros, a large block) */
     if (!ktype) {
@@ -651,12 +697,47 @@ static void test_act_quant(void)
     for (int i = 512; i < 768; i++) x[i] = 0.0f;                 /* an all-zero super-block */
     static gm_bq8 a[N / 32], b[N / 32];
     static gm_bq8k ak[N / 256], bk[N / 256];
-    gm_quantize_act_q8_portable(x, a, N);
-    gm_quantize_act_q8(x, b, N);
+    int same = 1;
+    for (int k = 0; k < 2; k++) {                                /* amax / 127, and powers of two */
+        gm_type t = k ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0;
+        gm_quantize_act_q8_portable(t, x, a, N);
+        gm_quantize_act_q8(t, x, b, N);
+        same &= memcmp(a, b, sizeof a) == 0;
+    }
     gm_quantize_act_q8k_portable(x, ak, N);
     gm_quantize_act_q8k(x, bk, N);
-    CHECK(memcmp(a, b, sizeof a) == 0 && memcmp(ak, bk, sizeof ak) == 0,
+    CHECK(same && memcmp(ak, bk, sizeof ak) == 0,
           "gm_quantize_act_q8 / _q8k write the portable quantizers' bytes on this CPU's path");
+}
+
+/* gm_act_scale with powers of two: the smallest 2^e >= amax / 127 (at
+ * least 2^-126) and its exact inverse, by hand for a few amax and by its
+ * definition over a sweep; amax / 127 without; non-finite amax kept. */
+static void test_act_scale(void)
+{
+    const struct { float amax, d; } hand[] = {
+        {127.0f, 1.0f}, {127.5f, 2.0f}, {1.0f, 0x1p-6f}, {0.9921875f, 0x1p-7f}, {0.0f, 0x1p-126f},
+        {1e-37f, 0x1p-126f}, {3e38f, 0x1p+121f},
+    };
+    int ok = 1;
+    for (size_t i = 0; i < sizeof hand / sizeof hand[0]; i++) {
+        float id, d = gm_act_scale(true, hand[i].amax, &id);
+        ok &= d == hand[i].d && id == 1.0f / hand[i].d;
+    }
+    for (float a = 1e-30f; a < 1e30f; a *= 1.37f) {
+        float id, d = gm_act_scale(true, a, &id);
+        int e;
+        ok &= frexpf(d, &e) == 0.5f && 127.0f * d >= a && 127.0f * (d * 0.5f) < a && d * id == 1.0f;
+    }
+    float id, d = gm_act_scale(false, 2.54f, &id);
+    ok &= d == 2.54f / 127.0f && id == 127.0f / 2.54f;
+    d = gm_act_scale(true, INFINITY, &id);
+    ok &= d == INFINITY && id == 0.0f;
+    d = gm_act_scale(true, NAN, &id);
+    ok &= isnan(d) && id == 0.0f;
+    CHECK(ok, "gm_act_scale: powers of two by hand and by definition; amax / 127 without; inf and NaN kept");
+    CHECK(gm_act_pow2(GM_TYPE_Q4_0) && gm_act_pow2(GM_TYPE_Q5_0) && !gm_act_pow2(GM_TYPE_Q8_0) &&
+          !gm_act_pow2(GM_TYPE_Q5_1), "powers of two for Q4_0 and Q5_0 only");
 }
 
 /* gm_quantize_tensor converts a float tensor and refuses incompatible widths. */
@@ -746,6 +827,7 @@ int main(void)
     test_k_edges(GM_TYPE_Q5_K);
     test_multi(p3);
     test_act_quant();
+    test_act_scale();
     test_quantize_tensor(p3);
     test_release_pages();
     gm_pool_free(p1);
