@@ -906,6 +906,102 @@ ALWAYS_INLINE void q4kr_tile_f(int64_t nb, const unsigned char *g, const void *x
     sums_store(nt, y, ldy, sum);
 }
 
+/* q4kr_tile_f over two rewritten runs (32 rows, the second g2 bytes after
+ * the first) times nt <= GM_QP2_TOKENS tokens: each activation broadcast
+ * once for both runs' levels, as in qp_tile32.  The sums of a half
+ * super-block wait in an L1 array between sub-blocks (36 live vectors
+ * would not fit the 32 registers; the tile's sums in y instead, rows
+ * thousands of floats apart, made it half as fast); every operation and
+ * its order is q4kr_tile_f's, so the same bits. */
+ALWAYS_INLINE void q4kr_tile32_f(int64_t nb, const unsigned char *g, size_t g2, const void *xv, size_t xs, int nt,
+                                 float *y, int64_t ldy, bool cont)
+{
+    __attribute__((aligned(64))) float fh[2][2][GM_QP2_TOKENS][16];   /* [half][run][token] */
+    __m512 s0[GM_QP2_TOKENS], s1[GM_QP2_TOKENS];
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        s0[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
+        s1[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy + 16) : _mm512_setzero_ps();
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        const unsigned char *o0 = g + (size_t)b * GM_Q4KR_BYTES, *o1 = o0 + g2;
+#pragma GCC unroll 1
+        for (int j = 0; j < 8; j++) {
+            float (*f)[GM_QP2_TOKENS][16] = fh[j / 4];
+            __m512i a0[GM_QP2_TOKENS], a1[GM_QP2_TOKENS];
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) a0[u] = a1[u] = _mm512_setzero_si512();
+#pragma GCC unroll 8
+            for (int k = 0; k < 8; k++) {
+                __m512i w0 = _mm512_loadu_si512((const void *)(o0 + 512 * j + 64 * k));
+                __m512i w1 = _mm512_loadu_si512((const void *)(o1 + 512 * j + 64 * k));
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) {
+                    int32_t s4;
+                    memcpy(&s4, XROW(gm_bq8k, xv, u, xs)[b].qs + 32 * j + 4 * k, 4);
+                    __m512i x4 = _mm512_set1_epi32(s4);
+                    a0[u] = _mm512_dpbusd_epi32(a0[u], w0, x4);
+                    a1[u] = _mm512_dpbusd_epi32(a1[u], w1, x4);
+                }
+            }
+            __m512 sc0 = _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(o0 + 4096 + 64 * j)));
+            __m512 sc1 = _mm512_cvtepi32_ps(_mm512_loadu_si512((const void *)(o1 + 4096 + 64 * j)));
+            const bool first = j % 4 == 0;     /* a half's sums start from zero */
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                __m512 p0 = first ? _mm512_setzero_ps() : _mm512_load_ps(f[0][u]);
+                __m512 p1 = first ? _mm512_setzero_ps() : _mm512_load_ps(f[1][u]);
+                _mm512_store_ps(f[0][u], _mm512_fmadd_ps(_mm512_cvtepi32_ps(a0[u]), sc0, p0));
+                _mm512_store_ps(f[1][u], _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1[u]), sc1, p1));
+            }
+        }
+        __m512i m0[GM_QP2_TOKENS], m1[GM_QP2_TOKENS];
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) m0[u] = m1[u] = _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int p = 0; p < 4; p++) {
+            __m512i w0 = _mm512_loadu_si512((const void *)(o0 + GM_Q4KR_MINS + 64 * p));
+            __m512i w1 = _mm512_loadu_si512((const void *)(o1 + GM_Q4KR_MINS + 64 * p));
+#pragma GCC unroll 8
+            for (int u = 0; u < nt; u++) {
+                __m512i bs = bsum_pair(xv, xs, u, b, p, true);
+                m0[u] = _mm512_dpwssd_epi32(m0[u], w0, bs);
+                m1[u] = _mm512_dpwssd_epi32(m1[u], w1, bs);
+            }
+        }
+        __m512 wd0 = _mm512_loadu_ps(o0 + GM_Q4KR_D), wm0 = _mm512_loadu_ps(o0 + GM_Q4KR_DMIN);
+        __m512 wd1 = _mm512_loadu_ps(o1 + GM_Q4KR_D), wm1 = _mm512_loadu_ps(o1 + GM_Q4KR_DMIN);
+#pragma GCC unroll 8
+        for (int u = 0; u < nt; u++) {   /* q4k_update_f's operations on the two halves' sum */
+            __m512 xd = _mm512_set1_ps(XROW(gm_bq8k, xv, u, xs)[b].d);
+            __m512 h0 = _mm512_add_ps(_mm512_load_ps(fh[0][0][u]), _mm512_load_ps(fh[1][0][u]));
+            __m512 h1 = _mm512_add_ps(_mm512_load_ps(fh[0][1][u]), _mm512_load_ps(fh[1][1][u]));
+            s0[u] = _mm512_add_ps(s0[u], _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd0), h0),
+                                                       _mm512_mul_ps(_mm512_mul_ps(xd, wm0), _mm512_cvtepi32_ps(m0[u]))));
+            s1[u] = _mm512_add_ps(s1[u], _mm512_sub_ps(_mm512_mul_ps(_mm512_mul_ps(xd, wd1), h1),
+                                                       _mm512_mul_ps(_mm512_mul_ps(xd, wm1), _mm512_cvtepi32_ps(m1[u]))));
+        }
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < nt; u++) {
+        _mm512_storeu_ps(y + (int64_t)u * ldy, s0[u]);
+        _mm512_storeu_ps(y + (int64_t)u * ldy + 16, s1[u]);
+    }
+}
+
+static void avx512_tile2_q4_K_run(int64_t nb, const void *g, size_t g2, const void *x, size_t xs, int nt, float *y,
+                                  int64_t ldy, bool cont)
+{
+    switch (nt) {
+    case 1: q4kr_tile32_f(nb, g, g2, x, xs, 1, y, ldy, cont); break;
+    case 2: q4kr_tile32_f(nb, g, g2, x, xs, 2, y, ldy, cont); break;
+    case 3: q4kr_tile32_f(nb, g, g2, x, xs, 3, y, ldy, cont); break;
+    case 4: q4kr_tile32_f(nb, g, g2, x, xs, 4, y, ldy, cont); break;
+    case 5: q4kr_tile32_f(nb, g, g2, x, xs, 5, y, ldy, cont); break;
+    default: q4kr_tile32_f(nb, g, g2, x, xs, 6, y, ldy, cont); break;
+    }
+}
+
 static void q6kr_prep(int64_t nb, const void *group, void *dst)
 {
     const unsigned char *g = group;
@@ -970,7 +1066,7 @@ gm_qprep gm_qprep_avx512(gm_type t)
         break;
     case GM_TYPE_Q5_0: r = (gm_qprep){ q5_0_prep, avx512_tile_q8_0, GM_Q5R_BYTES(GM_TYPE_Q5_0), avx512_tile2_pow2 }; break;
     case GM_TYPE_Q5_1: r = (gm_qprep){ q5_1_prep, avx512_tile_q5_1_run, GM_Q5R_BYTES(GM_TYPE_Q5_1), NULL }; break;
-    case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, GM_Q4KR_BYTES, NULL }; break;
+    case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, GM_Q4KR_BYTES, avx512_tile2_q4_K_run }; break;
     case GM_TYPE_Q5_K: r = (gm_qprep){ q5kr_prep, avx512_tile_q5_K_run, GM_Q4KR_BYTES, NULL }; break;
     case GM_TYPE_Q6_K: r = (gm_qprep){ q6kr_prep, avx512_tile_q6_K_run, GM_Q6KR_BYTES, NULL }; break;
     default: break;

@@ -18,17 +18,21 @@
 #include "quant.h"
 
 /* Bytes of quantized activations per chunk of tokens: the pool's scratch of
- * the calling thread (GM_POOL_SCRATCH less QM_RUN_BYTES), or this much
+ * the calling thread (GM_POOL_SCRATCH less QM_SPARE_BYTES), or this much
  * stack without a pool. */
 #define QM_STACK_BYTES (192 * 1024)
 /* In prefill a group is taken in runs of blocks of about this many bytes
  * (as the tile reads them), so a run stays in L1 while every token tile of
  * the chunk passes over it (a whole group of a 6144-wide matrix, 96 KiB
  * at Q8_0, was read from L2 by each); the end of every thread's scratch
- * holds a run rewritten by gm_qprep. */
+ * holds a run rewritten by gm_qprep, or one of each of two groups for a
+ * 32-row tile.  Those runs are not halved to fit L1 together: halving
+ * them cost a Q4_0 prefill 2-3%, each token tile's sums then going back
+ * to y between runs. */
 #ifndef QM_RUN_BYTES
 #define QM_RUN_BYTES (32 * 1024)
 #endif
+#define QM_SPARE_BYTES (2 * QM_RUN_BYTES)
 
 /* One weight matrix of a product: its kernels, rows and output. */
 typedef struct {
@@ -193,7 +197,7 @@ static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int
     int64_t full = w->rows / GM_QP_ROWS * GM_QP_ROWS, end = r1 < full ? r1 : full;
     bool runs = j->nt > GM_QP_TOKENS && w->run > 0;
     unsigned char *spare = runs && w->prep.prep ? (unsigned char *)gm_pool_scratch(j->pool, ith) +
-                                                      GM_POOL_SCRATCH - QM_RUN_BYTES : NULL;
+                                                      GM_POOL_SCRATCH - QM_SPARE_BYTES : NULL;
     size_t gbytes = (size_t)GM_QP_ROWS * w->row_bytes;
     for (int64_t r = r0; r < end;) {
         const char *g = w->wbase + (size_t)r * w->row_bytes;
@@ -256,7 +260,7 @@ static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int
  * kernels.  Either way a (row, token) gets the row kernel's bits. */
 static void qm_row_runs(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int64_t r1)
 {
-    unsigned char *spare = (unsigned char *)gm_pool_scratch(j->pool, ith) + GM_POOL_SCRATCH - QM_RUN_BYTES;
+    unsigned char *spare = (unsigned char *)gm_pool_scratch(j->pool, ith) + GM_POOL_SCRATCH - QM_SPARE_BYTES;
     size_t bb = gm_type_block_bytes(w->wtype);
     const qm_next none = {{NULL, NULL}, {0, 0}};
     int64_t r = r0;
@@ -311,7 +315,6 @@ static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, i
         /* runs of at most QM_RUN_BYTES as read, as even as the count allows */
         m->prep = gm_qprep_get(W->type, isa);
         size_t per = m->prep.prep ? m->prep.bytes_per_block : gm_qp_quant_bytes(W->type) + gm_qp_scale_bytes(W->type);
-        if (m->prep.tile2) per *= 2;     /* a run of each of two groups */
         int64_t most = (int64_t)(QM_RUN_BYTES / per) & ~(int64_t)1;
         if (most >= 2) {
             int64_t count = (nb + most - 1) / most, run = (nb + count - 1) / count;
@@ -353,7 +356,7 @@ static int qm_multi(gm_pool *p, gm_qisa isa, int count, const gm_tensor *const *
     _Alignas(64) unsigned char stack_buf[QM_STACK_BYTES];
     unsigned char *heap = NULL;
     j.xq = p ? gm_pool_scratch(p, 0) : stack_buf;
-    size_t buf_bytes = p ? GM_POOL_SCRATCH - QM_RUN_BYTES : QM_STACK_BYTES;
+    size_t buf_bytes = p ? GM_POOL_SCRATCH - QM_SPARE_BYTES : QM_STACK_BYTES;
     int tc = (int)(buf_bytes / j.xq_bytes);
     if (tc < 1) {                     /* a row wider than ~900k elements: rare, use the heap */
         j.xq = heap = malloc(j.xq_bytes);
