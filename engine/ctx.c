@@ -165,6 +165,8 @@ gm_ctx *gm_ctx_new(gm_model *m, int n_ctx, gm_err *err)
         c->att = zalloc(B * qmax, &ok); c->o = zalloc(B * H, &ok);      c->f = zalloc(B * H, &ok);
         c->g = zalloc(B * fmax, &ok);   c->u = zalloc(B * fmax, &ok);
         c->ple = zalloc(B * LP, &ok);   c->tmp = zalloc(tmpn, &ok);     c->hidden = zalloc(B * H, &ok);
+        c->rope_half = hdmax / 2;
+        c->rope = zalloc(B * 2 * 2 * (size_t)c->rope_half, &ok);
         c->attn_rows_floats = (size_t)2 * GM_ATTN_TOKENS * GM_ATTN_GROUP_MAX * (size_t)hdmax;
         c->attn_rows = zalloc(c->attn_rows_floats * (size_t)gm_pool_size(m->pool), &ok);
         if (cfg->moe) {
@@ -196,7 +198,8 @@ void gm_ctx_free(gm_ctx *c)
         free(kl->kb); free(kl->vb);
     }
     float *bufs[] = {c->x, c->xn, c->q, c->k, c->v, c->att, c->o, c->f, c->g, c->u, c->ple, c->tmp,
-                     c->hidden, c->moe_z, c->moe_gu, c->moe_act, c->moe_out, c->moe_acc, c->moe_w, c->scores, c->attn_rows};
+                     c->hidden, c->moe_z, c->moe_gu, c->moe_act, c->moe_out, c->moe_acc, c->moe_w, c->scores, c->attn_rows,
+                     c->rope};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) free(bufs[i]);
     free(c->moe_idx); free(c->moe_tok);
     free(c->kv);

@@ -187,11 +187,17 @@ static void qkv_tok(gm_ctx *c, int l, int t)
     const gm_config *cfg = &c->m->cfg;
     const gm_layer *y = &c->m->layers[l];
     int Hq = cfg->n_heads, hd = cfg->head_dim_l[l], nkv = cfg->n_kv_heads_l[l], kw = nkv * hd;
-    const float *inv = c->m->inv_freq[cfg->is_full[l]];
+    const int type = cfg->is_full[l];
+    const float *inv = c->m->inv_freq[type];
+    /* this token's angles for the layer type, made by its first layer */
+    float *cs = c->rope + (size_t)(2 * t + type) * 2 * c->rope_half, *sn = cs + c->rope_half;
+    bool first = true;
+    for (int j = 0; j < l && first; j++) first = cfg->is_full[j] != type;
+    if (first) rope_angles(cs, sn, hd, inv, c->pos + t);
     float *q = c->q + (size_t)t * Hq * hd;
     for (int h = 0; h < Hq; h++) rmsnorm(q + (size_t)h * hd, q + (size_t)h * hd, y->q_norm, hd, cfg->eps);
     if (cfg->kv_source[l] != l) {
-        rope(q, Hq, hd, inv, c->pos + t);
+        rope2_tab(q, Hq, NULL, 0, hd, inv, cs, sn);
         return;
     }
     gm_kv_layer *kv = &c->kv[l];
@@ -200,7 +206,7 @@ static void qkv_tok(gm_ctx *c, int l, int t)
         rmsnorm(k + (size_t)h * hd, k + (size_t)h * hd, y->k_norm, hd, cfg->eps);
         rmsnorm(v + (size_t)h * hd, v + (size_t)h * hd, NULL, hd, cfg->eps);
     }
-    rope2(q, Hq, k, nkv, hd, inv, c->pos + t);
+    rope2_tab(q, Hq, k, nkv, hd, inv, cs, sn);
     gm_kv_store(kv, c->pos + t, k, v);
 }
 
@@ -210,7 +216,7 @@ static void attn_out_tok(gm_ctx *c, int l, int t)
     int H = c->m->cfg.hidden;
     float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
     rmsnorm(o, o, c->m->layers[l].post_attn_norm, H, c->m->cfg.eps);
-    for (int i = 0; i < H; i++) x[i] += o[i];
+    gm_vec_axpy(x, 1.0f, o, H);   /* x + 1 * o: the bits of x + o, in the kernel family */
 }
 
 /* Attention block of layer l for the batch; x holds the input, xn scratch. */
@@ -391,7 +397,7 @@ static void ffn_out_tok(gm_ctx *c, int l, int t)
     int H = c->m->cfg.hidden;
     float *f = c->f + (size_t)t * H, *x = c->x + (size_t)t * H;
     rmsnorm(f, f, c->m->layers[l].post_ffn_norm, H, c->m->cfg.eps);
-    for (int i = 0; i < H; i++) x[i] += f[i];
+    gm_vec_axpy(x, 1.0f, f, H);
 }
 
 /* The FFN block: dense MLP, or dense + experts (26B); adds to the residual. */
@@ -482,7 +488,7 @@ static void ple_out_tok(gm_ctx *c, int l, int t)
     int H = c->m->cfg.hidden;
     float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
     rmsnorm(o, o, c->m->layers[l].ple_post_norm, H, c->m->cfg.eps);
-    for (int i = 0; i < H; i++) x[i] += o[i];
+    gm_vec_axpy(x, 1.0f, o, H);
 }
 
 /* x += rmsnorm(Wp · (gelu(Wg · x) ⊙ ple[l])), after the FFN residual add. */

@@ -103,6 +103,8 @@ struct gm_ctx {
     float *x, *xn, *q, *k, *v, *att, *o, *f, *g, *u, *ple, *tmp, *hidden;
     float *moe_z, *moe_gu, *moe_act, *moe_out, *moe_acc, *moe_w;
     int   *moe_idx, *moe_tok;
+    float *rope;                 /* per batch token and layer type: hd_max / 2 cos, then sin */
+    int    rope_half;            /* hd_max / 2 */
     float *scores;               /* per thread: scores_floats floats */
     float *attn_rows;            /* per thread: an attention item's query and output rows */
     size_t attn_rows_floats;
