@@ -210,13 +210,26 @@ static void qkv_tok(gm_ctx *c, int l, int t)
     gm_kv_store(kv, c->pos + t, k, v);
 }
 
-/* Token t after attention: x += post_attn_norm(o). */
+/* Token t after attention: x += post_attn_norm(o), then the FFN's input
+ * xn = ffn_norm(x) while the row is in cache (one pass over the batch, not
+ * two). */
 static void attn_out_tok(gm_ctx *c, int l, int t)
 {
     int H = c->m->cfg.hidden;
     float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
     rmsnorm(o, o, c->m->layers[l].post_attn_norm, H, c->m->cfg.eps);
     gm_vec_axpy(x, 1.0f, o, H);   /* x + 1 * o: the bits of x + o, in the kernel family */
+    rmsnorm(c->xn + (size_t)t * H, x, c->m->layers[l].ffn_norm, H, c->m->cfg.eps);
+}
+
+/* Token t at the end of layer l: x *= the layer's scalar (done by the
+ * layer's last per-token pass, not a serial loop over the batch). */
+static void layer_scale_tok(gm_ctx *c, int l, int t)
+{
+    int H = c->m->cfg.hidden;
+    float s = c->m->layers[l].layer_scalar, *x = c->x + (size_t)t * H;
+    if (s != 1.0f)
+        for (int i = 0; i < H; i++) x[i] *= s;
 }
 
 /* Attention block of layer l for the batch; x holds the input, xn scratch. */
@@ -385,11 +398,6 @@ static int experts(gm_ctx *c, int l, int n, gm_err *err)
 }
 
 /* Token t before the FFN: xn = ffn_norm(x). */
-static void ffn_in_tok(gm_ctx *c, int l, int t)
-{
-    int H = c->m->cfg.hidden;
-    rmsnorm(c->xn + (size_t)t * H, c->x + (size_t)t * H, c->m->layers[l].ffn_norm, H, c->m->cfg.eps);
-}
 
 /* Token t after the FFN: x += post_ffn_norm(f). */
 static void ffn_out_tok(gm_ctx *c, int l, int t)
@@ -398,6 +406,7 @@ static void ffn_out_tok(gm_ctx *c, int l, int t)
     float *f = c->f + (size_t)t * H, *x = c->x + (size_t)t * H;
     rmsnorm(f, f, c->m->layers[l].post_ffn_norm, H, c->m->cfg.eps);
     gm_vec_axpy(x, 1.0f, f, H);
+    if (c->m->cfg.ple_dim == 0) layer_scale_tok(c, l, t);   /* else ple_out_tok ends the layer */
 }
 
 /* The FFN block: dense MLP, or dense + experts (26B); adds to the residual. */
@@ -406,7 +415,7 @@ static int ffn(gm_ctx *c, int l, int n, gm_err *err)
     const gm_config *cfg = &c->m->cfg;
     const gm_layer *y = &c->m->layers[l];
     int H = cfg->hidden;
-    for_tokens(c, l, n, ffn_in_tok);
+    /* xn = ffn_norm(x): made by attention's last pass (attn_out_tok) */
     if (mlp(c, l, c->xn, n, c->f, err)) return -1;
     if (cfg->moe) {
         for (int t = 0; t < n; t++) rmsnorm(c->f + (size_t)t * H, c->f + (size_t)t * H, y->post_ffn_norm1, H, cfg->eps);
@@ -489,6 +498,7 @@ static void ple_out_tok(gm_ctx *c, int l, int t)
     float *o = c->o + (size_t)t * H, *x = c->x + (size_t)t * H;
     rmsnorm(o, o, c->m->layers[l].ple_post_norm, H, c->m->cfg.eps);
     gm_vec_axpy(x, 1.0f, o, H);
+    layer_scale_tok(c, l, t);
 }
 
 /* x += rmsnorm(Wp · (gelu(Wg · x) ⊙ ple[l])), after the FFN residual add. */
@@ -506,6 +516,14 @@ static int ple_inject(gm_ctx *c, int l, int n, gm_err *err)
 
 /* ---- the whole pass ---------------------------------------------------------- */
 
+/* Token t's final hidden state: hidden = final_norm(x). */
+static void final_norm_tok(gm_ctx *c, int l, int t)
+{
+    (void)l;
+    int H = c->m->cfg.hidden;
+    rmsnorm(c->hidden + (size_t)t * H, c->x + (size_t)t * H, c->m->final_norm, H, c->m->cfg.eps);
+}
+
 int gm_forward(gm_ctx *c, const int32_t *tok, int n, float *logits, bool all_logits, gm_err *err)
 {
     const gm_model *m = c->m;
@@ -518,11 +536,8 @@ int gm_forward(gm_ctx *c, const int32_t *tok, int n, float *logits, bool all_log
             return gm_err_set(err, GM_E_INTERRUPTED, "interrupted");
         if (attention(c, l, n, err) || ffn(c, l, n, err)) return -1;
         if (cfg->ple_dim > 0 && ple_inject(c, l, n, err)) return -1;
-        float s = m->layers[l].layer_scalar;
-        if (s != 1.0f) for (size_t i = 0; i < (size_t)n * H; i++) c->x[i] *= s;
     }
-    for (int t = 0; t < n; t++)
-        rmsnorm(c->hidden + (size_t)t * H, c->x + (size_t)t * H, m->final_norm, H, cfg->eps);
+    for_tokens(c, 0, n, final_norm_tok);
     c->n_hidden_rows = n;
     if (!logits) return 0;
     int first = all_logits ? 0 : n - 1, rows = n - first;
