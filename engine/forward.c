@@ -298,7 +298,8 @@ static int mlp(gm_ctx *c, int l, const float *in, int n, float *out, gm_err *err
     float *Y[2] = { c->g, c->u };
     int64_t ld[2] = { F, F };
     if (mm_multi(c, 2, W, in, H, n, Y, ld, err)) return -1;
-    for_tokens(c, l, n, geglu_tok);
+    if (gm_qmatmul_geglu_in(c->m->pool, y->down, c->g, F, c->u, F, n, out, H) == 0) return 0;
+    for_tokens(c, l, n, geglu_tok);    /* float down projection */
     return mm(c, y->down, 0, c->g, F, n, out, H, err);
 }
 

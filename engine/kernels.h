@@ -99,6 +99,14 @@ int gm_matmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const floa
                     float *const *Y, const int64_t *ldy);
 int gm_qmatmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
                      float *const *Y, const int64_t *ldy);
+/* A GeGLU MLP's second half: G = gelu(G) * U row by row (gm_vec_geglu),
+ * then Y = G W^T (slice 0), each row of G made by the thread that
+ * quantizes it, just before, while it is in that core's cache: one pass of
+ * the pool and one read of G fewer than gm_vec_geglu per row and then
+ * gm_qmatmul, with the same bits.  -1, doing nothing, where gm_qmatmul
+ * would decline (float weights). */
+int gm_qmatmul_geglu_in(gm_pool *p, const gm_tensor *W, float *G, int64_t ldg, const float *U, int64_t ldu, int n,
+                        float *Y, int64_t ldy);
 
 /* ---- small vector ops --------------------------------------------------------- */
 

@@ -688,6 +688,49 @@ static void test_multi(gm_pool *p)
     free(X); free(F);
 }
 
+/* gm_qmatmul_geglu_in: G becomes gelu(G) * U and Y = G W^T, the bits of
+ * gm_vec_geglu per row then gm_qmatmul, for 1 and 21 tokens on 1 and 3
+ * threads and types of each activation form; it declines for BF16
+ * weights, leaving G as it was. */
+static void test_geglu_in(gm_pool *p1, gm_pool *p3)
+{
+    enum { K = 512, R = 48, N = 21, LD = K + 5 };
+    static const gm_type T[] = { GM_TYPE_Q4_0, GM_TYPE_Q8_0, GM_TYPE_Q4_K, GM_TYPE_IQ4_NL };
+    gm_err err = {0};
+    float *G0 = malloc(sizeof(float) * LD * N), *U = malloc(sizeof(float) * LD * N), *F = malloc(sizeof(float) * K * R);
+    float *Ga = malloc(sizeof(float) * LD * N), *Gb = malloc(sizeof(float) * LD * N);
+    float *Ya = malloc(sizeof(float) * R * N), *Yb = malloc(sizeof(float) * R * N);
+    for (int i = 0; i < LD * N; i++) { G0[i] = frand() * 3.0f; U[i] = frand(); }
+    for (int i = 0; i < K * R; i++) F[i] = frand();
+    gm_tensor src = { GM_TYPE_F32, { K, R, 1 }, K * 4, (size_t)K * R * 4, F, "w", NULL };
+    for (size_t c = 0; c < sizeof T / sizeof T[0]; c++) {
+        gm_tensor W;
+        int same = gm_quantize_tensor(&src, T[c], &W, p3, &err) == 0;
+        static const int NS[] = { 1, N };
+        for (int s = 0; same && s < 2; s++)
+            for (int th = 0; th < 2; th++) {
+                gm_pool *p = th ? p3 : p1;
+                int n = NS[s];
+                memcpy(Ga, G0, sizeof(float) * LD * N);
+                memcpy(Gb, G0, sizeof(float) * LD * N);
+                for (int t = 0; t < n; t++) gm_vec_geglu(Ga + (size_t)t * LD, Ga + (size_t)t * LD, U + (size_t)t * LD, K);
+                same &= gm_qmatmul(p, &W, 0, Ga, LD, n, Ya, R) == 0;
+                same &= gm_qmatmul_geglu_in(p, &W, Gb, LD, U, LD, n, Yb, R) == 0;
+                same &= memcmp(Ga, Gb, sizeof(float) * LD * N) == 0 && memcmp(Ya, Yb, sizeof(float) * (size_t)R * n) == 0;
+            }
+        CHECK(same, "gm_qmatmul_geglu_in (%s): G and Y are the bits of gm_vec_geglu per row then gm_qmatmul, 1 and %d "
+              "tokens, 1 and 3 threads", gm_type_name(T[c]), N);
+        free((void *)W.data);
+    }
+    gm_tensor B;
+    int ok = gm_quantize_tensor(&src, GM_TYPE_BF16, &B, p3, &err) == 0;
+    memcpy(Gb, G0, sizeof(float) * LD * N);
+    ok &= gm_qmatmul_geglu_in(p3, &B, Gb, LD, U, LD, N, Yb, R) == -1 && memcmp(Gb, G0, sizeof(float) * LD * N) == 0;
+    CHECK(ok, "gm_qmatmul_geglu_in declines BF16 weights and leaves G alone");
+    free((void *)B.data);
+    free(G0); free(U); free(F); free(Ga); free(Gb); free(Ya); free(Yb);
+}
+
 /* The chosen activation quantizers write the portable ones' bytes. */
 static void test_act_quant(void)
 {
@@ -826,6 +869,7 @@ int main(void)
     test_k_edges(GM_TYPE_Q4_K);
     test_k_edges(GM_TYPE_Q5_K);
     test_multi(p3);
+    test_geglu_in(p1, p3);
     test_act_quant();
     test_act_scale();
     test_quantize_tensor(p3);
