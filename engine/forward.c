@@ -35,6 +35,15 @@ static int mm_multi(gm_ctx *c, int count, const gm_tensor *const *W, const float
 /* ---- per-token work on the pool ---------------------------------------------- */
 
 typedef void (*tok_fn)(gm_ctx *c, int l, int t);
+
+/* A per-token function run by a quantized product's quantization pass on
+ * the row it is about to quantize (gm_qmatmul_made). */
+typedef struct { gm_ctx *c; int l; tok_fn fn; } made_rows;
+static void made_row(void *arg, int t)
+{
+    const made_rows *r = arg;
+    r->fn(r->c, r->l, t);
+}
 typedef struct { gm_ctx *c; int l, n; tok_fn fn; } tok_job;
 
 static void tok_worker(void *arg, int ith, int nth)
@@ -240,13 +249,16 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
     const gm_layer *y = &m->layers[l];
     int H = cfg->hidden, Hq = cfg->n_heads, hd = cfg->head_dim_l[l], nkv = cfg->n_kv_heads_l[l];
     int full = cfg->is_full[l], qw = Hq * hd, kw = nkv * hd;
-    for_tokens(c, l, n, attn_in_tok);
     gm_kv_layer *kv = &c->kv[cfg->kv_source[l]];
     const gm_tensor *W[3] = { y->wq, y->wk, y->wv };
     float *Y[3] = { c->q, c->k, c->v };
     int64_t ld[3] = { qw, kw, kw };
     int nw = cfg->kv_source[l] != l ? 1 : y->wv ? 3 : 2;   /* a layer that reuses another's KV needs only q */
-    if (mm_multi(c, nw, W, c->xn, H, n, Y, ld, err)) return -1;
+    made_rows mr = { c, l, attn_in_tok };
+    if (gm_qmatmul_made(m->pool, nw, W, c->xn, H, n, Y, ld, made_row, &mr) != 0) {   /* float weights */
+        for_tokens(c, l, n, attn_in_tok);
+        if (mm_multi(c, nw, W, c->xn, H, n, Y, ld, err)) return -1;
+    }
     if (nw == 2) memcpy(c->v, c->k, (size_t)n * kw * sizeof(float));   /* K = V: raw projection */
     for_tokens(c, l, n, qkv_tok);
     /* Tokens per work item: the most (up to GM_ATTN_TOKENS) that leave at
@@ -298,7 +310,9 @@ static int mlp(gm_ctx *c, int l, const float *in, int n, float *out, gm_err *err
     float *Y[2] = { c->g, c->u };
     int64_t ld[2] = { F, F };
     if (mm_multi(c, 2, W, in, H, n, Y, ld, err)) return -1;
-    if (gm_qmatmul_geglu_in(c->m->pool, y->down, c->g, F, c->u, F, n, out, H) == 0) return 0;
+    made_rows mr = { c, l, geglu_tok };
+    int64_t ldo = H;
+    if (gm_qmatmul_made(c->m->pool, 1, &y->down, c->g, F, n, &out, &ldo, made_row, &mr) == 0) return 0;
     for_tokens(c, l, n, geglu_tok);    /* float down projection */
     return mm(c, y->down, 0, c->g, F, n, out, H, err);
 }

@@ -99,14 +99,17 @@ int gm_matmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const floa
                     float *const *Y, const int64_t *ldy);
 int gm_qmatmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
                      float *const *Y, const int64_t *ldy);
-/* A GeGLU MLP's second half: G = gelu(G) * U row by row (gm_vec_geglu),
- * then Y = G W^T (slice 0), each row of G made by the thread that
- * quantizes it, just before, while it is in that core's cache: one pass of
- * the pool and one read of G fewer than gm_vec_geglu per row and then
- * gm_qmatmul, with the same bits.  -1, doing nothing, where gm_qmatmul
- * would decline (float weights). */
-int gm_qmatmul_geglu_in(gm_pool *p, const gm_tensor *W, float *G, int64_t ldg, const float *U, int64_t ldu, int n,
-                        float *Y, int64_t ldy);
+/* gm_qmatmul_multi over rows of X that its quantization pass makes: the
+ * thread about to quantize row t (0 <= t < n) first calls make(arg, t),
+ * which writes that row of X (a norm of the residual, a GeGLU), so the
+ * row is quantized while in that core's cache.  Against a separate pool
+ * pass over the batch and then gm_qmatmul_multi: one barrier and one read
+ * of every row fewer, half of each written by the other core's products;
+ * the same bits.  -1 with nothing made where gm_qmatmul_multi declines:
+ * the caller then makes the rows itself. */
+typedef void (*gm_row_fn)(void *arg, int t);
+int gm_qmatmul_made(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
+                    float *const *Y, const int64_t *ldy, gm_row_fn make, void *arg);
 
 /* ---- small vector ops --------------------------------------------------------- */
 

@@ -64,7 +64,7 @@ typedef struct {
     const float *X; int64_t ldx;
     unsigned char *xq; size_t xq_bytes;   /* quantized activations, one row per token */
     int t0, nt;                /* tokens of this chunk */
-    float *gx; const float *u; int64_t ldu;   /* gm_qmatmul_geglu_in: X = gx, first gelu(gx) * u */
+    gm_row_fn make; void *make_arg;           /* gm_qmatmul_made: row t of X made first */
     atomic_llong next;         /* next piece to take */
 } qm_job;
 
@@ -85,10 +85,7 @@ static void qm_quant_worker(void *arg, int ith, int nth)
     for (int t = ith; t < j->nt; t += nth) {
         const float *x = j->X + (int64_t)(j->t0 + t) * j->ldx;
         void *dst = j->xq + (size_t)t * j->xq_bytes;
-        if (j->u) {                    /* the row is made here, then quantized while in L1 */
-            float *g = j->gx + (int64_t)(j->t0 + t) * j->ldx;
-            gm_vec_geglu(g, g, j->u + (int64_t)(j->t0 + t) * j->ldu, j->K);
-        }
+        if (j->make) j->make(j->make_arg, j->t0 + t);   /* the row made here, then quantized while in L1 */
         if (j->act == QA_Q8C) gm_quantize_act_q8c(j->m[0].wtype, x, dst, j->K);
         else if (j->act == QA_Q8) gm_quantize_act_q8(j->m[0].wtype, x, dst, j->K);
         else gm_quantize_act_q8k(x, dst, j->K);
@@ -341,10 +338,11 @@ static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, i
 /* The products of X with count matrices (one, or several of the same width
  * whose activations take the same form, else -1 and nothing is done). */
 static int qm_multi(gm_pool *p, gm_qisa isa, int count, const gm_tensor *const *W, int64_t slice, const float *X,
-                    int64_t ldx, int n, float *const *Y, const int64_t *ldy, float *gx, const float *u, int64_t ldu)
+                    int64_t ldx, int n, float *const *Y, const int64_t *ldy, gm_row_fn make, void *make_arg)
 {
     if (count < 1 || count > GM_MM_MULTI) return -1;
-    qm_job j = { .count = count, .pool = p, .X = X, .ldx = ldx, .K = W[0]->ne[0], .gx = gx, .u = u, .ldu = ldu };
+    qm_job j = { .count = count, .pool = p, .X = X, .ldx = ldx, .K = W[0]->ne[0], .make = make,
+                 .make_arg = make_arg };
     for (int i = 0; i < count; i++) {
         if (W[i]->ne[0] != j.K || qm_mat_init(&j.m[i], p, isa, W[i], slice, n, Y[i], ldy[i])) return -1;
         int act = qm_act_form(W[i]->type, j.m[i].tile != NULL);
@@ -383,7 +381,7 @@ static int qm_multi(gm_pool *p, gm_qisa isa, int count, const gm_tensor *const *
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
                    int64_t ldx, int n, float *Y, int64_t ldy)
 {
-    return qm_multi(p, isa, 1, &W, slice, X, ldx, n, &Y, &ldy, NULL, NULL, 0);
+    return qm_multi(p, isa, 1, &W, slice, X, ldx, n, &Y, &ldy, NULL, NULL);
 }
 
 int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
@@ -395,13 +393,13 @@ int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, in
 int gm_qmatmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
                      float *const *Y, const int64_t *ldy)
 {
-    return qm_multi(p, gm_qisa_best(), count, W, 0, X, ldx, n, Y, ldy, NULL, NULL, 0);
+    return qm_multi(p, gm_qisa_best(), count, W, 0, X, ldx, n, Y, ldy, NULL, NULL);
 }
 
-int gm_qmatmul_geglu_in(gm_pool *p, const gm_tensor *W, float *G, int64_t ldg, const float *U, int64_t ldu, int n,
-                        float *Y, int64_t ldy)
+int gm_qmatmul_made(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
+                    float *const *Y, const int64_t *ldy, gm_row_fn make, void *arg)
 {
-    return qm_multi(p, gm_qisa_best(), 1, &W, 0, G, ldg, n, &Y, &ldy, G, U, ldu);
+    return qm_multi(p, gm_qisa_best(), count, W, 0, X, ldx, n, Y, ldy, make, arg);
 }
 
 int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)

@@ -688,18 +688,27 @@ static void test_multi(gm_pool *p)
     free(X); free(F);
 }
 
-/* gm_qmatmul_geglu_in: G becomes gelu(G) * U and Y = G W^T, the bits of
- * gm_vec_geglu per row then gm_qmatmul, for 1 and 21 tokens on 1 and 3
- * threads and types of each activation form; it declines for BF16
- * weights, leaving G as it was. */
-static void test_geglu_in(gm_pool *p1, gm_pool *p3)
+/* gm_qmatmul_made with rows made by GeGLU (G = gelu(G) * U, as the MLP
+ * does): G and Y are the bits of gm_vec_geglu per row then gm_qmatmul,
+ * for 1 and 21 tokens on 1 and 3 threads and types of each activation
+ * form, and for three matrices at once; it declines for BF16 weights,
+ * making no row. */
+typedef struct { float *g; const float *u; int64_t ld; int k, calls; } geglu_rows;
+static void geglu_row(void *arg, int t)
+{
+    geglu_rows *r = arg;
+    gm_vec_geglu(r->g + (size_t)t * r->ld, r->g + (size_t)t * r->ld, r->u + (size_t)t * r->ld, r->k);
+    __atomic_add_fetch(&r->calls, 1, __ATOMIC_RELAXED);
+}
+
+static void test_made(gm_pool *p1, gm_pool *p3)
 {
     enum { K = 512, R = 48, N = 21, LD = K + 5 };
     static const gm_type T[] = { GM_TYPE_Q4_0, GM_TYPE_Q8_0, GM_TYPE_Q4_K, GM_TYPE_IQ4_NL };
     gm_err err = {0};
     float *G0 = malloc(sizeof(float) * LD * N), *U = malloc(sizeof(float) * LD * N), *F = malloc(sizeof(float) * K * R);
     float *Ga = malloc(sizeof(float) * LD * N), *Gb = malloc(sizeof(float) * LD * N);
-    float *Ya = malloc(sizeof(float) * R * N), *Yb = malloc(sizeof(float) * R * N);
+    float *Ya = malloc(sizeof(float) * R * N), *Yb = malloc(sizeof(float) * 3 * R * N);
     for (int i = 0; i < LD * N; i++) { G0[i] = frand() * 3.0f; U[i] = frand(); }
     for (int i = 0; i < K * R; i++) F[i] = frand();
     gm_tensor src = { GM_TYPE_F32, { K, R, 1 }, K * 4, (size_t)K * R * 4, F, "w", NULL };
@@ -715,18 +724,34 @@ static void test_geglu_in(gm_pool *p1, gm_pool *p3)
                 memcpy(Gb, G0, sizeof(float) * LD * N);
                 for (int t = 0; t < n; t++) gm_vec_geglu(Ga + (size_t)t * LD, Ga + (size_t)t * LD, U + (size_t)t * LD, K);
                 same &= gm_qmatmul(p, &W, 0, Ga, LD, n, Ya, R) == 0;
-                same &= gm_qmatmul_geglu_in(p, &W, Gb, LD, U, LD, n, Yb, R) == 0;
+                geglu_rows gr = { Gb, U, LD, K, 0 };
+                const gm_tensor *Wp = &W;
+                int64_t ldy = R;
+                same &= gm_qmatmul_made(p, 1, &Wp, Gb, LD, n, &Yb, &ldy, geglu_row, &gr) == 0 && gr.calls == n;
                 same &= memcmp(Ga, Gb, sizeof(float) * LD * N) == 0 && memcmp(Ya, Yb, sizeof(float) * (size_t)R * n) == 0;
+                if (s == 1 && th == 1) {   /* three products of the made rows share them */
+                    float *Y3[3] = { Yb, Yb + R * N, Yb + 2 * R * N };
+                    const gm_tensor *W3[3] = { &W, &W, &W };
+                    int64_t ld3[3] = { R, R, R };
+                    memcpy(Gb, G0, sizeof(float) * LD * N);
+                    gr.calls = 0;
+                    same &= gm_qmatmul_made(p, 3, W3, Gb, LD, n, Y3, ld3, geglu_row, &gr) == 0 && gr.calls == n;
+                    for (int i = 0; i < 3; i++) same &= memcmp(Ya, Y3[i], sizeof(float) * (size_t)R * n) == 0;
+                }
             }
-        CHECK(same, "gm_qmatmul_geglu_in (%s): G and Y are the bits of gm_vec_geglu per row then gm_qmatmul, 1 and %d "
-              "tokens, 1 and 3 threads", gm_type_name(T[c]), N);
+        CHECK(same, "gm_qmatmul_made (%s, rows made by GeGLU): G and Y are the bits of gm_vec_geglu per row then "
+              "gm_qmatmul, 1 and %d tokens, 1 and 3 threads, 1 and 3 matrices", gm_type_name(T[c]), N);
         free((void *)W.data);
     }
     gm_tensor B;
     int ok = gm_quantize_tensor(&src, GM_TYPE_BF16, &B, p3, &err) == 0;
     memcpy(Gb, G0, sizeof(float) * LD * N);
-    ok &= gm_qmatmul_geglu_in(p3, &B, Gb, LD, U, LD, N, Yb, R) == -1 && memcmp(Gb, G0, sizeof(float) * LD * N) == 0;
-    CHECK(ok, "gm_qmatmul_geglu_in declines BF16 weights and leaves G alone");
+    geglu_rows gr = { Gb, U, LD, K, 0 };
+    const gm_tensor *Bp = &B;
+    int64_t ldy = R;
+    ok &= gm_qmatmul_made(p3, 1, &Bp, Gb, LD, N, &Yb, &ldy, geglu_row, &gr) == -1 && gr.calls == 0 &&
+          memcmp(Gb, G0, sizeof(float) * LD * N) == 0;
+    CHECK(ok, "gm_qmatmul_made declines BF16 weights and makes no row");
     free((void *)B.data);
     free(G0); free(U); free(F); free(Ga); free(Gb); free(Ya); free(Yb);
 }
@@ -869,7 +894,7 @@ int main(void)
     test_k_edges(GM_TYPE_Q4_K);
     test_k_edges(GM_TYPE_Q5_K);
     test_multi(p3);
-    test_geglu_in(p1, p3);
+    test_made(p1, p3);
     test_act_quant();
     test_act_scale();
     test_quantize_tensor(p3);
