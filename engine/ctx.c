@@ -27,13 +27,9 @@ void *gm_kv_raw(const gm_kv_layer *l, bool values, int pos)
 
 void gm_kv_store(gm_kv_layer *l, int pos, const float *k, const float *v)
 {
-    if (l->f16) {
-        gm_vec_f32_to_f16(gm_kv_raw(l, false, pos), k, l->row);
-        gm_vec_f32_to_f16(gm_kv_raw(l, true, pos), v, l->row);
-        return;
-    }
-    gm_quantize_row(GM_TYPE_F32, k, gm_kv_raw(l, false, pos), l->row);
-    gm_quantize_row(GM_TYPE_F32, v, gm_kv_raw(l, true, pos), l->row);
+    gm_type t = l->f16 ? GM_TYPE_F16 : GM_TYPE_F32;
+    gm_quantize_row(t, k, gm_kv_raw(l, false, pos), l->row);
+    gm_quantize_row(t, v, gm_kv_raw(l, true, pos), l->row);
 }
 
 const float *gm_kv_rows(const gm_kv_layer *l, bool values, int u, int nk, int col, int cols, float *buf,

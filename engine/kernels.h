@@ -149,8 +149,9 @@ void  gm_vec_rmsnorm(float *y, const float *x, const float *w, int64_t n, float 
  * bits): the rows of an f16 KV cache before the attention kernels. */
 void  gm_vec_f16_to_f32(float *y, const uint16_t *x, int64_t n);
 /* y[i] = gm_f32_to_f16(x[i]) (round to nearest even, NaN as sign | 0x7e00),
- * every family the same bits: the K and V rows an f16 cache stores, one
- * pair per token and layer, which one at a time cost 1.5% of a prefill. */
+ * every family the same bits: gm_quantize_row's F16 rows, among them the
+ * K and V rows an f16 cache stores, one pair per token and layer, which
+ * one element at a time cost 1.5% of a prefill. */
 void  gm_vec_f32_to_f16(uint16_t *y, const float *x, int64_t n);
 
 

@@ -611,7 +611,7 @@ int gm_quantize_row(gm_type t, const float *x, void *dst, int64_t n)
     if (gm_type_row_bytes(t, n) == 0 && n > 0) return -1;
     switch (t) {
     case GM_TYPE_F32: memcpy(dst, x, (size_t)n * 4); return 0;
-    case GM_TYPE_F16: for (int64_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = f2h(x[i]); return 0;
+    case GM_TYPE_F16: gm_vec_f32_to_f16(dst, x, n); return 0;   /* gm_f32_to_f16's bits in every kernel family */
     case GM_TYPE_BF16: for (int64_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = gm_f32_to_bf16(x[i]); return 0;
     case GM_TYPE_Q8_0: quantize_q8_0(x, dst, n); return 0;
     case GM_TYPE_Q4_0: quantize_q4_0(x, dst, n); return 0;
