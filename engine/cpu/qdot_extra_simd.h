@@ -2,8 +2,8 @@
  * place but never packs (Q4_1, IQ4_NL, Q2_K, Q3_K, IQ4_XS; quant.h), written
  * once and compiled three times like qdot_simd.h, which each of qdot_avx2.c,
  * qdot_avxvnni.c and qdot_avx512.c includes just before this file (its
- * DPBUSD, DPWSSD, KERNEL, ALWAYS_INLINE, XROW, hsum_ps, hsum_epi32 and
- * GM_QDOT_PAIR are used here).  Without these a GGUF file of one of these
+ * DPBUSD, DPWSSD, KERNEL, ALWAYS_INLINE, XROW, hsum_ps, hsum_epi32,
+ * nibbles32, signed_block_n, min_block_n and GM_QDOT_PAIR are used here).  Without these a GGUF file of one of these
  * types ran on the portable kernels (quant_extra.c): 2 to 25 times slower
  * per weight byte than the SIMD ones, so slower than a Q4_K file of the
  * same model although decode streams fewer bytes.
@@ -24,16 +24,6 @@
  * x4 decodes a weight block once and runs exactly x1's per-token sequence
  * for each token (the *_n bodies with nt = 1 or 4), so they agree bit for
  * bit. */
-
-/* The 32 nibbles of a Q4_0-ordered block (16 bytes: element i < 16 in the
- * low nibble of byte i, element i >= 16 in the high nibble of byte i - 16)
- * as bytes 0..15 in element order: the 16 bytes in both lanes, the high
- * lane shifted down by four, then masked. */
-ALWAYS_INLINE __m256i qx_nibbles32(const uint8_t *qs)
-{
-    __m256i raw = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)qs));
-    return _mm256_and_si256(_mm256_srlv_epi32(raw, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F));
-}
 
 /* The 16 IQ4 levels (gm_iq4nl_values) in both lanes, for a _mm256_shuffle_epi8 lookup by nibble. */
 ALWAYS_INLINE __m256i qx_iq4_table(void)
@@ -81,24 +71,15 @@ ALWAYS_INLINE void qx_hsum2_epi32(__m256i a, __m256i b, int *sa, int *sb)
 
 /* ---- Q4_1 and IQ4_NL: 32-element blocks, lanes accumulate in float ------------ */
 
-/* Q4_1 rows times nt activation rows: d*dx * nibbles.x in the lanes (the
- * nibbles are the unsigned operand), plus m*dx*sum(x) kept in a scalar
- * per token and added once after the lanes (q5_1_n's scheme). */
+/* Q4_1 rows times nt activation rows: Q5_1's scheme (min_block_n) on the
+ * nibbles. */
 ALWAYS_INLINE void q4_1_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
 {
     const gm_block_q4_1 *w = wv;
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     float off[4] = {0, 0, 0, 0};
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i q = qx_nibbles32(w[b].qs);
-        float dw = _cvtsh_ss(w[b].d), mw = _cvtsh_ss(w[b].m);
-        for (int t = 0; t < nt; t++) {
-            const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
-            __m256i p = DPBUSD(_mm256_setzero_si256(), q, _mm256_loadu_si256((const __m256i *)x->qs));
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(p), acc[t]);
-            off[t] += mw * x->d * (float)x->sum;
-        }
-    }
+    for (int64_t b = 0; b < nb; b++)
+        min_block_n(nibbles32(w[b].qs), _cvtsh_ss(w[b].d), _cvtsh_ss(w[b].m), xv, xs, b, nt, acc, off);
     for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]) + off[t];
 }
 
@@ -110,7 +91,7 @@ ALWAYS_INLINE void iq4_nl_n(int64_t nb, const void *wv, const void *xv, size_t x
     const __m256i tbl = qx_iq4_table();
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int64_t b = 0; b < nb; b++)   /* the values are Q8_0's signed bytes from here */
-        signed_block_n(_mm256_shuffle_epi8(tbl, qx_nibbles32(w[b].qs)), _cvtsh_ss(w[b].d), xv, xs, b, nt, acc);
+        signed_block_n(_mm256_shuffle_epi8(tbl, nibbles32(w[b].qs)), _cvtsh_ss(w[b].d), xv, xs, b, nt, acc);
     for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]);
 }
 
@@ -247,7 +228,7 @@ ALWAYS_INLINE void iq4_xs_n(int64_t nb, const void *wv, const void *xv, size_t x
         __m256i acc[4] = {_mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
 #pragma GCC unroll 8
         for (int j = 0; j < 8; j++) {
-            __m256i v = _mm256_shuffle_epi8(tbl, qx_nibbles32(w[b].qs + 16 * j));
+            __m256i v = _mm256_shuffle_epi8(tbl, nibbles32(w[b].qs + 16 * j));
             __m256i av = _mm256_abs_epi8(v), scv = qx_word_bcast(sc, j);
             for (int t = 0; t < nt; t++) {
                 const int8_t *a = XROW(gm_bq8k, xv, t, xs)[b].qs + 32 * j;

@@ -67,15 +67,22 @@ ALWAYS_INLINE void q8_0_n(int64_t nb, const void *wv, const void *xv, size_t xs,
 
 /* ---- Q4_0: nibbles (u8) times x, minus 8*sum(x) in lane 0 ------------------- */
 
+/* The 32 nibbles of a 16-byte block as bytes, byte i = element i (the low
+ * nibbles, then the high ones): Q4_0's, and Q5_x's, Q4_1's and IQ4's. */
+ALWAYS_INLINE __m256i nibbles32(const uint8_t *qs)
+{
+    const __m128i m4 = _mm_set1_epi8(0x0F);
+    __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)qs);
+    return _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
+}
+
 /* Q4_0 rows times nt activation rows. */
 ALWAYS_INLINE void q4_0_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
 {
     const gm_block_q4_0 *w = wv;
-    const __m128i m4 = _mm_set1_epi8(0x0F);
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int64_t b = 0; b < nb; b++) {
-        __m128i raw = _mm_loadu_si128((const __m128i *)w[b].qs);
-        __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
+        __m256i q = nibbles32(w[b].qs);
         float dw = _cvtsh_ss(w[b].d);
         for (int t = 0; t < nt; t++) {
             const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
@@ -94,9 +101,7 @@ ALWAYS_INLINE void q4_0_n(int64_t nb, const void *wv, const void *xv, size_t xs,
  * byte holding its bit, tests it, and keeps 0x10 where it is set). */
 ALWAYS_INLINE __m256i q5_levels(const uint8_t *qs, const uint8_t *qh)
 {
-    const __m128i m4 = _mm_set1_epi8(0x0F);
-    __m128i raw = _mm_loadu_si128((const __m128i *)(const void *)qs);
-    __m256i q = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(raw, 4), m4), _mm_and_si128(raw, m4));
+    __m256i q = nibbles32(qs);
     int32_t bits;
     memcpy(&bits, qh, 4);
     const __m256i pick = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -125,23 +130,29 @@ ALWAYS_INLINE void q5_0_n(int64_t nb, const void *wv, const void *xv, size_t xs,
     for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]);
 }
 
-/* Q5_1 rows times nt activation rows: d*dx * levels.x, plus m*dx*sum(x)
- * kept in a scalar per token (added once, after the lanes). */
+/* One block of 32 unsigned levels q with scale dw and min mw times block b
+ * of nt activation rows: acc[t] += (dw * dx) * (q . x) in the lanes, and
+ * m * dx * sum(x) kept in the scalar off[t] (added once, after the lanes).
+ * Q5_1's blocks, and Q4_1's (qdot_extra_simd.h). */
+ALWAYS_INLINE void min_block_n(__m256i q, float dw, float mw, const void *xv, size_t xs, int64_t b, int nt,
+                               __m256 *acc, float *off)
+{
+    for (int t = 0; t < nt; t++) {
+        const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
+        __m256i p = DPBUSD(_mm256_setzero_si256(), q, _mm256_loadu_si256((const __m256i *)x->qs));
+        acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(p), acc[t]);
+        off[t] += mw * x->d * (float)x->sum;
+    }
+}
+
+/* Q5_1 rows times nt activation rows: d*dx * levels.x, plus m*dx*sum(x). */
 ALWAYS_INLINE void q5_1_n(int64_t nb, const void *wv, const void *xv, size_t xs, int nt, float *out)
 {
     const gm_block_q5_1 *w = wv;
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     float off[4] = {0, 0, 0, 0};
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i q = q5_levels(w[b].qs, w[b].qh);
-        float dw = _cvtsh_ss(w[b].d), mw = _cvtsh_ss(w[b].m);
-        for (int t = 0; t < nt; t++) {
-            const gm_bq8 *x = XROW(gm_bq8, xv, t, xs) + b;
-            __m256i p = DPBUSD(_mm256_setzero_si256(), q, _mm256_loadu_si256((const __m256i *)x->qs));
-            acc[t] = _mm256_fmadd_ps(_mm256_set1_ps(dw * x->d), _mm256_cvtepi32_ps(p), acc[t]);
-            off[t] += mw * x->d * (float)x->sum;
-        }
-    }
+    for (int64_t b = 0; b < nb; b++)
+        min_block_n(q5_levels(w[b].qs, w[b].qh), _cvtsh_ss(w[b].d), _cvtsh_ss(w[b].m), xv, xs, b, nt, acc, off);
     for (int t = 0; t < nt; t++) out[t] = hsum_ps(acc[t]) + off[t];
 }
 
