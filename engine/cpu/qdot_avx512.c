@@ -239,11 +239,8 @@ ALWAYS_INLINE void qp_tile32(bool pow2, int64_t nb, const unsigned char *g, size
                              int nt, float *y, int64_t ldy, bool cont)
 {
     __m512 f0[GM_QP2_TOKENS], f1[GM_QP2_TOKENS];
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) {
-        f0[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
-        f1[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy + 16) : _mm512_setzero_ps();
-    }
+    sums_load(nt, y, ldy, cont, f0);
+    sums_load(nt, y + 16, ldy, cont, f1);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, dof;
         gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
@@ -281,28 +278,30 @@ ALWAYS_INLINE void qp_tile32(bool pow2, int64_t nb, const unsigned char *g, size
             f1[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1[u]), s1, f1[u]);
         }
     }
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) {
-        _mm512_storeu_ps(y + (int64_t)u * ldy, f0[u]);
-        _mm512_storeu_ps(y + (int64_t)u * ldy + 16, f1[u]);
-    }
+    sums_store(nt, y, ldy, f0);
+    sums_store(nt, y + 16, ldy, f1);
 }
 
-#define QP2_TILE_FN(name, pow2)                                                                       \
+/* A 32-row tile for any nt <= GM_QP2_TOKENS, each count compiled with its
+ * registers unrolled (body(nb, g, g2, x, xs, nt, y, ldy, cont), nt a
+ * constant). */
+#define QP2_TILE_FN(name, body)                                                                       \
     static void name(int64_t nb, const void *g, size_t g2, const void *x, size_t xs, int nt, float *y,   \
                      int64_t ldy, bool cont)                                                          \
     {                                                                                                 \
         switch (nt) {                                                                                 \
-        case 1: qp_tile32(pow2, nb, g, g2, x, xs, 1, y, ldy, cont); break;                            \
-        case 2: qp_tile32(pow2, nb, g, g2, x, xs, 2, y, ldy, cont); break;                            \
-        case 3: qp_tile32(pow2, nb, g, g2, x, xs, 3, y, ldy, cont); break;                            \
-        case 4: qp_tile32(pow2, nb, g, g2, x, xs, 4, y, ldy, cont); break;                            \
-        case 5: qp_tile32(pow2, nb, g, g2, x, xs, 5, y, ldy, cont); break;                            \
-        default: qp_tile32(pow2, nb, g, g2, x, xs, 6, y, ldy, cont); break;                           \
+        case 1: body(nb, g, g2, x, xs, 1, y, ldy, cont); break;                                       \
+        case 2: body(nb, g, g2, x, xs, 2, y, ldy, cont); break;                                       \
+        case 3: body(nb, g, g2, x, xs, 3, y, ldy, cont); break;                                       \
+        case 4: body(nb, g, g2, x, xs, 4, y, ldy, cont); break;                                       \
+        case 5: body(nb, g, g2, x, xs, 5, y, ldy, cont); break;                                       \
+        default: body(nb, g, g2, x, xs, 6, y, ldy, cont); break;                                      \
         }                                                                                             \
     }
-QP2_TILE_FN(avx512_tile2_q8_0, false)
-QP2_TILE_FN(avx512_tile2_pow2, true)     /* Q4_0 and Q5_0 runs rewritten in the Q8_0 layout */
+#define QP2_Q8_0(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(false, nb, g, g2, x, xs, nt, y, ldy, cont)
+#define QP2_POW2(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(true, nb, g, g2, x, xs, nt, y, ldy, cont)
+QP2_TILE_FN(avx512_tile2_q8_0, QP2_Q8_0)
+QP2_TILE_FN(avx512_tile2_pow2, QP2_POW2)     /* Q4_0 and Q5_0 runs rewritten in the Q8_0 layout */
 
 /* gm_qprep_q4_0_portable with 512-bit registers (same bytes). */
 void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst)
@@ -918,11 +917,8 @@ ALWAYS_INLINE void q4kr_tile32_f(int64_t nb, const unsigned char *g, size_t g2, 
 {
     __attribute__((aligned(64))) float fh[2][2][GM_QP2_TOKENS][16];   /* [half][run][token] */
     __m512 s0[GM_QP2_TOKENS], s1[GM_QP2_TOKENS];
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) {
-        s0[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy) : _mm512_setzero_ps();
-        s1[u] = cont ? _mm512_loadu_ps(y + (int64_t)u * ldy + 16) : _mm512_setzero_ps();
-    }
+    sums_load(nt, y, ldy, cont, s0);
+    sums_load(nt, y + 16, ldy, cont, s1);
     for (int64_t b = 0; b < nb; b++) {
         const unsigned char *o0 = g + (size_t)b * GM_Q4KR_BYTES, *o1 = o0 + g2;
 #pragma GCC unroll 1
@@ -982,25 +978,11 @@ ALWAYS_INLINE void q4kr_tile32_f(int64_t nb, const unsigned char *g, size_t g2, 
                                                        _mm512_mul_ps(_mm512_mul_ps(xd, wm1), _mm512_cvtepi32_ps(m1[u]))));
         }
     }
-#pragma GCC unroll 8
-    for (int u = 0; u < nt; u++) {
-        _mm512_storeu_ps(y + (int64_t)u * ldy, s0[u]);
-        _mm512_storeu_ps(y + (int64_t)u * ldy + 16, s1[u]);
-    }
+    sums_store(nt, y, ldy, s0);
+    sums_store(nt, y + 16, ldy, s1);
 }
 
-static void avx512_tile2_q4_K_run(int64_t nb, const void *g, size_t g2, const void *x, size_t xs, int nt, float *y,
-                                  int64_t ldy, bool cont)
-{
-    switch (nt) {
-    case 1: q4kr_tile32_f(nb, g, g2, x, xs, 1, y, ldy, cont); break;
-    case 2: q4kr_tile32_f(nb, g, g2, x, xs, 2, y, ldy, cont); break;
-    case 3: q4kr_tile32_f(nb, g, g2, x, xs, 3, y, ldy, cont); break;
-    case 4: q4kr_tile32_f(nb, g, g2, x, xs, 4, y, ldy, cont); break;
-    case 5: q4kr_tile32_f(nb, g, g2, x, xs, 5, y, ldy, cont); break;
-    default: q4kr_tile32_f(nb, g, g2, x, xs, 6, y, ldy, cont); break;
-    }
-}
+QP2_TILE_FN(avx512_tile2_q4_K_run, q4kr_tile32_f)
 
 static void q6kr_prep(int64_t nb, const void *group, void *dst)
 {

@@ -159,32 +159,22 @@ static void qm_prefetch(const qm_next *nx, size_t tiles, size_t *done)
 }
 
 /* One group's run of blocks [b0, b0 + nb) times every token of the chunk,
- * GM_QP_TOKENS at a time, the sums continuing from earlier runs (cont),
- * bringing in what nx names between token tiles. */
-static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int64_t nb, const void *g, int64_t b0,
-                         int64_t r, bool cont, const qm_next *nx)
+ * GM_QP_TOKENS at a time through tile; or with g2 > 0 the runs of two
+ * groups (rows r..r+31, the second g2 bytes after the first) through the
+ * path's 32-row tile, GM_QP2_TOKENS at a time.  The sums continue from
+ * earlier runs (cont); what nx names is brought in between token tiles. */
+static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int64_t nb, const void *g, size_t g2,
+                         int64_t b0, int64_t r, bool cont, const qm_next *nx)
 {
-    size_t tiles = (size_t)(j->nt + GM_QP_TOKENS - 1) / GM_QP_TOKENS, done = 0;
-    for (int t = 0; t < j->nt; t += GM_QP_TOKENS) {
-        int nt = j->nt - t < GM_QP_TOKENS ? j->nt - t : GM_QP_TOKENS;
+    const int step = g2 ? GM_QP2_TOKENS : GM_QP_TOKENS;
+    size_t tiles = (size_t)(j->nt + step - 1) / (size_t)step, done = 0;
+    for (int t = 0; t < j->nt; t += step) {
+        int nt = j->nt - t < step ? j->nt - t : step;
+        const unsigned char *x = j->xq + (size_t)t * j->xq_bytes + (size_t)b0 * j->act_block;
+        float *y = w->Y + (int64_t)(j->t0 + t) * w->ldy + r;
         qm_prefetch(nx, tiles, &done);
-        tile(nb, g, j->xq + (size_t)t * j->xq_bytes + (size_t)b0 * j->act_block, j->xq_bytes, nt,
-             w->Y + (int64_t)(j->t0 + t) * w->ldy + r, w->ldy, cont);
-    }
-}
-
-/* The same for the runs of two groups (rows r..r+31), the second g2 bytes
- * after the first, through the path's 32-row tile, GM_QP2_TOKENS tokens at
- * a time. */
-static void qm_run_tiles2(const qm_job *j, const qm_mat *w, int64_t nb, const void *g, size_t g2, int64_t b0,
-                          int64_t r, bool cont, const qm_next *nx)
-{
-    size_t tiles = (size_t)(j->nt + GM_QP2_TOKENS - 1) / GM_QP2_TOKENS, done = 0;
-    for (int t = 0; t < j->nt; t += GM_QP2_TOKENS) {
-        int nt = j->nt - t < GM_QP2_TOKENS ? j->nt - t : GM_QP2_TOKENS;
-        qm_prefetch(nx, tiles, &done);
-        w->prep.tile2(nb, g, g2, j->xq + (size_t)t * j->xq_bytes + (size_t)b0 * j->act_block, j->xq_bytes, nt,
-                      w->Y + (int64_t)(j->t0 + t) * w->ldy + r, w->ldy, cont);
+        if (g2) w->prep.tile2(nb, g, g2, x, j->xq_bytes, nt, y, w->ldy, cont);
+        else tile(nb, g, x, j->xq_bytes, nt, y, w->ldy, cont);
     }
 }
 
@@ -205,7 +195,7 @@ static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int
         const char *g = w->wbase + (size_t)r * w->row_bytes;
         if (!runs) {
             qm_next none = {{NULL, NULL}, {0, 0}};
-            qm_run_tiles(j, w, w->tile, j->nb, g, 0, r, false, &none);
+            qm_run_tiles(j, w, w->tile, j->nb, g, 0, 0, r, false, &none);
             r += GM_QP_ROWS;
             continue;
         }
@@ -232,15 +222,15 @@ static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int
                 if (spare) {
                     w->prep.prep(nb, g + qo, spare);
                     w->prep.prep(nb, g + gbytes + qo, spare + half);
-                    qm_run_tiles2(j, w, nb, spare, half, b0, r, b0 > 0, &nx);
+                    qm_run_tiles(j, w, NULL, nb, spare, half, b0, r, b0 > 0, &nx);
                 } else {
-                    qm_run_tiles2(j, w, nb, g + qo, gbytes, b0, r, b0 > 0, &nx);
+                    qm_run_tiles(j, w, NULL, nb, g + qo, gbytes, b0, r, b0 > 0, &nx);
                 }
             } else if (spare) {
                 w->prep.prep(nb, g + qo, spare);
-                qm_run_tiles(j, w, w->prep.tile, nb, spare, b0, r, b0 > 0, &nx);
+                qm_run_tiles(j, w, w->prep.tile, nb, spare, 0, b0, r, b0 > 0, &nx);
             } else {
-                qm_run_tiles(j, w, w->tile, nb, g + qo, b0, r, b0 > 0, &nx);
+                qm_run_tiles(j, w, w->tile, nb, g + qo, 0, b0, r, b0 > 0, &nx);
             }
         }
         r += ng * GM_QP_ROWS;
@@ -270,7 +260,7 @@ static void qm_row_runs(const qm_job *j, const qm_mat *w, int ith, int64_t r0, i
         for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
             int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
             w->rprep.prep(nb, w->wbase + (size_t)r * w->row_bytes + (size_t)b0 * bb, w->row_bytes, spare);
-            qm_run_tiles(j, w, w->rprep.tile, nb, spare, b0, r, b0 > 0, &none);
+            qm_run_tiles(j, w, w->rprep.tile, nb, spare, 0, b0, r, b0 > 0, &none);
         }
     if (r < r1) qm_rows(j, w, r, r1);
 }
