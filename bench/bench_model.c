@@ -7,7 +7,9 @@
  * bandwidth measured in this same run (just before each decode).  Prefill
  * is also given as a fraction of the FMA peak measured just before it and,
  * when the layers' matrices are quantized, of the int8 peak (int8peak.c)
- * measured just before it too.
+ * measured just before it too.  A last line splits the fastest prefill's
+ * time by phase of the forward pass (gm_ctx_time_phases): the shares
+ * compare from run to run on a shared machine, where the totals move.
  *
  * Usage: bench_model DIR [--threads N] [--prompt N] [--decode N] [--runs N]
  *                        [--label TEXT] [--header] [--quant q8_0|q4_0|q4_k|q5_k] */
@@ -157,6 +159,9 @@ int main(int argc, char **argv)
      * the prefill, bandwidth before the decode): on a shared machine what the
      * others take changes from second to second. */
     double pre[64], dec[64], bws[64], fmas[64], int8s[64];
+    /* where the fastest prefill's time went (gm_ctx_time_phases) */
+    const char *ph_names[GM_PHASES];
+    double ph[GM_PHASES], ph_best[GM_PHASES] = {0}, fastest = 1e300;
     /* bytes of weights per decode token: the model's own count if it gives
      * one; and whether to read prefill against the int8 peak too */
     double lm, rows_read, params = params_per_token(cfg, &lm, &rows_read);
@@ -175,11 +180,18 @@ int main(int argc, char **argv)
         if (gm_ctx_truncate(c, 0, &err) != 0) { fprintf(stderr, "bench_model: truncate: %s\n", err.msg); return 1; }
         fmas[r] = measure_fma(threads, peak_isa);
         int8s[r] = quantized ? measure_int8(threads) : -1;
+        gm_ctx_time_phases(c, true);
         t0 = bench_now();
         if (gm_ctx_eval(c, toks, n_prompt, logits, false, &err) != 0) {
             fprintf(stderr, "bench_model: prefill of %d tokens: %s\n", n_prompt, err.msg); return 1;
         }
         pre[r] = bench_now() - t0;
+        gm_ctx_phase_times(c, ph_names, ph, GM_PHASES);
+        gm_ctx_time_phases(c, false);
+        if (pre[r] < fastest) {
+            fastest = pre[r];
+            memcpy(ph_best, ph, sizeof ph);
+        }
         bws[r] = measure_bw(threads);
         t0 = bench_now();
         for (int i = 0; i < n_decode; i++)
@@ -218,6 +230,10 @@ int main(int argc, char **argv)
            "medians of %d runs, each ratio against the machine measured just before it\n",
            label ? label : dir, cfg->n_layers, threads ? threads : gm_physical_cores(), gm_kernel_isa(), n_prompt, pre_s,
            pflop / pre_s * 1e-9, fma, inote, dec_s * 1e3, wbytes / dec_s * 1e-9, bw, wsrc, runs);
+    printf("# %s: the fastest prefill (%.3f s) by phase:", label ? label : dir, fastest);
+    for (int k = 0; k < GM_PHASES; k++)
+        if (ph_best[k] > 0) printf(" %s %.1f%%", ph_names[k], 100 * ph_best[k] / fastest);
+    printf("\n");
     free(toks); free(logits);
     gm_ctx_free(c);
     gm_model_free(m);

@@ -278,6 +278,16 @@ const float *gm_ctx_hidden(const gm_ctx *c, int *n_rows);
 /* Set while a long eval runs; checked between layers. */
 void gm_ctx_set_interrupt(gm_ctx *c, volatile sig_atomic_t *flag);
 
+/* Where the forward pass spends its time, for benchmarks: with timing on,
+ * each eval adds the wall seconds of each phase of every layer (products
+ * with their quantization and barriers, attention, the per-token passes)
+ * to a total per phase; gm_ctx_time_phases(c, true) also zeroes them.
+ * gm_ctx_phase_times copies up to max totals into secs and their names
+ * into names (either may be NULL) and returns the number of phases. */
+enum { GM_PHASES = 11 };
+void gm_ctx_time_phases(gm_ctx *c, bool on);
+int  gm_ctx_phase_times(const gm_ctx *c, const char **names, double *secs, int max);
+
 /* ------------------------------------------------------------------------ */
 /* Sampling                                                                  */
 /* ------------------------------------------------------------------------ */

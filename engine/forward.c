@@ -10,8 +10,47 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include "model.h"
 #include "ops.h"
+
+/* ---- phase timing (gm_ctx_time_phases) ------------------------------------- */
+
+enum { PH_EMBED, PH_QKV, PH_ROPE_KV, PH_ATTN, PH_O, PH_UP, PH_DOWN, PH_EXPERTS, PH_PLE, PH_NORMS, PH_LM_HEAD };
+static const char *const phase_names[GM_PHASES] = { "embed", "qkv", "rope-kv", "attention", "o-proj", "mlp-up",
+                                                    "mlp-down", "experts", "per-layer", "norms", "lm-head" };
+
+/* The clock at the start of a phase (0 when timing is off). */
+static double ph_start(const gm_ctx *c)
+{
+    if (!c->timing) return 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Add the time since t0 to phase k (and start the next phase there). */
+static double ph_end(gm_ctx *c, int k, double t0)
+{
+    double t = ph_start(c);
+    if (c->timing) c->phase_s[k] += t - t0;
+    return t;
+}
+
+void gm_ctx_time_phases(gm_ctx *c, bool on)
+{
+    c->timing = on;
+    memset(c->phase_s, 0, sizeof c->phase_s);
+}
+
+int gm_ctx_phase_times(const gm_ctx *c, const char **names, double *secs, int max)
+{
+    for (int k = 0; k < GM_PHASES && k < max; k++) {
+        if (names) names[k] = phase_names[k];
+        if (secs) secs[k] = c->phase_s[k];
+    }
+    return GM_PHASES;
+}
 
 static int mm(gm_ctx *c, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx, int n,
               float *Y, int64_t ldy, gm_err *err)
@@ -255,12 +294,15 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
     int64_t ld[3] = { qw, kw, kw };
     int nw = cfg->kv_source[l] != l ? 1 : y->wv ? 3 : 2;   /* a layer that reuses another's KV needs only q */
     made_rows mr = { c, l, attn_in_tok };
+    double t = ph_start(c);
     if (gm_qmatmul_made(m->pool, nw, W, c->xn, H, n, Y, ld, made_row, &mr) != 0) {   /* float weights */
         for_tokens(c, l, n, attn_in_tok);
         if (mm_multi(c, nw, W, c->xn, H, n, Y, ld, err)) return -1;
     }
     if (nw == 2) memcpy(c->v, c->k, (size_t)n * kw * sizeof(float));   /* K = V: raw projection */
+    t = ph_end(c, PH_QKV, t);
     for_tokens(c, l, n, qkv_tok);
+    t = ph_end(c, PH_ROPE_KV, t);
     /* Tokens per work item: the most (up to GM_ATTN_TOKENS) that leave at
      * least 4 blocks per thread per KV head and whose score rows fit the
      * scratch.  Heads per item: the largest share of a KV group (so K and V
@@ -285,8 +327,11 @@ static int attention(gm_ctx *c, int l, int n, gm_err *err)
     kv_c = kv_c > fit ? fit : kv_c;
     attn_job j = {c, kv, c->q, c->att, n, c->pos, Hq, hd, G, window, gh, tb, kc, kv_c, 0};
     gm_pool_run(m->pool, attn_worker, &j);
+    t = ph_end(c, PH_ATTN, t);
     if (mm(c, y->wo, 0, c->att, qw, n, c->o, H, err)) return -1;
+    t = ph_end(c, PH_O, t);
     for_tokens(c, l, n, attn_out_tok);
+    ph_end(c, PH_NORMS, t);
     return 0;
 }
 
@@ -309,12 +354,17 @@ static int mlp(gm_ctx *c, int l, const float *in, int n, float *out, gm_err *err
     const gm_tensor *W[2] = { y->gate, y->up };
     float *Y[2] = { c->g, c->u };
     int64_t ld[2] = { F, F };
+    double t = ph_start(c);
     if (mm_multi(c, 2, W, in, H, n, Y, ld, err)) return -1;
+    t = ph_end(c, PH_UP, t);
     made_rows mr = { c, l, geglu_tok };
     int64_t ldo = H;
-    if (gm_qmatmul_made(c->m->pool, 1, &y->down, c->g, F, n, &out, &ldo, made_row, &mr) == 0) return 0;
-    for_tokens(c, l, n, geglu_tok);    /* float down projection */
-    return mm(c, y->down, 0, c->g, F, n, out, H, err);
+    if (gm_qmatmul_made(c->m->pool, 1, &y->down, c->g, F, n, &out, &ldo, made_row, &mr) != 0) {
+        for_tokens(c, l, n, geglu_tok);    /* float down projection */
+        if (mm(c, y->down, 0, c->g, F, n, out, H, err)) return -1;
+    }
+    ph_end(c, PH_DOWN, t);
+    return 0;
 }
 
 /* Token t's router input: xn = rmsnorm(x) * router_scale / sqrt(H). */
@@ -432,6 +482,7 @@ static int ffn(gm_ctx *c, int l, int n, gm_err *err)
     int H = cfg->hidden;
     /* xn = ffn_norm(x): made by attention's last pass (attn_out_tok) */
     if (mlp(c, l, c->xn, n, c->f, err)) return -1;
+    double t = ph_start(c);
     if (cfg->moe) {
         for (int t = 0; t < n; t++) rmsnorm(c->f + (size_t)t * H, c->f + (size_t)t * H, y->post_ffn_norm1, H, cfg->eps);
         if (experts(c, l, n, err)) return -1;
@@ -440,8 +491,10 @@ static int ffn(gm_ctx *c, int l, int n, gm_err *err)
             rmsnorm(a, a, y->post_ffn_norm2, H, cfg->eps);
             for (int i = 0; i < H; i++) f[i] += a[i];
         }
+        t = ph_end(c, PH_EXPERTS, t);
     }
     for_tokens(c, l, n, ffn_out_tok);
+    ph_end(c, PH_NORMS, t);
     return 0;
 }
 
@@ -544,20 +597,29 @@ int gm_forward(gm_ctx *c, const int32_t *tok, int n, float *logits, bool all_log
     const gm_model *m = c->m;
     const gm_config *cfg = &m->cfg;
     int H = cfg->hidden, V = cfg->vocab;
+    double t = ph_start(c);
     tok_in(c, tok, n, false);
     if (cfg->ple_dim > 0 && ple_inputs(c, tok, n, err)) return -1;
+    ph_end(c, PH_EMBED, t);
     for (int l = 0; l < cfg->n_layers; l++) {
         if (c->interrupt && *c->interrupt)
             return gm_err_set(err, GM_E_INTERRUPTED, "interrupted");
         if (attention(c, l, n, err) || ffn(c, l, n, err)) return -1;
-        if (cfg->ple_dim > 0 && ple_inject(c, l, n, err)) return -1;
+        if (cfg->ple_dim > 0) {
+            t = ph_start(c);
+            if (ple_inject(c, l, n, err)) return -1;
+            ph_end(c, PH_PLE, t);
+        }
     }
+    t = ph_start(c);
     for_tokens(c, 0, n, final_norm_tok);
+    t = ph_end(c, PH_NORMS, t);
     c->n_hidden_rows = n;
     if (!logits) return 0;
     int first = all_logits ? 0 : n - 1, rows = n - first;
     if (mm(c, m->lm_head, 0, c->hidden + (size_t)first * H, H, rows, logits, V, err)) return -1;
     float cap = cfg->final_softcap;
     if (cap > 0) gm_vec_softcap(logits, (int64_t)rows * V, cap);
+    ph_end(c, PH_LM_HEAD, t);
     return 0;
 }

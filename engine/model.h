@@ -113,6 +113,8 @@ struct gm_ctx {
     int    scores_heads;         /* head rows per thread: the largest KV group, at most 8 */
     int    n_hidden_rows;
     volatile sig_atomic_t *interrupt;
+    bool   timing;               /* gm_ctx_time_phases */
+    double phase_s[GM_PHASES];   /* seconds per phase (forward.c's PH_*) */
 };
 
 /* Query heads whose softmax rows one attention work item keeps at once. */

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "check.h"
 #include "engine.h"
 #include "model.h"
@@ -93,6 +94,57 @@ out:
     gm_model_free(m32);
 }
 
+static double wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Phase timing: off by default (all totals 0 after an eval); on, an eval
+ * of n tokens gives every phase the model has a positive total, phases it
+ * lacks 0 (experts in a dense model, per-layer inputs without PLE), their
+ * sum at most the call's wall time; turning it on again zeroes them; the
+ * logits are the same bits as untimed. */
+static void phase_timing(gm_model *m, const int32_t *toks, int n, bool moe)
+{
+    gm_err err = {0};
+    int V = gm_model_config(m)->vocab;
+    float *a = malloc(sizeof *a * (size_t)V), *b = malloc(sizeof *b * (size_t)V);
+    gm_ctx *c = gm_ctx_new(m, 0, &err);
+    if (!CHECK(c && a && b, "a context for phase timing%s%s", err.msg[0] ? ": " : "", err.msg)) { free(a); free(b); gm_ctx_free(c); return; }
+    const char *names[GM_PHASES + 1] = {0};
+    double s[GM_PHASES + 1];
+    int k = gm_ctx_phase_times(c, names, s, GM_PHASES + 1), zero = 1;
+    CHECK(gm_ctx_eval(c, toks, n, a, false, &err) == 0, "untimed eval: %s", err.msg);
+    gm_ctx_phase_times(c, NULL, s, GM_PHASES);
+    for (int i = 0; i < GM_PHASES; i++) zero &= s[i] == 0.0;
+    CHECK(k == GM_PHASES && zero, "%d phases, all 0 when timing is off", k);
+    gm_ctx_truncate(c, 0, &err);
+    gm_ctx_time_phases(c, true);
+    double t0 = wall();
+    CHECK(gm_ctx_eval(c, toks, n, b, false, &err) == 0, "timed eval: %s", err.msg);
+    double w = wall() - t0, sum = 0;
+    gm_ctx_phase_times(c, NULL, s, GM_PHASES);
+    int ok = 1;
+    for (int i = 0; i < GM_PHASES; i++) {
+        bool absent = (!moe && !strcmp(names[i], "experts")) || (moe && !strcmp(names[i], "per-layer"));
+        ok &= names[i] && (absent ? s[i] == 0.0 : s[i] > 0.0);
+        sum += s[i];
+    }
+    CHECK(ok && sum <= w, "%s: every phase the model has takes time (%s %.2g s ... %s %.2g s), their sum %.3g s "
+          "within the call's %.3g s", moe ? "MoE" : "dense", names[0], s[0], names[GM_PHASES - 1],
+          s[GM_PHASES - 1], sum, w);
+    CHECK(memcmp(a, b, sizeof *a * (size_t)V) == 0, "timing leaves the logits' bits unchanged");
+    gm_ctx_time_phases(c, true);
+    gm_ctx_phase_times(c, NULL, s, GM_PHASES);
+    zero = 1;
+    for (int i = 0; i < GM_PHASES; i++) zero &= s[i] == 0.0;
+    CHECK(zero, "turning timing on again zeroes the totals");
+    gm_ctx_free(c);
+    free(a); free(b);
+}
+
 int main(void)
 {
     gm_err err = {0};
@@ -144,6 +196,7 @@ int main(void)
      * 37, and one token at a time give the same bits (window 8 and the full
      * layers' growing spans cross every block boundary). */
     chunking_is_invisible(m, toks, 300);
+    phase_timing(m, toks, 40, false);
     f16_storage(toks, 40);
     {   /* the same with an f32 cache */
         gm_load_opts o32 = {.threads = 2, .kv_type = GM_KV_F32};
@@ -159,6 +212,7 @@ int main(void)
             int32_t *mt = malloc(sizeof *mt * 600);
             for (int i = 0; mt && i < 600; i++) mt[i] = i ? 3 + (int32_t)((i * 2654435761u) % (unsigned)(mv - 3)) : 2;
             if (CHECK(mt != NULL, "token buffer")) chunking_is_invisible(moe, mt, 600);
+            if (mt) phase_timing(moe, mt, 40, true);
             free(mt);
             gm_model_free(moe);
         }
