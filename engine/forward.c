@@ -10,7 +10,6 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <time.h>
 #include "model.h"
 #include "ops.h"
 
@@ -23,10 +22,7 @@ static const char *const phase_names[GM_PHASES] = { "embed", "qkv", "rope-kv", "
 /* The clock at the start of a phase (0 when timing is off). */
 static double ph_start(const gm_ctx *c)
 {
-    if (!c->timing) return 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+    return c->timing ? gm_now_s() : 0;
 }
 
 /* Add the time since t0 to phase k (and start the next phase there). */

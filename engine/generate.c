@@ -6,15 +6,7 @@
  * the cache so the next turn can continue from it. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "model.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static bool is_stop(const gm_gen_params *p, const gm_genconfig *g, int32_t t)
 {
@@ -45,9 +37,9 @@ int gm_generate(gm_ctx *c, const int32_t *prompt, int n, const gm_gen_params *p,
         goto out;
     }
     gm_ctx_set_interrupt(c, p->interrupt);
-    double t0 = now_s();
+    double t0 = gm_now_s();
     int pre = gm_ctx_sync(c, prompt, n, logits, err);
-    res->prefill_s = now_s() - t0;
+    res->prefill_s = gm_now_s() - t0;
     if (pre < 0) {
         res->reason = err && err->code == GM_E_INTERRUPTED ? GM_STOP_INTERRUPT :
                       err && err->code == GM_E_CONTEXT ? GM_STOP_CONTEXT : GM_STOP_ERROR;
@@ -57,7 +49,7 @@ int gm_generate(gm_ctx *c, const int32_t *prompt, int n, const gm_gen_params *p,
     gm_detok dt;
     gm_detok_init(&dt);
     char text[1024];
-    t0 = now_s();
+    t0 = gm_now_s();
     for (;;) {
         if (p->interrupt && *p->interrupt) { res->reason = GM_STOP_INTERRUPT; break; }
         if (p->max_tokens > 0 && res->n_generated >= p->max_tokens) { res->reason = GM_STOP_LENGTH; break; }
@@ -88,7 +80,7 @@ int gm_generate(gm_ctx *c, const int32_t *prompt, int n, const gm_gen_params *p,
         size_t len = gm_detok_flush(&dt, text, sizeof text);
         if (len) p->on_token(p->ud, -1, text, len);
     }
-    res->decode_s = now_s() - t0;
+    res->decode_s = gm_now_s() - t0;
     rc = 0;
 out:
     gm_ctx_set_interrupt(c, NULL);

@@ -11,6 +11,16 @@
 #include "engine.h"
 #include "kernels.h"
 #include "source.h"
+#include <time.h>
+
+/* Monotonic seconds: the engine's one clock (generation and speculation
+ * timings, phase timing). */
+static inline double gm_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 typedef struct gm_layer {
     /* attention */

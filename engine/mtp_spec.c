@@ -25,21 +25,12 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "mtp.h"
 #include "mtp_spec.h"
 
 #define LOOKUP_MAX_NGRAM 8
 #define LOOKUP_MIN_NGRAM 2
 #define EMA 0.1
-
-/* Monotonic seconds. */
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 /* Which released size a target is shaped like (drives K and the priors). */
 gm_spec_size gm_spec_size_of(const gm_config *c)
@@ -199,7 +190,7 @@ static int make_draft(spec *S, int32_t y, int kcap, int32_t *out, int *src, gm_e
     S->idle = 0;
     *src = 1;
     gm_drafter *d = sp->draft;
-    double t0 = now_s();
+    double t0 = gm_now_s();
     float *cur = S->carry, *nxt = S->hrows;     /* hrows is free until the verify pass */
     int m = 0;
     int32_t tok = y;
@@ -210,7 +201,7 @@ static int make_draft(spec *S, int32_t y, int kcap, int32_t *out, int *src, gm_e
         float *sw = cur; cur = nxt; nxt = sw;
         if (is_stop(S->p, &c->m->gen, t)) { m++; break; }   /* nothing useful follows a stop */
     }
-    S->st->draft_s += now_s() - t0;
+    S->st->draft_s += gm_now_s() - t0;
     return m;
 }
 
@@ -236,9 +227,9 @@ static int run(spec *S, const int32_t *prompt, int n, gm_gen_result *res, gm_err
     gm_model *m = c->m;
     const gm_gen_params *p = S->p;
     int V = m->cfg.vocab, Hb = m->cfg.hidden;
-    double t0 = now_s();
+    double t0 = gm_now_s();
     int pre = gm_ctx_sync(c, prompt, n, S->rows, err);
-    res->prefill_s = now_s() - t0;
+    res->prefill_s = gm_now_s() - t0;
     if (pre < 0) {
         res->reason = err && err->code == GM_E_INTERRUPTED ? GM_STOP_INTERRUPT :
                       err && err->code == GM_E_CONTEXT ? GM_STOP_CONTEXT : GM_STOP_ERROR;
@@ -254,7 +245,7 @@ static int run(spec *S, const int32_t *prompt, int n, gm_gen_result *res, gm_err
     int32_t draft[GM_SPEC_KMAX], y = -1;
     bool pending = false;
     float *cur = S->rows;
-    t0 = now_s();
+    t0 = gm_now_s();
     for (;;) {
         if (!pending) {
             if (p->interrupt && *p->interrupt) { res->reason = GM_STOP_INTERRUPT; break; }
@@ -275,12 +266,12 @@ static int run(spec *S, const int32_t *prompt, int n, gm_gen_result *res, gm_err
         batch[0] = y;
         memcpy(batch + 1, draft, (size_t)nd * sizeof *draft);
         int base = c->pos;
-        double tv = now_s();
+        double tv = gm_now_s();
         if (gm_ctx_eval(c, batch, nd + 1, stop ? NULL : S->rows, true, err)) {
             res->reason = err && err->code == GM_E_INTERRUPTED ? GM_STOP_INTERRUPT : GM_STOP_ERROR;
             return res->reason == GM_STOP_INTERRUPT ? 0 : -1;
         }
-        S->st->verify_s += now_s() - tv;
+        S->st->verify_s += gm_now_s() - tv;
         S->st->target_passes++;
         if (nd > 0) memcpy(S->hrows, gm_ctx_hidden(c, NULL), (size_t)(nd + 1) * Hb * sizeof(float));
         else memcpy(S->carry, gm_ctx_hidden(c, NULL), (size_t)Hb * sizeof(float));
@@ -322,7 +313,7 @@ static int run(spec *S, const int32_t *prompt, int n, gm_gen_result *res, gm_err
         size_t len = gm_detok_flush(&dt, text, sizeof text);
         if (len) p->on_token(p->ud, -1, text, len);
     }
-    res->decode_s = now_s() - t0;
+    res->decode_s = gm_now_s() - t0;
     return 0;
 }
 
