@@ -431,7 +431,6 @@ typedef struct {
     size_t bytes_per_block;
 } gm_qrowprep;
 gm_qrowprep gm_qrowprep_get(gm_type t, gm_qisa isa);
-void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst);
 
 /* gm_qmatmul with an explicit kernel path (tests and the benchmark). */
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,

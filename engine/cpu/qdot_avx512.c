@@ -234,8 +234,13 @@ QP_TILE_FN(avx512_tile_q4_0, QP_Q4_0)
  * and multiply two (AMD Zen 5) holds a tile to about 88% of the multiplier
  * rate before any float work; here it is one per two products.  Per block
  * and (row, token) the operations of qp_tile_pairs (exact isum, then
- * fma(float(isum), dw * dx, acc) in block order), so the same bits. */
-ALWAYS_INLINE void qp_tile32(bool pow2, int64_t nb, const unsigned char *g, size_t g2, const void *xv, size_t xs,
+ * fma(float(isum), dw * dx, acc) in block order), so the same bits.
+ * With nib the groups are packed Q4_0, read in place: each 64-byte row
+ * gives the levels of two Q8_0 rows (low nibbles: elements 4k..4k+3, high:
+ * 16+4k..), split by an and and a shift.  That costs the tile 1-2% against
+ * reading Q4_0 rewritten to bytes, but the rewrite itself, a store of twice
+ * the run per chunk of tokens, cost a 512-token prefill 4-6%. */
+ALWAYS_INLINE void qp_tile32(bool pow2, bool nib, int64_t nb, const unsigned char *g, size_t g2, const void *xv, size_t xs,
                              int nt, float *y, int64_t ldy, bool cont)
 {
     __m512 f0[GM_QP2_TOKENS], f1[GM_QP2_TOKENS];
@@ -243,11 +248,34 @@ ALWAYS_INLINE void qp_tile32(bool pow2, int64_t nb, const unsigned char *g, size
     sums_load(nt, y + 16, ldy, cont, f1);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, dof;
-        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &dof);
+        gm_qp_offsets(nib ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0, nb, b, &qo, &dof);
         const unsigned char *q0 = g + qo, *q1 = g + g2 + qo;
         __m512i a0[GM_QP2_TOKENS], a1[GM_QP2_TOKENS];
 #pragma GCC unroll 8
         for (int u = 0; u < nt; u++) a0[u] = a1[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
+        if (nib) {
+            const __m512i m4 = _mm512_set1_epi8(0x0F);
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                __m512i v0 = _mm512_loadu_si512((const void *)(q0 + 64 * k));
+                __m512i v1 = _mm512_loadu_si512((const void *)(q1 + 64 * k));
+                __m512i l0 = _mm512_and_si512(v0, m4), h0 = _mm512_and_si512(_mm512_srli_epi16(v0, 4), m4);
+                __m512i l1 = _mm512_and_si512(v1, m4), h1 = _mm512_and_si512(_mm512_srli_epi16(v1, 4), m4);
+#pragma GCC unroll 8
+                for (int u = 0; u < nt; u++) {
+                    int32_t s4;
+                    const int8_t *qs = XROW(gm_bq8c, xv, u, xs)[b].qs;
+                    memcpy(&s4, qs + 4 * k, 4);
+                    __m512i s = _mm512_set1_epi32(s4);
+                    a0[u] = _mm512_dpbusd_epi32(a0[u], l0, s);
+                    a1[u] = _mm512_dpbusd_epi32(a1[u], l1, s);
+                    memcpy(&s4, qs + 16 + 4 * k, 4);
+                    s = _mm512_set1_epi32(s4);
+                    a0[u] = _mm512_dpbusd_epi32(a0[u], h0, s);
+                    a1[u] = _mm512_dpbusd_epi32(a1[u], h1, s);
+                }
+            }
+        } else
 #pragma GCC unroll 8
         for (int k = 0; k < 8; k++) {
             __m512i v0 = _mm512_loadu_si512((const void *)(q0 + 64 * k));
@@ -298,29 +326,12 @@ ALWAYS_INLINE void qp_tile32(bool pow2, int64_t nb, const unsigned char *g, size
         default: body(nb, g, g2, x, xs, 6, y, ldy, cont); break;                                      \
         }                                                                                             \
     }
-#define QP2_Q8_0(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(false, nb, g, g2, x, xs, nt, y, ldy, cont)
-#define QP2_POW2(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(true, nb, g, g2, x, xs, nt, y, ldy, cont)
+#define QP2_Q8_0(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(false, false, nb, g, g2, x, xs, nt, y, ldy, cont)
+#define QP2_POW2(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(true, false, nb, g, g2, x, xs, nt, y, ldy, cont)
+#define QP2_Q4_0(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(true, true, nb, g, g2, x, xs, nt, y, ldy, cont)
 QP2_TILE_FN(avx512_tile2_q8_0, QP2_Q8_0)
-QP2_TILE_FN(avx512_tile2_pow2, QP2_POW2)     /* Q4_0 and Q5_0 runs rewritten in the Q8_0 layout */
-
-/* gm_qprep_q4_0_portable with 512-bit registers (same bytes). */
-void gm_qprep_q4_0_avx512(int64_t nb, const void *group, void *dst)
-{
-    const unsigned char *g = group;
-    unsigned char *d = dst;
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    for (int64_t b = 0; b < nb; b++) {
-        size_t qi, si, qo, so;
-        gm_qp_offsets(GM_TYPE_Q4_0, nb, b, &qi, &si);
-        gm_qp_offsets(GM_TYPE_Q8_0, nb, b, &qo, &so);
-        for (int k = 0; k < 4; k++) {
-            __m512i v = _mm512_loadu_si512((const void *)(g + qi + 64 * k));
-            _mm512_storeu_si512((void *)(d + qo + 64 * k), _mm512_and_si512(v, m4));
-            _mm512_storeu_si512((void *)(d + qo + 256 + 64 * k), _mm512_and_si512(_mm512_srli_epi16(v, 4), m4));
-        }
-        memcpy(d + so, g + si, 32);
-    }
-}
+QP2_TILE_FN(avx512_tile2_q4_0, QP2_Q4_0)
+QP2_TILE_FN(avx512_tile2_pow2, QP2_POW2)     /* Q5_0 runs rewritten in the Q8_0 layout */
 
 /* ---- packed Q5_0 / Q5_1 ------------------------------------------------------
  *
@@ -1042,10 +1053,7 @@ gm_qprep gm_qprep_avx512(gm_type t)
     gm_qprep r = { NULL, gm_qtile_avx512(t), 0, NULL };
     switch (t) {
     case GM_TYPE_Q8_0: r.tile2 = avx512_tile2_q8_0; break;
-    case GM_TYPE_Q4_0:
-        r = (gm_qprep){ gm_qprep_q4_0_avx512, avx512_tile_q8_0,
-                        gm_qp_quant_bytes(GM_TYPE_Q8_0) + gm_qp_scale_bytes(GM_TYPE_Q8_0), avx512_tile2_pow2 };
-        break;
+    case GM_TYPE_Q4_0: r.tile2 = avx512_tile2_q4_0; break;   /* read in place: no rewrite */
     case GM_TYPE_Q5_0: r = (gm_qprep){ q5_0_prep, avx512_tile_q8_0, GM_Q5R_BYTES(GM_TYPE_Q5_0), avx512_tile2_pow2 }; break;
     case GM_TYPE_Q5_1: r = (gm_qprep){ q5_1_prep, avx512_tile_q5_1_run, GM_Q5R_BYTES(GM_TYPE_Q5_1), NULL }; break;
     case GM_TYPE_Q4_K: r = (gm_qprep){ q4kr_prep, avx512_tile_q4_K_run, GM_Q4KR_BYTES, avx512_tile2_q4_K_run }; break;
