@@ -226,6 +226,17 @@ ALWAYS_INLINE void qp_tile(bool q4, int64_t nb, const unsigned char *g, const vo
 QP_TILE_FN(avx512_tile_q8_0, QP_Q8_0)
 QP_TILE_FN(avx512_tile_q4_0, QP_Q4_0)
 
+/* The 4 activation bytes at p broadcast into a register once, then times
+ * the columns of both groups of a 32-row tile (w0 and w1). */
+ALWAYS_INLINE void dp_pair(__m512i *a0, __m512i *a1, __m512i w0, __m512i w1, const int8_t *p)
+{
+    int32_t s4;
+    memcpy(&s4, p, 4);
+    __m512i s = _mm512_set1_epi32(s4);
+    *a0 = _mm512_dpbusd_epi32(*a0, w0, s);
+    *a1 = _mm512_dpbusd_epi32(*a1, w1, s);
+}
+
 /* Two groups in the Q8_0 layout (32 rows, the second g2 bytes after the
  * first) times nt <= GM_QP2_TOKENS tokens.  Each token's 4 activation bytes
  * are broadcast into a register once and multiply both groups' columns.
@@ -238,8 +249,8 @@ QP_TILE_FN(avx512_tile_q4_0, QP_Q4_0)
  * With nib the groups are packed Q4_0, read in place: each 64-byte row
  * gives the levels of two Q8_0 rows (low nibbles: elements 4k..4k+3, high:
  * 16+4k..), split by an and and a shift.  That costs the tile 1-2% against
- * reading Q4_0 rewritten to bytes, but the rewrite itself, a store of twice
- * the run per chunk of tokens, cost a 512-token prefill 4-6%. */
+ * reading Q4_0 rewritten to bytes; without the rewrite (and its stores of
+ * twice each run per chunk of tokens) the prefill measured the same. */
 ALWAYS_INLINE void qp_tile32(bool pow2, bool nib, int64_t nb, const unsigned char *g, size_t g2, const void *xv, size_t xs,
                              int nt, float *y, int64_t ldy, bool cont)
 {
@@ -263,30 +274,18 @@ ALWAYS_INLINE void qp_tile32(bool pow2, bool nib, int64_t nb, const unsigned cha
                 __m512i l1 = _mm512_and_si512(v1, m4), h1 = _mm512_and_si512(_mm512_srli_epi16(v1, 4), m4);
 #pragma GCC unroll 8
                 for (int u = 0; u < nt; u++) {
-                    int32_t s4;
                     const int8_t *qs = XROW(gm_bq8c, xv, u, xs)[b].qs;
-                    memcpy(&s4, qs + 4 * k, 4);
-                    __m512i s = _mm512_set1_epi32(s4);
-                    a0[u] = _mm512_dpbusd_epi32(a0[u], l0, s);
-                    a1[u] = _mm512_dpbusd_epi32(a1[u], l1, s);
-                    memcpy(&s4, qs + 16 + 4 * k, 4);
-                    s = _mm512_set1_epi32(s4);
-                    a0[u] = _mm512_dpbusd_epi32(a0[u], h0, s);
-                    a1[u] = _mm512_dpbusd_epi32(a1[u], h1, s);
+                    dp_pair(&a0[u], &a1[u], l0, l1, qs + 4 * k);
+                    dp_pair(&a0[u], &a1[u], h0, h1, qs + 16 + 4 * k);
                 }
             }
-        } else
+        } else {
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; k++) {
-            __m512i v0 = _mm512_loadu_si512((const void *)(q0 + 64 * k));
-            __m512i v1 = _mm512_loadu_si512((const void *)(q1 + 64 * k));
+            for (int k = 0; k < 8; k++) {
+                __m512i v0 = _mm512_loadu_si512((const void *)(q0 + 64 * k));
+                __m512i v1 = _mm512_loadu_si512((const void *)(q1 + 64 * k));
 #pragma GCC unroll 8
-            for (int u = 0; u < nt; u++) {
-                int32_t s4;
-                memcpy(&s4, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k, 4);
-                __m512i s = _mm512_set1_epi32(s4);
-                a0[u] = _mm512_dpbusd_epi32(a0[u], v0, s);
-                a1[u] = _mm512_dpbusd_epi32(a1[u], v1, s);
+                for (int u = 0; u < nt; u++) dp_pair(&a0[u], &a1[u], v0, v1, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k);
             }
         }
         __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
