@@ -351,12 +351,15 @@ static int mlp(gm_ctx *c, int l, const float *in, int n, float *out, gm_err *err
     float *Y[2] = { c->g, c->u };
     int64_t ld[2] = { F, F };
     double t = ph_start(c);
-    if (mm_multi(c, 2, W, in, H, n, Y, ld, err)) return -1;
+    /* 1: g already holds the GeGLU (prefill on AVX-512); else the two
+     * products, and the GeGLU is made row by row below */
+    int fused = gm_qmatmul_geglu(c->m->pool, y->gate, y->up, in, H, n, c->g, c->u, F);
+    if (fused < 0 && mm_multi(c, 2, W, in, H, n, Y, ld, err)) return -1;
     t = ph_end(c, PH_UP, t);
     made_rows mr = { c, l, geglu_tok };
     int64_t ldo = H;
-    if (gm_qmatmul_made(c->m->pool, 1, &y->down, c->g, F, n, &out, &ldo, made_row, &mr) != 0) {
-        for_tokens(c, l, n, geglu_tok);    /* float down projection */
+    if (gm_qmatmul_made(c->m->pool, 1, &y->down, c->g, F, n, &out, &ldo, fused == 1 ? NULL : made_row, &mr) != 0) {
+        if (fused != 1) for_tokens(c, l, n, geglu_tok);    /* float down projection */
         if (mm(c, y->down, 0, c->g, F, n, out, H, err)) return -1;
     }
     ph_end(c, PH_DOWN, t);

@@ -110,6 +110,18 @@ int gm_qmatmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const flo
 typedef void (*gm_row_fn)(void *arg, int t);
 int gm_qmatmul_made(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
                     float *const *Y, const int64_t *ldy, gm_row_fn make, void *arg);
+/* The GeGLU MLP's first half, G = gelu(X gate^T) * (X up^T), where the
+ * AVX-512 path's 32-row tile can take each 16 rows of gate beside the
+ * same rows of up (prefill: n > GM_QP_TOKENS; both packed, same type and
+ * shape): the GeGLU is applied to the tile's sums while they are in
+ * registers' reach, and neither product goes to memory on its own
+ * (U only holds up's sums between runs of a wide input).  Returns 1 then.
+ * Elsewhere it is gm_qmatmul_multi of the two into G and U, returning 0,
+ * and the caller applies gm_vec_geglu; -1, nothing done, where that
+ * declines.  Either way G ends with the bits of the products followed by
+ * gm_vec_geglu. */
+int gm_qmatmul_geglu(gm_pool *p, const gm_tensor *gate, const gm_tensor *up, const float *X, int64_t ldx, int n,
+                     float *G, float *U, int64_t ldy);
 
 /* ---- small vector ops --------------------------------------------------------- */
 

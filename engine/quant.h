@@ -377,12 +377,13 @@ gm_qtile_fn gm_qtile_avx512(gm_type t);
  * advanced as for a tile) to dst, bytes_per_block each; tile reads dst.
  * prep is NULL for types read as they are. */
 /* tile2, where a path has one, takes two groups (or two rewritten runs) of
- * the layout tile reads, the second g2 bytes after the first: 32 rows
- * (y[u * ldy + 16 + i] for the second group's row i) times nt <=
- * GM_QP2_TOKENS tokens, with the bits tile gives each group. */
+ * the layout tile reads, g0 and g1 (two groups of one matrix, or the same
+ * rows of two matrices): 32 rows times nt <= GM_QP2_TOKENS tokens, group
+ * g0's row i into y0[u * ldy + i] and g1's into y1[u * ldy + i], with the
+ * bits tile gives each group. */
 #define GM_QP2_TOKENS 6
-typedef void (*gm_qtile2_fn)(int64_t nb, const void *group, size_t g2, const void *x, size_t xs, int nt, float *y,
-                             int64_t ldy, bool cont);
+typedef void (*gm_qtile2_fn)(int64_t nb, const void *g0, const void *g1, const void *x, size_t xs, int nt,
+                             float *y0, float *y1, int64_t ldy, bool cont);
 typedef struct {
     void (*prep)(int64_t nb, const void *group, void *dst);
     gm_qtile_fn tile;

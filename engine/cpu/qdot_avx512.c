@@ -237,8 +237,8 @@ ALWAYS_INLINE void dp_pair(__m512i *a0, __m512i *a1, __m512i w0, __m512i w1, con
     *a1 = _mm512_dpbusd_epi32(*a1, w1, s);
 }
 
-/* Two groups in the Q8_0 layout (32 rows, the second g2 bytes after the
- * first) times nt <= GM_QP2_TOKENS tokens.  Each token's 4 activation bytes
+/* Two groups in the Q8_0 layout (32 rows: g0's into y0, g1's into y1)
+ * times nt <= GM_QP2_TOKENS tokens.  Each token's 4 activation bytes
  * are broadcast into a register once and multiply both groups' columns.
  * The 16-row tile takes them as a memory operand of every vpdpbusd: one
  * broadcast load per product, which on CPUs that load two vectors a cycle
@@ -251,16 +251,16 @@ ALWAYS_INLINE void dp_pair(__m512i *a0, __m512i *a1, __m512i w0, __m512i w1, con
  * 16+4k..), split by an and and a shift.  That costs the tile 1-2% against
  * reading Q4_0 rewritten to bytes; without the rewrite (and its stores of
  * twice each run per chunk of tokens) the prefill measured the same. */
-ALWAYS_INLINE void qp_tile32(bool pow2, bool nib, int64_t nb, const unsigned char *g, size_t g2, const void *xv, size_t xs,
-                             int nt, float *y, int64_t ldy, bool cont)
+ALWAYS_INLINE void qp_tile32(bool pow2, bool nib, int64_t nb, const unsigned char *g0, const unsigned char *g1,
+                             const void *xv, size_t xs, int nt, float *y0, float *y1, int64_t ldy, bool cont)
 {
     __m512 f0[GM_QP2_TOKENS], f1[GM_QP2_TOKENS];
-    sums_load(nt, y, ldy, cont, f0);
-    sums_load(nt, y + 16, ldy, cont, f1);
+    sums_load(nt, y0, ldy, cont, f0);
+    sums_load(nt, y1, ldy, cont, f1);
     for (int64_t b = 0; b < nb; b++) {
         size_t qo, dof;
         gm_qp_offsets(nib ? GM_TYPE_Q4_0 : GM_TYPE_Q8_0, nb, b, &qo, &dof);
-        const unsigned char *q0 = g + qo, *q1 = g + g2 + qo;
+        const unsigned char *q0 = g0 + qo, *q1 = g1 + qo;
         __m512i a0[GM_QP2_TOKENS], a1[GM_QP2_TOKENS];
 #pragma GCC unroll 8
         for (int u = 0; u < nt; u++) a0[u] = a1[u] = _mm512_set1_epi32(XROW(gm_bq8c, xv, u, xs)[b].c);
@@ -288,8 +288,8 @@ ALWAYS_INLINE void qp_tile32(bool pow2, bool nib, int64_t nb, const unsigned cha
                 for (int u = 0; u < nt; u++) dp_pair(&a0[u], &a1[u], v0, v1, XROW(gm_bq8c, xv, u, xs)[b].qs + 4 * k);
             }
         }
-        __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + dof)));
-        __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g + g2 + dof)));
+        __m512 dw0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g0 + dof)));
+        __m512 dw1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)(g1 + dof)));
 #pragma GCC unroll 8
         for (int u = 0; u < nt; u++) {
             __m512 dx = _mm512_set1_ps(XROW(gm_bq8c, xv, u, xs)[b].d), s0, s1;
@@ -305,29 +305,29 @@ ALWAYS_INLINE void qp_tile32(bool pow2, bool nib, int64_t nb, const unsigned cha
             f1[u] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a1[u]), s1, f1[u]);
         }
     }
-    sums_store(nt, y, ldy, f0);
-    sums_store(nt, y + 16, ldy, f1);
+    sums_store(nt, y0, ldy, f0);
+    sums_store(nt, y1, ldy, f1);
 }
 
 /* A 32-row tile for any nt <= GM_QP2_TOKENS, each count compiled with its
- * registers unrolled (body(nb, g, g2, x, xs, nt, y, ldy, cont), nt a
+ * registers unrolled (body(nb, g0, g1, x, xs, nt, y0, y1, ldy, cont), nt a
  * constant). */
 #define QP2_TILE_FN(name, body)                                                                       \
-    static void name(int64_t nb, const void *g, size_t g2, const void *x, size_t xs, int nt, float *y,   \
-                     int64_t ldy, bool cont)                                                          \
+    static void name(int64_t nb, const void *g0, const void *g1, const void *x, size_t xs, int nt,       \
+                     float *y0, float *y1, int64_t ldy, bool cont)                                    \
     {                                                                                                 \
         switch (nt) {                                                                                 \
-        case 1: body(nb, g, g2, x, xs, 1, y, ldy, cont); break;                                       \
-        case 2: body(nb, g, g2, x, xs, 2, y, ldy, cont); break;                                       \
-        case 3: body(nb, g, g2, x, xs, 3, y, ldy, cont); break;                                       \
-        case 4: body(nb, g, g2, x, xs, 4, y, ldy, cont); break;                                       \
-        case 5: body(nb, g, g2, x, xs, 5, y, ldy, cont); break;                                       \
-        default: body(nb, g, g2, x, xs, 6, y, ldy, cont); break;                                      \
+        case 1: body(nb, g0, g1, x, xs, 1, y0, y1, ldy, cont); break;                                 \
+        case 2: body(nb, g0, g1, x, xs, 2, y0, y1, ldy, cont); break;                                 \
+        case 3: body(nb, g0, g1, x, xs, 3, y0, y1, ldy, cont); break;                                 \
+        case 4: body(nb, g0, g1, x, xs, 4, y0, y1, ldy, cont); break;                                 \
+        case 5: body(nb, g0, g1, x, xs, 5, y0, y1, ldy, cont); break;                                 \
+        default: body(nb, g0, g1, x, xs, 6, y0, y1, ldy, cont); break;                                \
         }                                                                                             \
     }
-#define QP2_Q8_0(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(false, false, nb, g, g2, x, xs, nt, y, ldy, cont)
-#define QP2_POW2(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(true, false, nb, g, g2, x, xs, nt, y, ldy, cont)
-#define QP2_Q4_0(nb, g, g2, x, xs, nt, y, ldy, cont) qp_tile32(true, true, nb, g, g2, x, xs, nt, y, ldy, cont)
+#define QP2_Q8_0(nb, g0, g1, x, xs, nt, y0, y1, ldy, cont) qp_tile32(false, false, nb, g0, g1, x, xs, nt, y0, y1, ldy, cont)
+#define QP2_POW2(nb, g0, g1, x, xs, nt, y0, y1, ldy, cont) qp_tile32(true, false, nb, g0, g1, x, xs, nt, y0, y1, ldy, cont)
+#define QP2_Q4_0(nb, g0, g1, x, xs, nt, y0, y1, ldy, cont) qp_tile32(true, true, nb, g0, g1, x, xs, nt, y0, y1, ldy, cont)
 QP2_TILE_FN(avx512_tile2_q8_0, QP2_Q8_0)
 QP2_TILE_FN(avx512_tile2_q4_0, QP2_Q4_0)
 QP2_TILE_FN(avx512_tile2_pow2, QP2_POW2)     /* Q5_0 runs rewritten in the Q8_0 layout */
@@ -915,22 +915,22 @@ ALWAYS_INLINE void q4kr_tile_f(int64_t nb, const unsigned char *g, const void *x
     sums_store(nt, y, ldy, sum);
 }
 
-/* q4kr_tile_f over two rewritten runs (32 rows, the second g2 bytes after
- * the first) times nt <= GM_QP2_TOKENS tokens: each activation broadcast
+/* q4kr_tile_f over two rewritten runs (32 rows: g0's into y0, g1's into
+ * y1) times nt <= GM_QP2_TOKENS tokens: each activation broadcast
  * once for both runs' levels, as in qp_tile32.  The sums of a half
  * super-block wait in an L1 array between sub-blocks (36 live vectors
  * would not fit the 32 registers; the tile's sums in y instead, rows
  * thousands of floats apart, made it half as fast); every operation and
  * its order is q4kr_tile_f's, so the same bits. */
-ALWAYS_INLINE void q4kr_tile32_f(int64_t nb, const unsigned char *g, size_t g2, const void *xv, size_t xs, int nt,
-                                 float *y, int64_t ldy, bool cont)
+ALWAYS_INLINE void q4kr_tile32_f(int64_t nb, const unsigned char *g0, const unsigned char *g1, const void *xv,
+                                 size_t xs, int nt, float *y0, float *y1, int64_t ldy, bool cont)
 {
     __attribute__((aligned(64))) float fh[2][2][GM_QP2_TOKENS][16];   /* [half][run][token] */
     __m512 s0[GM_QP2_TOKENS], s1[GM_QP2_TOKENS];
-    sums_load(nt, y, ldy, cont, s0);
-    sums_load(nt, y + 16, ldy, cont, s1);
+    sums_load(nt, y0, ldy, cont, s0);
+    sums_load(nt, y1, ldy, cont, s1);
     for (int64_t b = 0; b < nb; b++) {
-        const unsigned char *o0 = g + (size_t)b * GM_Q4KR_BYTES, *o1 = o0 + g2;
+        const unsigned char *o0 = g0 + (size_t)b * GM_Q4KR_BYTES, *o1 = g1 + (size_t)b * GM_Q4KR_BYTES;
 #pragma GCC unroll 1
         for (int j = 0; j < 8; j++) {
             float (*f)[GM_QP2_TOKENS][16] = fh[j / 4];
@@ -988,8 +988,8 @@ ALWAYS_INLINE void q4kr_tile32_f(int64_t nb, const unsigned char *g, size_t g2, 
                                                        _mm512_mul_ps(_mm512_mul_ps(xd, wm1), _mm512_cvtepi32_ps(m1[u]))));
         }
     }
-    sums_store(nt, y, ldy, s0);
-    sums_store(nt, y + 16, ldy, s1);
+    sums_store(nt, y0, ldy, s0);
+    sums_store(nt, y1, ldy, s1);
 }
 
 QP2_TILE_FN(avx512_tile2_q4_K_run, q4kr_tile32_f)

@@ -46,6 +46,8 @@ typedef struct {
     int64_t rows;
     gm_type wtype;
     float *Y; int64_t ldy;
+    const char *pbase;         /* gm_qmatmul_geglu: the up matrix, row for row beside this gate one */
+    float *Yp;                 /* and its sums between runs (Y's layout) */
     int64_t chunk;             /* rows per piece of work (a multiple of 16) */
     int64_t first;             /* index of this matrix's first piece in the job */
 } qm_mat;
@@ -158,23 +160,46 @@ static void qm_prefetch(const qm_next *nx, size_t tiles, size_t *done)
         __builtin_prefetch(*done < l0 ? nx->p[0] + 64 * *done : nx->p[1] + 64 * (*done - l0), 0, 2);
 }
 
-/* One group's run of blocks [b0, b0 + nb) times every token of the chunk,
- * GM_QP_TOKENS at a time through tile; or with g2 > 0 the runs of two
- * groups (rows r..r+31, the second g2 bytes after the first) through the
- * path's 32-row tile, GM_QP2_TOKENS at a time.  The sums continue from
- * earlier runs (cont); what nx names is brought in between token tiles. */
-static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int64_t nb, const void *g, size_t g2,
-                         int64_t b0, int64_t r, bool cont, const qm_next *nx)
+/* The last run of a paired tile (gm_qmatmul_geglu): the sums, continued
+ * from Y and Yp when cont, land in a block on the stack and leave as
+ * gelu(gate) * up into Y, the gate's place.  Neither product's sums go to
+ * memory on their own, and the GeGLU pass that read them back is gone:
+ * gm_vec_geglu treats each element alone, so the bits are those of the
+ * products followed by gm_vec_geglu over the rows. */
+static void qm_geglu_tile(const qm_mat *w, int64_t nb, const void *g0, const void *g1, const void *x, size_t xs,
+                          int nt, float *y0, const float *y1, bool cont)
 {
-    const int step = g2 ? GM_QP2_TOKENS : GM_QP_TOKENS;
+    _Alignas(64) float s[2][GM_QP2_TOKENS * GM_QP_ROWS];
+    const size_t row = GM_QP_ROWS * sizeof(float);
+    for (int u = 0; cont && u < nt; u++) {
+        memcpy(s[0] + u * GM_QP_ROWS, y0 + u * w->ldy, row);
+        memcpy(s[1] + u * GM_QP_ROWS, y1 + u * w->ldy, row);
+    }
+    w->prep.tile2(nb, g0, g1, x, xs, nt, s[0], s[1], GM_QP_ROWS, cont);
+    gm_vec_geglu(s[0], s[0], s[1], (int64_t)nt * GM_QP_ROWS);
+    for (int u = 0; u < nt; u++) memcpy(y0 + u * w->ldy, s[0] + u * GM_QP_ROWS, row);
+}
+
+/* One run of blocks [b0, b0 + nb) of a group (g1 NULL) or of two side by
+ * side (rows r..r+31 of the matrix, or with w->pbase rows r..r+15 of it
+ * and of its pair) times every token of the chunk: GM_QP_TOKENS at a time
+ * through tile, GM_QP2_TOKENS through the path's 32-row tile.  The sums
+ * continue from earlier runs (cont); the last run of a pair ends in its
+ * GeGLU; what nx names is brought in between token tiles. */
+static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int64_t nb, const void *g0,
+                         const void *g1, int64_t b0, int64_t r, bool cont, bool last, const qm_next *nx)
+{
+    const int step = g1 ? GM_QP2_TOKENS : GM_QP_TOKENS;
     size_t tiles = (size_t)(j->nt + step - 1) / (size_t)step, done = 0;
     for (int t = 0; t < j->nt; t += step) {
         int nt = j->nt - t < step ? j->nt - t : step;
         const unsigned char *x = j->xq + (size_t)t * j->xq_bytes + (size_t)b0 * j->act_block;
-        float *y = w->Y + (int64_t)(j->t0 + t) * w->ldy + r;
+        int64_t at = (int64_t)(j->t0 + t) * w->ldy + r;
+        float *y0 = w->Y + at, *y1 = w->pbase ? w->Yp + at : y0 + GM_QP_ROWS;
         qm_prefetch(nx, tiles, &done);
-        if (g2) w->prep.tile2(nb, g, g2, x, j->xq_bytes, nt, y, w->ldy, cont);
-        else tile(nb, g, x, j->xq_bytes, nt, y, w->ldy, cont);
+        if (!g1) tile(nb, g0, x, j->xq_bytes, nt, y0, w->ldy, cont);
+        else if (w->pbase && last) qm_geglu_tile(w, nb, g0, g1, x, j->xq_bytes, nt, y0, y1, cont);
+        else w->prep.tile2(nb, g0, g1, x, j->xq_bytes, nt, y0, y1, w->ldy, cont);
     }
 }
 
@@ -183,11 +208,13 @@ static void qm_run_tiles(const qm_job *j, const qm_mat *w, gm_qtile_fn tile, int
  * the last full group through qm_tail_dot.  With more than one token tile,
  * a group goes in runs of w->run blocks, each first rewritten to the
  * thread's scratch where the type has a gm_qprep; where the path has a
- * 32-row tile, two groups at a time, a run of each side by side. */
+ * 32-row tile, two groups at a time, a run of each side by side: the next
+ * group of the matrix, or with w->pbase (whatever the token count) the
+ * same rows of the paired matrix. */
 static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int64_t r1)
 {
     int64_t full = w->rows / GM_QP_ROWS * GM_QP_ROWS, end = r1 < full ? r1 : full;
-    bool runs = j->nt > GM_QP_TOKENS && w->run > 0;
+    bool runs = (j->nt > GM_QP_TOKENS || w->pbase) && w->run > 0;
     unsigned char *spare = runs && w->prep.prep ? (unsigned char *)gm_pool_scratch(j->pool, ith) +
                                                       GM_POOL_SCRATCH - QM_SPARE_BYTES : NULL;
     size_t gbytes = (size_t)GM_QP_ROWS * w->row_bytes;
@@ -195,45 +222,44 @@ static void qm_groups(const qm_job *j, const qm_mat *w, int ith, int64_t r0, int
         const char *g = w->wbase + (size_t)r * w->row_bytes;
         if (!runs) {
             qm_next none = {{NULL, NULL}, {0, 0}};
-            qm_run_tiles(j, w, w->tile, j->nb, g, 0, 0, r, false, &none);
+            qm_run_tiles(j, w, w->tile, j->nb, g, NULL, 0, r, false, true, &none);
             r += GM_QP_ROWS;
             continue;
         }
-        int ng = w->prep.tile2 && r + 2 * GM_QP_ROWS <= end ? 2 : 1;
-        /* groups, and the runs within one, lie back to back: the next run of
-         * each group starts where this one ends, then the next groups' first */
-        size_t left = (size_t)(end - r) * w->row_bytes;
+        int ng = w->pbase || (w->prep.tile2 && r + 2 * GM_QP_ROWS <= end) ? 2 : 1;
+        const char *base[2] = { g, w->pbase ? w->pbase + (size_t)r * w->row_bytes : g + gbytes };
+        /* a group's runs lie back to back; after its last run, the next
+         * step's group starts `stride` bytes on (past the pair of groups of
+         * one matrix, or the next group of each paired one) */
+        size_t stride = (w->pbase ? 1 : (size_t)ng) * gbytes, left = (size_t)(end - r) * w->row_bytes;
         for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
             int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
-            size_t qo, so, qe = (size_t)ng * gbytes;
+            bool last = b0 + nb >= j->nb;
+            size_t qo, so, qe = stride;
             gm_qp_offsets(w->wtype, j->nb, b0, &qo, &so);   /* b0 is even: the start of a pair */
-            if (b0 + nb < j->nb) gm_qp_offsets(w->wtype, j->nb, b0 + nb, &qe, &so);
+            if (!last) gm_qp_offsets(w->wtype, j->nb, b0 + nb, &qe, &so);
+            size_t run_bytes = last ? gbytes - qo : qe - qo;
             qm_next nx = {{NULL, NULL}, {0, 0}};
-            size_t run_bytes = b0 + nb < j->nb ? qe - qo : qe - (size_t)(ng - 1) * gbytes - qo;
             for (int i = 0; i < ng; i++) {
-                size_t at = qe + (size_t)i * gbytes;
-                if (at < left) {
-                    nx.p[i] = g + at;
-                    nx.n[i] = run_bytes < left - at ? run_bytes : left - at;
+                size_t lim = w->pbase ? left : left - (size_t)i * gbytes;   /* from base[i] to the piece's end */
+                if (qe < lim) {
+                    nx.p[i] = base[i] + qe;
+                    nx.n[i] = run_bytes < lim - qe ? run_bytes : lim - qe;
                 }
             }
-            if (ng == 2) {
+            const void *p0 = base[0] + qo, *p1 = ng == 2 ? base[1] + qo : NULL;
+            gm_qtile_fn tile = w->tile;
+            if (spare) {
                 size_t half = (size_t)nb * w->prep.bytes_per_block;
-                if (spare) {
-                    w->prep.prep(nb, g + qo, spare);
-                    w->prep.prep(nb, g + gbytes + qo, spare + half);
-                    qm_run_tiles(j, w, NULL, nb, spare, half, b0, r, b0 > 0, &nx);
-                } else {
-                    qm_run_tiles(j, w, NULL, nb, g + qo, gbytes, b0, r, b0 > 0, &nx);
-                }
-            } else if (spare) {
-                w->prep.prep(nb, g + qo, spare);
-                qm_run_tiles(j, w, w->prep.tile, nb, spare, 0, b0, r, b0 > 0, &nx);
-            } else {
-                qm_run_tiles(j, w, w->tile, nb, g + qo, 0, b0, r, b0 > 0, &nx);
+                w->prep.prep(nb, p0, spare);
+                if (p1) w->prep.prep(nb, p1, spare + half);
+                p0 = spare;
+                p1 = p1 ? spare + half : NULL;
+                tile = w->prep.tile;
             }
+            qm_run_tiles(j, w, tile, nb, p0, p1, b0, r, b0 > 0, last, &nx);
         }
-        r += ng * GM_QP_ROWS;
+        r += w->pbase ? GM_QP_ROWS : ng * GM_QP_ROWS;
     }
     bool ktype = j->act == QA_Q8K;   /* same activations as the row kernels */
     for (int64_t r = r0 > full ? r0 : full; r < r1; r++)
@@ -260,7 +286,7 @@ static void qm_row_runs(const qm_job *j, const qm_mat *w, int ith, int64_t r0, i
         for (int64_t b0 = 0; b0 < j->nb; b0 += w->run) {
             int64_t nb = j->nb - b0 < w->run ? j->nb - b0 : w->run;
             w->rprep.prep(nb, w->wbase + (size_t)r * w->row_bytes + (size_t)b0 * bb, w->row_bytes, spare);
-            qm_run_tiles(j, w, w->rprep.tile, nb, spare, 0, b0, r, b0 > 0, &none);
+            qm_run_tiles(j, w, w->rprep.tile, nb, spare, NULL, b0, r, b0 > 0, true, &none);
         }
     if (r < r1) qm_rows(j, w, r, r1);
 }
@@ -285,9 +311,11 @@ static void qm_dot_worker(void *arg, int ith, int nth)
     }
 }
 
-/* Fill m for W's slice with isa's kernels; -1 when the type has none. */
+/* Fill m for W's slice with isa's kernels; -1 when the type has none.
+ * paired: W's rows go through the 32-row tile beside another matrix's
+ * (gm_qmatmul_geglu), so pieces are whole groups and read twice the bytes. */
 static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, int n, float *Y,
-                       int64_t ldy)
+                       int64_t ldy, bool paired)
 {
     *m = (qm_mat){ .k = gm_qkern_get(W->type, isa), .tile = W->packed ? gm_qtile_get(W->type, isa) : NULL,
                    .wbase = (const char *)W->data + (size_t)slice * (size_t)W->ne[1] * W->row_bytes,
@@ -318,29 +346,36 @@ static int qm_mat_init(qm_mat *m, gm_pool *p, gm_qisa isa, const gm_tensor *W, i
      * the end of a product is then short), whole groups of 16 rows, or
      * pairs of them for a 32-row tile. */
     int64_t pieces = (int64_t)gm_pool_size(p) * (n > GM_QP_TOKENS ? 32 : 8), chunk = (W->ne[1] + pieces - 1) / pieces;
-    int64_t cap = (int64_t)((256 << 10) / W->row_bytes);
+    int64_t cap = (int64_t)((256 << 10) / W->row_bytes) / (paired ? 2 : 1);
     if (chunk > cap) chunk = cap;
-    int64_t unit = n > GM_QP_TOKENS && m->prep.tile2 ? 2 * GM_QP_ROWS : GM_QP_ROWS;   /* pairs of groups */
+    int64_t unit = !paired && n > GM_QP_TOKENS && m->prep.tile2 ? 2 * GM_QP_ROWS : GM_QP_ROWS;   /* pairs of groups */
     m->chunk = chunk < unit ? unit : (chunk + unit - 1) / unit * unit;
     return 0;
 }
 
 /* The products of X with count matrices (one, or several of the same width
- * whose activations take the same form, else -1 and nothing is done). */
+ * whose activations take the same form, else -1 and nothing is done); or,
+ * with up (count 1, W[0] the gate, gm_qmatmul_geglu's checks made), the
+ * GeGLU of W[0] and up into Y[0], U holding up's sums between runs. */
 static int qm_multi(gm_pool *p, gm_qisa isa, int count, const gm_tensor *const *W, int64_t slice, const float *X,
-                    int64_t ldx, int n, float *const *Y, const int64_t *ldy, gm_row_fn make, void *make_arg)
+                    int64_t ldx, int n, float *const *Y, const int64_t *ldy, gm_row_fn make, void *make_arg,
+                    const gm_tensor *up, float *U)
 {
-    if (count < 1 || count > GM_MM_MULTI) return -1;
+    if (count < 1 || count > GM_MM_MULTI || (up && count != 1)) return -1;
     qm_job j = { .count = count, .pool = p, .X = X, .ldx = ldx, .K = W[0]->ne[0], .make = make,
                  .make_arg = make_arg };
     for (int i = 0; i < count; i++) {
-        if (W[i]->ne[0] != j.K || qm_mat_init(&j.m[i], p, isa, W[i], slice, n, Y[i], ldy[i])) return -1;
+        if (W[i]->ne[0] != j.K || qm_mat_init(&j.m[i], p, isa, W[i], slice, n, Y[i], ldy[i], up != NULL)) return -1;
         int act = qm_act_form(W[i]->type, j.m[i].tile != NULL);
         if (i == 0) j.act = act;
         else if (act != j.act || (act == QA_Q8C && W[i]->type != W[0]->type) ||
                  gm_act_pow2(W[i]->type) != gm_act_pow2(W[0]->type)) return -1;
         j.m[i].first = j.pieces;
         j.pieces += (j.m[i].rows + j.m[i].chunk - 1) / j.m[i].chunk;
+    }
+    if (up) {
+        j.m[0].pbase = up->data;
+        j.m[0].Yp = U;
     }
     if (n <= 0) return 0;
     j.nb = j.K / gm_type_block(W[0]->type);
@@ -371,7 +406,7 @@ static int qm_multi(gm_pool *p, gm_qisa isa, int count, const gm_tensor *const *
 int gm_qmatmul_isa(gm_pool *p, gm_qisa isa, const gm_tensor *W, int64_t slice, const float *X,
                    int64_t ldx, int n, float *Y, int64_t ldy)
 {
-    return qm_multi(p, isa, 1, &W, slice, X, ldx, n, &Y, &ldy, NULL, NULL);
+    return qm_multi(p, isa, 1, &W, slice, X, ldx, n, &Y, &ldy, NULL, NULL, NULL, NULL);
 }
 
 int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, int64_t ldx,
@@ -383,13 +418,30 @@ int gm_qmatmul(gm_pool *p, const gm_tensor *W, int64_t slice, const float *X, in
 int gm_qmatmul_multi(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
                      float *const *Y, const int64_t *ldy)
 {
-    return qm_multi(p, gm_qisa_best(), count, W, 0, X, ldx, n, Y, ldy, NULL, NULL);
+    return qm_multi(p, gm_qisa_best(), count, W, 0, X, ldx, n, Y, ldy, NULL, NULL, NULL, NULL);
 }
 
 int gm_qmatmul_made(gm_pool *p, int count, const gm_tensor *const *W, const float *X, int64_t ldx, int n,
                     float *const *Y, const int64_t *ldy, gm_row_fn make, void *arg)
 {
-    return qm_multi(p, gm_qisa_best(), count, W, 0, X, ldx, n, Y, ldy, make, arg);
+    return qm_multi(p, gm_qisa_best(), count, W, 0, X, ldx, n, Y, ldy, make, arg, NULL, NULL);
+}
+
+int gm_qmatmul_geglu(gm_pool *p, const gm_tensor *gate, const gm_tensor *up, const float *X, int64_t ldx, int n,
+                     float *G, float *U, int64_t ldy)
+{
+    const gm_tensor *W[2] = { gate, up };
+    float *Y[2] = { G, U };
+    int64_t ld[2] = { ldy, ldy };
+    gm_qisa isa = gm_qisa_best();
+    qm_mat m;
+    /* paired where prefill has a 32-row tile and runs to take it by: same
+     * type and shape, both packed, whole groups (no tail rows to mend) */
+    bool pair = n > GM_QP_TOKENS && gate->packed && up->packed && gate->type == up->type &&
+                gate->ne[0] == up->ne[0] && gate->ne[1] == up->ne[1] && gate->ne[1] % GM_QP_ROWS == 0 &&
+                qm_mat_init(&m, p, isa, gate, 0, n, G, ldy, true) == 0 && m.prep.tile2 && m.run > 0;
+    if (pair) return qm_multi(p, isa, 1, W, 0, X, ldx, n, Y, ld, NULL, NULL, up, U) == 0 ? 1 : -1;
+    return qm_multi(p, isa, 2, W, 0, X, ldx, n, Y, ld, NULL, NULL, NULL, NULL) == 0 ? 0 : -1;
 }
 
 int gm_qtensor_row(const gm_tensor *W, int64_t slice, int64_t r, float *out)

@@ -211,7 +211,8 @@ static int prepped_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char
 }
 
 /* The 32-row tile of path isa (gm_qprep's tile2, where it has one) over
- * the first two groups of pk (gbytes apart), in runs of blocks rewritten
+ * the first two groups of pk (gbytes apart; their sums into two separate
+ * arrays, 16 floats a token), in runs of blocks rewritten
  * as prefill rewrites them (or read in place) with the sums continued,
  * for every token count up to GM_QP2_TOKENS: the bits of ref and ref1 (the
  * portable 16-row tile on each group, GM_QP_TOKENS tokens).  1 where the
@@ -221,7 +222,7 @@ static int paired_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char 
 {
     gm_qprep q = gm_qprep_get(t, isa);
     if (!q.tile2) return 1;
-    float got[GM_QP2_TOKENS * 32];
+    float got[GM_QP2_TOKENS * 16], got1[GM_QP2_TOKENS * 16];
     size_t xb = gm_qact_block_bytes(t), half = q.bytes_per_block * (size_t)nb;
     unsigned char *a = q.prep ? malloc(2 * half) : NULL;
     if (q.prep && !a) return 0;
@@ -237,14 +238,14 @@ static int paired_tiles(gm_type t, gm_qisa isa, int64_t nb, const unsigned char 
                 if (q.prep) {
                     q.prep(n, pk + qo, a);
                     q.prep(n, pk + gbytes + qo, a + q.bytes_per_block * (size_t)n);
-                    q.tile2(n, a, q.bytes_per_block * (size_t)n, x, ab, nt, got, 32, i > 0);
+                    q.tile2(n, a, a + q.bytes_per_block * (size_t)n, x, ab, nt, got, got1, 16, i > 0);
                 } else {
-                    q.tile2(n, pk + qo, gbytes, x, ab, nt, got, 32, i > 0);
+                    q.tile2(n, pk + qo, pk + gbytes + qo, x, ab, nt, got, got1, 16, i > 0);
                 }
             }
             for (int u = 0; u < nt; u++) {
-                same &= memcmp(got + 32 * u, ref + 16 * (u0 + u), sizeof(float) * 16) == 0;
-                same &= memcmp(got + 32 * u + 16, ref1 + 16 * (u0 + u), sizeof(float) * 16) == 0;
+                same &= memcmp(got + 16 * u, ref + 16 * (u0 + u), sizeof(float) * 16) == 0;
+                same &= memcmp(got1 + 16 * u, ref1 + 16 * (u0 + u), sizeof(float) * 16) == 0;
             }
         }
     free(a);
